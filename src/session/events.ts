@@ -1,0 +1,156 @@
+/**
+ * The one event union of a session. Every subscriber (human renderer, JSON
+ * renderer, recorder, `.wait`, `.expect`) sees the same objects, in order.
+ *
+ * Lifecycle contract: every endpoint emits exactly one `close`, last; an
+ * endpoint that fails emits one `error` before that `close`. No event is
+ * emitted synchronously from a call into the session: calls return first.
+ */
+
+/** Milliseconds since the epoch. */
+type Time = { t: number };
+
+/** A server is listening (`port` for TCP, `path` for a Unix socket). */
+export interface ListeningEvent extends Time {
+  type: 'listening';
+  id: string;
+  alias?: string;
+  address: string;
+  port?: number;
+  path?: string;
+  /** The reply spec in force, as typed (`echo`, a template). */
+  reply?: string;
+  /** True when bound to a wildcard or non-loopback address. */
+  exposed: boolean;
+}
+
+/** A socket we opened is connected. */
+export interface ConnectEvent extends Time {
+  type: 'connect';
+  id: string;
+  alias?: string;
+  local: string;
+  remote: string;
+}
+
+/** A server accepted a connection; `id` is the new socket's id. */
+export interface AcceptEvent extends Time {
+  type: 'accept';
+  id: string;
+  alias?: string;
+  server: string;
+  local: string;
+  remote: string;
+}
+
+/** Bytes handed to a socket for writing (from a command, a reply or JS). */
+export interface SendEvent extends Time {
+  type: 'send';
+  id: string;
+  data: Buffer;
+}
+
+/** Bytes received. The Buffer is Node's own chunk: subscribers must not keep it mutated. */
+export interface DataEvent extends Time {
+  type: 'data';
+  id: string;
+  data: Buffer;
+}
+
+/** The peer sent FIN: it will send no more. */
+export interface EndEvent extends Time {
+  type: 'end';
+  id: string;
+}
+
+/** We sent FIN (`.end`, `.close`, `--close-after-reply`); we can still read. */
+export interface ShutdownEvent extends Time {
+  type: 'shutdown';
+  id: string;
+}
+
+/** A server stopped accepting; its open connections stay. */
+export interface StopEvent extends Time {
+  type: 'stop';
+  id: string;
+  /** Connections of this server still open. */
+  open: number;
+}
+
+/** The endpoint is gone. Always the last event of an endpoint. */
+export interface CloseEvent extends Time {
+  type: 'close';
+  id: string;
+  hadError: boolean;
+  /** True when we aborted it (`.destroy`, `--force`, an idle timeout). */
+  aborted?: boolean;
+}
+
+/** An error on an endpoint (or a session-level one when `id` is absent). */
+export interface ErrorEvent extends Time {
+  type: 'error';
+  id?: string;
+  code: string;
+  message: string;
+}
+
+/** The socket was idle for `ms`; `destroyed` says whether we ended it. */
+export interface TimeoutEvent extends Time {
+  type: 'timeout';
+  id: string;
+  ms: number;
+  destroyed: boolean;
+}
+
+/** A command line started. */
+export interface CommandEvent extends Time {
+  type: 'command';
+  line: string;
+}
+
+/** A command line failed. */
+export interface CommandErrorEvent extends Time {
+  type: 'command-error';
+  line: string;
+  code: string;
+  message: string;
+}
+
+/** An `.expect` matched or gave up; `received` is what arrived since the last match. */
+export interface ExpectEvent extends Time {
+  type: 'expect-ok' | 'expect-fail';
+  id: string;
+  line: string;
+  received: Buffer;
+}
+
+/** A note about an endpoint for the person watching (not from the peer). */
+export interface NoteEvent extends Time {
+  type: 'note';
+  id?: string;
+  message: string;
+}
+
+export type SessionEvent =
+  | ListeningEvent
+  | ConnectEvent
+  | AcceptEvent
+  | SendEvent
+  | DataEvent
+  | EndEvent
+  | ShutdownEvent
+  | StopEvent
+  | CloseEvent
+  | ErrorEvent
+  | TimeoutEvent
+  | CommandEvent
+  | CommandErrorEvent
+  | ExpectEvent
+  | NoteEvent;
+
+export type SessionEventType = SessionEvent['type'];
+
+/** The event of a given type. */
+export type EventOf<T extends SessionEventType> = Extract<SessionEvent, { type: T }>;
+
+export type Subscriber = (event: SessionEvent) => void;
