@@ -114,14 +114,21 @@ export interface CommandErrorEvent extends Time {
   line: string;
   code: string;
   message: string;
+  /** Where the line came from in a script (`demo.lab:12`). */
+  source?: string;
 }
 
 /** An `.expect` matched or gave up; `received` is what arrived since the last match. */
-export interface ExpectEvent extends Time {
-  type: 'expect-ok' | 'expect-fail';
+interface ExpectBase extends Time {
   id: string;
   line: string;
   received: Buffer;
+}
+export interface ExpectOkEvent extends ExpectBase {
+  type: 'expect-ok';
+}
+export interface ExpectFailEvent extends ExpectBase {
+  type: 'expect-fail';
 }
 
 /** A note about an endpoint for the person watching (not from the peer). */
@@ -145,7 +152,8 @@ export type SessionEvent =
   | TimeoutEvent
   | CommandEvent
   | CommandErrorEvent
-  | ExpectEvent
+  | ExpectOkEvent
+  | ExpectFailEvent
   | NoteEvent;
 
 export type SessionEventType = SessionEvent['type'];

@@ -1,0 +1,83 @@
+import { SocklabError } from './errors.js';
+
+/** The command line, once read. */
+export interface CliArgs {
+  file?: string;
+  /** `-e LINE`, in order. */
+  lines: string[];
+  exit: boolean;
+  json: boolean;
+  /** undefined = decide from the terminal and NO_COLOR/FORCE_COLOR. */
+  color?: boolean;
+  time: boolean;
+  allowJs: boolean;
+  keepGoing: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export const CLI_HELP = `socklab — a TCP playground you drive from a REPL
+
+Usage:
+  socklab                      interactive REPL (.help inside lists the commands)
+  socklab FILE.lab             run a script headless; the exit code says if it passed
+  socklab run FILE.lab         the same
+  socklab < FILE.lab           stdin that is not a terminal runs as a script
+  socklab -e LINE [-e LINE]    run these lines, then stay interactive (--exit: leave)
+
+Options:
+  --json           events as NDJSON on stdout, one object per line
+  --no-color       no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)
+  --no-time        no timestamps on event lines
+  --allow-js       let a script run its JavaScript lines
+  --keep-going     report every failing line instead of stopping at the first
+  --exit           with -e: leave after the lines instead of opening the REPL
+  -h, --help       this text
+  -v, --version    the version
+
+Exit codes: 0 every line passed, 1 a line or expectation failed, 2 usage error
+(bad option, unreadable script, a script refused before it ran).
+
+Examples:
+  socklab -e '.listen 9000 --reply echo'
+  socklab examples/echo-server.lab
+  socklab --json -e '.listen 0' -e '.connect s1' -e '.send c1 hi' --exit
+`;
+
+const FLAGS: Record<string, (a: CliArgs) => void> = {
+  '--json': (a) => (a.json = true),
+  '--no-color': (a) => (a.color = false),
+  '--color': (a) => (a.color = true),
+  '--no-time': (a) => (a.time = false),
+  '--allow-js': (a) => (a.allowJs = true),
+  '--keep-going': (a) => (a.keepGoing = true),
+  '--exit': (a) => (a.exit = true),
+  '--help': (a) => (a.help = true),
+  '-h': (a) => (a.help = true),
+  '--version': (a) => (a.version = true),
+  '-v': (a) => (a.version = true),
+};
+
+/** Read argv (without node and the script). Throws E_USAGE with what was wrong. */
+export function parseCliArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { lines: [], exit: false, json: false, time: true, allowJs: false, keepGoing: false, help: false, version: false };
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const flag = FLAGS[arg];
+    if (flag) flag(args);
+    else if (arg === '-e' || arg === '--eval') {
+      const line = argv[++i];
+      if (line === undefined) throw new SocklabError('E_USAGE', `${arg} needs a line, e.g. -e '.listen 9000'`);
+      args.lines.push(line);
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw new SocklabError('E_USAGE', `unknown option ${arg} (socklab --help lists them)`);
+    } else files.push(arg);
+  }
+  if (files[0] === 'run') files.shift();
+  if (files.length > 1) throw new SocklabError('E_USAGE', `one script at a time, got ${files.length}: ${files.join(' ')}`);
+  if (files[0] !== undefined && args.lines.length > 0) throw new SocklabError('E_USAGE', 'give a script or -e lines, not both');
+  if (files[0] !== undefined && files[0] !== '-') args.file = files[0];
+  if (files[0] === undefined && argv.includes('run')) throw new SocklabError('E_USAGE', 'run needs a script: socklab run FILE.lab');
+  return args;
+}

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import pc from 'picocolors';
+import { COMMANDS } from './commands/index.js';
+import type { CommandContext } from './commands/define.js';
+import { runCommandLine } from './commands/dispatch.js';
+import { SocklabError, messageOf } from './errors.js';
+import { jsonPrinter } from './render/json.js';
+import { HumanPrinter } from './render/printer.js';
+import { startRepl } from './repl/start.js';
+import { EXIT, runScript } from './script/runner.js';
+import { createSession, type Session } from './session/session.js';
+import { defaultSettings, type Settings } from './settings.js';
+import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';
+
+/** The package version, read once from package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Entry point of the `socklab` command; the only place that calls process.exit. */
+export function runMain(argv: string[]): void {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    process.stderr.write(`socklab: ${messageOf(err)}\n`);
+    process.exit(EXIT.USAGE);
+  }
+  if (args.help) {
+    process.stdout.write(CLI_HELP);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`socklab ${version()}\n`);
+    return;
+  }
+  main(args).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`socklab: ${err instanceof SocklabError ? err.message : String((err as Error)?.stack ?? err)}\n`);
+      process.exit(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
+    },
+  );
+}
+
+async function main(args: CliArgs): Promise<number> {
+  const settings = defaultSettings({ time: args.time, color: args.color ?? pc.isColorSupported });
+  const session = createSession();
+  const script = args.file !== undefined || (args.lines.length === 0 && !process.stdin.isTTY);
+  if (script || args.exit) return headless(args, session, settings);
+
+  process.stdout.write(`socklab ${version()} — TCP playground. .help lists the commands, .exit leaves.\n`);
+  const history = process.env.SOCKLAB_HISTORY ?? join(homedir(), '.socklab_history');
+  const repl = startRepl({
+    input: process.stdin,
+    output: process.stdout,
+    session,
+    settings,
+    terminal: process.stdout.isTTY === true && process.stdin.isTTY === true,
+    historyFile: history === '' ? undefined : history,
+    render: args.json ? 'none' : 'human',
+  });
+  if (args.json) session.subscribe(jsonPrinter((t) => process.stdout.write(t)));
+  for (const sig of ['SIGTERM'] as const) process.once(sig, () => void repl.run('.exit'));
+  for (const line of args.lines) await repl.run(line);
+  await repl.closed;
+  return EXIT.OK;
+}
+
+/** Run a script file, stdin or the -e lines without a prompt; resolve to the exit code. */
+async function headless(args: CliArgs, session: Session, settings: Settings): Promise<number> {
+  const out = (text: string) => process.stdout.write(text);
+  const printer = new HumanPrinter(settings, out);
+  if (args.json) session.subscribe(jsonPrinter(out));
+  else session.subscribe(printer.handle);
+  let stopping = false;
+  const ctx: CommandContext = {
+    session,
+    settings,
+    commands: COMMANDS,
+    interactive: false,
+    print: args.json ? (text) => process.stderr.write(`${text}\n`) : (text) => printer.print(text),
+    exit: async () => {
+      stopping = true;
+    },
+  };
+  const interrupted = new Promise<number>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(EXIT.FAILED));
+  });
+  let code: number;
+  if (args.lines.length > 0) {
+    code = EXIT.OK;
+    for (const line of args.lines) {
+      if (stopping) break;
+      if (!(await Promise.race([runCommandLine(ctx, line), interrupted.then(() => false)]))) {
+        code = EXIT.FAILED;
+        if (!args.keepGoing) break;
+      }
+    }
+  } else {
+    const name = args.file ?? '<stdin>';
+    const source = args.file === undefined ? await readStdin() : readScript(args.file);
+    code = await Promise.race([runScript(ctx, { name, source, allowJs: args.allowJs, keepGoing: args.keepGoing }), interrupted]);
+  }
+  await session.shutdown();
+  printer.close();
+  return code;
+}
+
+function readScript(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SocklabError('E_USAGE', `cannot read script ${file}: ${messageOf(err)}`, { cause: err });
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

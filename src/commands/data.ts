@@ -1,0 +1,54 @@
+import { decodePayload } from '../parse/payload.js';
+import type { ParsedArgs } from '../parse/command-line.js';
+import { resolveTargets, sendTo } from '../session/send.js';
+import { EOL_BYTES } from '../settings.js';
+import { formatBytes } from '../render/units.js';
+import { defineCommand, type CommandContext } from './define.js';
+
+const SEND_OPTIONS = {
+  repeat: { type: 'int', value: 'N', min: 1, help: 'send the payload N times' },
+  chunk: { type: 'int', value: 'N', min: 1, help: 'split into writes of N bytes (TCP has no message boundaries)' },
+  delay: { type: 'duration', value: 'MS', help: 'wait this long between writes' },
+  eol: { type: 'flag', help: 'append the session end-of-line (.set eol)' },
+} as const;
+
+async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<void> {
+  const [target = '', payload = ''] = a.positionals;
+  const targets = resolveTargets(ctx.session, target);
+  let data = decodePayload(payload);
+  const suffix = EOL_BYTES[ctx.settings.eol];
+  if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
+  const result = await sendTo(ctx.session, targets, data, {
+    repeat: a.options.repeat as number | undefined,
+    chunk: a.options.chunk as number | undefined,
+    delay: a.options.delay as number | undefined,
+  });
+  const waiting = Object.entries(result.buffered).filter(([, n]) => n > 0);
+  if (waiting.length > 0) {
+    ctx.print(waiting.map(([id, n]) => `${id}: ${formatBytes(n)} still queued (the peer has not read it yet)`).join('\n'));
+  }
+}
+
+const PAYLOAD_HELP =
+  'PAYLOAD is text with escapes (\\n \\r \\t \\0 \\\\ \\" \\xHH \\u{HHHH}), "quoted text" to keep spaces, ' +
+  'hex:48 65 6c, base64:SGVsbG8= or file:PATH. TARGET: a socket, a server (every connection of it) or all.';
+
+export const sendCommand = defineCommand({
+  name: 'send',
+  group: 'data',
+  summary: 'write bytes to a socket, every connection of a server, or all',
+  args: { usage: '.send [opts] TARGET PAYLOAD', positionals: ['TARGET', 'PAYLOAD'], rest: true, options: SEND_OPTIONS },
+  help: `${PAYLOAD_HELP} Completes once the kernel has the bytes (it waits for 'drain' when the peer reads slowly).`,
+  examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
+  run: (ctx, a) => send(ctx, a, false),
+});
+
+export const sendln = defineCommand({
+  name: 'sendln',
+  group: 'data',
+  summary: '.send with the end-of-line appended (\\n; .set eol crlf)',
+  args: { usage: '.sendln [opts] TARGET PAYLOAD', positionals: ['TARGET', 'PAYLOAD'], rest: true, options: SEND_OPTIONS },
+  help: PAYLOAD_HELP,
+  examples: ['.sendln c1 I am Chuck Norris!', '.sendln all hello everyone'],
+  run: (ctx, a) => send(ctx, a, true),
+});

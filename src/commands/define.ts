@@ -1,0 +1,53 @@
+import type { ArgsSpec, ParsedArgs } from '../parse/command-line.js';
+import type { Session } from '../session/session.js';
+import type { Settings } from '../settings.js';
+
+/** Groups of `.help`, in the order they are listed. */
+export const GROUPS = {
+  endpoints: 'Endpoints',
+  data: 'Data',
+  scripts: 'Scripts and waiting',
+  view: 'Looking at things',
+  session: 'Session',
+} as const;
+export type Group = keyof typeof GROUPS;
+
+/** What a command can reach while it runs. */
+export interface CommandContext {
+  session: Session;
+  settings: Settings;
+  /** Print command output (tables, help), in order with the events. */
+  print(text: string): void;
+  /**
+   * True in the REPL: `.listen`, `.connect` and `.send` return at once and
+   * their outcome arrives as events. False in scripts: they complete first.
+   */
+  interactive: boolean;
+  /** Every command, for `.help`. */
+  commands: CommandTable;
+  /** Leave: close every endpoint gracefully, report, stop. */
+  exit(): Promise<void>;
+}
+
+/** One dot-command, as data: help, options and behaviour in one place. */
+export interface Command {
+  name: string;
+  group: Group;
+  /** One line for the `.help` list. */
+  summary: string;
+  args: ArgsSpec;
+  /** Longer help for `.help NAME`: what it does and what to expect. */
+  help?: string;
+  /** 1–3 example lines, each a complete command. */
+  examples: string[];
+  /** The REPL waits for it before showing the prompt again (`.wait`, `.expect`, `.sleep`). */
+  blocks?: boolean;
+  run(ctx: CommandContext, args: ParsedArgs): Promise<void> | void;
+}
+
+export type CommandTable = ReadonlyMap<string, Command>;
+
+/** Identity, for type inference and a uniform look of the command files. */
+export function defineCommand(command: Command): Command {
+  return command;
+}

@@ -1,0 +1,58 @@
+import { SocklabError, isSocklabError, messageOf } from '../errors.js';
+import { parseArgs, splitCommand } from '../parse/command-line.js';
+import type { Command, CommandContext } from './define.js';
+import { findCommand } from './session.js';
+
+/** Longest command line accepted; a longer one is refused before it is parsed. */
+export const MAX_LINE_LENGTH = 1024 * 1024;
+
+/** True for lines that are dot-commands (`.5` is a number, so JavaScript). */
+export function isCommandLine(line: string): boolean {
+  return /^\.[A-Za-z]/.test(line.trimStart());
+}
+
+/** True for lines a script skips: blank or `#` comments. */
+export function isBlankOrComment(line: string): boolean {
+  const t = line.trim();
+  return t === '' || t.startsWith('#');
+}
+
+/** Find and parse a command line without running it (scripts check every line first). */
+export function prepareCommand(ctx: Pick<CommandContext, 'commands'>, line: string): { command: Command; run: (c: CommandContext) => Promise<void> } {
+  if (line.length > MAX_LINE_LENGTH) {
+    throw new SocklabError('E_LIMIT', `line of ${line.length} characters is longer than ${MAX_LINE_LENGTH}: use file:PATH for large payloads`);
+  }
+  const { name, rest } = splitCommand(line);
+  const command = findCommand(ctx.commands, name);
+  const args = parseArgs(command.args, rest);
+  return { command, run: async (c) => command.run(c, args) };
+}
+
+/**
+ * Run one dot-command line. Never throws: a failure becomes a
+ * `command-error` event (which every renderer shows) and `false`.
+ * `source` (`demo.lab:12`) names where the line came from.
+ */
+export async function runCommandLine(ctx: CommandContext, line: string, source?: string): Promise<boolean> {
+  const session = ctx.session;
+  const trimmed = line.trim();
+  session.emit({ type: 'command', t: session.now(), line: trimmed });
+  try {
+    const { run } = prepareCommand(ctx, trimmed);
+    await run(ctx);
+    return true;
+  } catch (err) {
+    // In the REPL a network failure has already shown as the endpoint's error event.
+    if (!(ctx.interactive && isSocklabError(err) && err.code === 'E_NET')) {
+      session.emit({
+        type: 'command-error',
+        t: session.now(),
+        line: trimmed,
+        code: isSocklabError(err) ? err.code : 'E_INTERNAL',
+        message: messageOf(err),
+        ...(source !== undefined && { source }),
+      });
+    }
+    return false;
+  }
+}

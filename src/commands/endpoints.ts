@@ -1,0 +1,195 @@
+import { SocklabError } from '../errors.js';
+import { parseAddress, type Address } from '../parse/address.js';
+import type { ParsedArgs } from '../parse/command-line.js';
+import { decodePayload } from '../parse/payload.js';
+import { isLive, type Endpoint, type SocketEndpoint } from '../session/endpoint.js';
+import type { Session } from '../session/session.js';
+import { defineCommand } from './define.js';
+
+const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;
+const num = (a: ParsedArgs, k: string): number | undefined => a.options[k] as number | undefined;
+const flag = (a: ParsedArgs, k: string): boolean => a.options[k] === true;
+
+/**
+ * A command completes when its endpoints are listening / connected, so the
+ * next script line can rely on them. (The REPL does not wait: it shows the
+ * prompt at once and the outcome arrives as an event.)
+ */
+async function settle(eps: Endpoint[]): Promise<void> {
+  await Promise.all(eps.map((ep) => ep.ready));
+}
+
+export const listen = defineCommand({
+  name: 'listen',
+  group: 'endpoints',
+  summary: 'start a server (port 0 = any free port)',
+  args: {
+    usage: '.listen [HOST:]PORT | PATH [opts] [as NAME]',
+    positionals: ['ADDRESS'],
+    alias: true,
+    options: {
+      reply: { type: 'string', value: 'SPEC', help: 'echo | none | discard | a template like \'You said "{upper}"\' (runs once per data chunk)' },
+      greet: { type: 'string', value: 'PAYLOAD', help: 'send this to every new connection' },
+      timeout: { type: 'duration', value: 'MS', help: 'idle timeout: destroy a connection silent this long' },
+      max: { type: 'int', value: 'N', min: 1, help: 'refuse connections past N at once' },
+      backlog: { type: 'int', value: 'N', min: 1, help: 'length of the kernel queue of pending connections' },
+      'half-open': { type: 'flag', help: 'allowHalfOpen: a peer FIN does not end our side' },
+      'pause-on-connect': { type: 'flag', help: 'accepted sockets start paused (.resume to read)' },
+      'close-after-reply': { type: 'flag', help: 'send FIN after the first reply' },
+      http: { type: 'flag', help: 'parse HTTP/1.1 requests; --reply builds the response body' },
+    },
+  },
+  help:
+    'Binds 127.0.0.1 unless a host is given; 0.0.0.0 or :: makes the port reachable from the network. ' +
+    'A PATH (with a /) is a Unix domain socket. Connections it accepts become c1, c2, …',
+  examples: ['.listen 9000 --reply echo', '.listen 0 --reply \'You said "{upper}"\' as srv', '.listen 8080 --http --reply \'You said "{data}"\''],
+  async run(ctx, a) {
+    const address = parseAddress(a.positionals[0] ?? '', 'listen');
+    const greetText = str(a, 'greet');
+    const ep = ctx.session.listen({
+      ...address,
+      alias: a.alias,
+      reply: str(a, 'reply'),
+      greet: greetText === undefined ? undefined : decodePayload(greetText),
+      idleTimeout: num(a, 'timeout'),
+      max: num(a, 'max'),
+      backlog: num(a, 'backlog'),
+      halfOpen: flag(a, 'half-open'),
+      pauseOnConnect: flag(a, 'pause-on-connect'),
+      closeAfterReply: flag(a, 'close-after-reply'),
+      http: flag(a, 'http'),
+    });
+    await settle([ep]);
+  },
+});
+
+/** The address to reach: a literal one, or the one a server of this session listens on. */
+async function connectTarget(session: Session, text: string): Promise<Address> {
+  const server = session.find(text);
+  if (server === undefined) return parseAddress(text, 'connect');
+  if (server.kind !== 'server') throw new SocklabError('E_USAGE', `${text} is a socket: connect to a server (s1) or an address`);
+  await server.ready;
+  const addr = server.server.address();
+  if (addr === null) throw new SocklabError('E_STATE', `${server.id} is ${server.state}: it listens nowhere`);
+  if (typeof addr === 'string') return { path: addr };
+  const wildcard: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+  return { host: wildcard[addr.address] ?? addr.address, port: addr.port };
+}
+
+export const connect = defineCommand({
+  name: 'connect',
+  group: 'endpoints',
+  summary: 'open a client socket (to an address or a server sN of this session)',
+  args: {
+    usage: '.connect [HOST:]PORT | PATH | sN [opts] [as NAME]',
+    positionals: ['ADDRESS'],
+    alias: true,
+    options: {
+      count: { type: 'int', value: 'N', min: 1, max: 10_000, help: 'open N sockets at once (as NAME names them NAME1…NAMEn)' },
+      timeout: { type: 'duration', value: 'MS', help: 'give up connecting after this long (default 10s)' },
+      nodelay: { type: 'flag', help: 'setNoDelay: turn off Nagle, small writes go out at once' },
+      keepalive: { type: 'duration', value: 'MS', help: 'TCP keep-alive probes after this much idle time' },
+      'local-port': { type: 'int', value: 'P', min: 1, max: 65535, help: 'bind the local end to port P' },
+      family: { type: 'int', value: '4|6', min: 4, max: 6, help: 'resolve the host to IPv4 or IPv6 only' },
+      reply: { type: 'string', value: 'SPEC', help: 'answer what the server sends: echo | a template' },
+      'half-open': { type: 'flag', help: 'allowHalfOpen: a peer FIN does not end our side' },
+    },
+  },
+  help: 'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports.',
+  examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay'],
+  async run(ctx, a) {
+    const family = num(a, 'family');
+    if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);
+    const count = num(a, 'count') ?? 1;
+    const address = await connectTarget(ctx.session, a.positionals[0] ?? '');
+    const eps: SocketEndpoint[] = [];
+    for (let i = 1; i <= count; i++) {
+      eps.push(
+        ctx.session.connect({
+          ...address,
+          alias: a.alias === undefined ? undefined : count > 1 ? `${a.alias}${i}` : a.alias,
+          timeout: num(a, 'timeout'),
+          noDelay: flag(a, 'nodelay'),
+          keepAlive: num(a, 'keepalive'),
+          localPort: num(a, 'local-port'),
+          family: family as 4 | 6 | undefined,
+          reply: str(a, 'reply'),
+          halfOpen: flag(a, 'half-open'),
+        }),
+      );
+    }
+    await settle(eps);
+  },
+});
+
+const ID_ARGS = (name: string, extra = '') => ({ usage: `.${name} ID${extra}`, positionals: ['ID'] });
+
+export const end = defineCommand({
+  name: 'end',
+  group: 'endpoints',
+  summary: 'half-close: send FIN, keep reading',
+  args: ID_ARGS('end'),
+  help: 'The peer sees end-of-stream; we can still receive until it ends too.',
+  examples: ['.end c1'],
+  run(ctx, a) {
+    ctx.session.end(ctx.session.getSocket(a.positionals[0] ?? ''));
+  },
+});
+
+export const close = defineCommand({
+  name: 'close',
+  group: 'endpoints',
+  summary: 'socket: graceful end; server: stop accepting (sockets stay)',
+  args: {
+    usage: '.close ID | all [--force]',
+    positionals: ['ID'],
+    options: { force: { type: 'flag', help: 'destroy instead: sockets at once, a server with all its connections' } },
+  },
+  examples: ['.close c1', '.close s1 --force', '.close all'],
+  run(ctx, a) {
+    const ref = a.positionals[0] ?? '';
+    const force = flag(a, 'force');
+    const targets = ref === 'all' ? ctx.session.list().filter(isLive) : [ctx.session.get(ref)];
+    for (const ep of targets) {
+      if (ep.kind === 'server') ctx.session.closeServer(ep, force);
+      else if (force) ctx.session.destroy(ep);
+      else if (ref !== 'all' || !ep.socket.writableEnded) ctx.session.end(ep);
+    }
+  },
+});
+
+export const destroy = defineCommand({
+  name: 'destroy',
+  group: 'endpoints',
+  summary: 'abort a socket at once (RST)',
+  args: ID_ARGS('destroy'),
+  help: 'Unlike .end, no FIN: the peer sees ECONNRESET. On a server: stop it and destroy all its connections.',
+  examples: ['.destroy c1'],
+  run(ctx, a) {
+    const ep = ctx.session.get(a.positionals[0] ?? '');
+    if (ep.kind === 'server') ctx.session.closeServer(ep, true);
+    else ctx.session.destroy(ep);
+  },
+});
+
+function pauseCommand(name: 'pause' | 'resume') {
+  const paused = name === 'pause';
+  return defineCommand({
+    name,
+    group: 'endpoints',
+    summary: paused ? 'stop reading (the peer\'s writes back up)' : 'read again after .pause',
+    args: ID_ARGS(name),
+    help: paused
+      ? 'Received bytes stay in the kernel; once its buffers fill, the peer\'s writes return false and its buffer grows (.ls on the peer shows it). On a server: every connection of it.'
+      : 'Restart reading a paused socket (or every connection of a server).',
+    examples: [`.${name} c1`],
+    run(ctx, a) {
+      const ep = ctx.session.get(a.positionals[0] ?? '');
+      const sockets = ep.kind === 'server' ? [...ep.connections] : [ep];
+      for (const s of sockets) ctx.session.pause(s, paused);
+    },
+  });
+}
+
+export const pause = pauseCommand('pause');
+export const resume = pauseCommand('resume');

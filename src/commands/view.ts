@@ -1,0 +1,118 @@
+import { SocklabError } from '../errors.js';
+import { isLive, type Endpoint } from '../session/endpoint.js';
+import { VIEWS, type Eol, type Settings, type View } from '../settings.js';
+import { formatAge, formatBytes, formatTable } from '../render/units.js';
+import { escapeMessage } from '../render/escape.js';
+import { defineCommand } from './define.js';
+
+function row(ep: Endpoint, now: number): string[] {
+  const age = formatAge((ep.closedAt ?? now) - ep.createdAt);
+  if (ep.kind === 'server') {
+    return [ep.id, ep.alias ?? '', 'server', ep.address, `${ep.connections.size} open / ${ep.accepted} accepted`, ep.state, '', '', '', age];
+  }
+  const s = ep.socket;
+  const kind = ep.server ? `conn of ${ep.server.id}` : 'client';
+  const paused = ep.userPaused ? ', paused' : '';
+  return [ep.id, ep.alias ?? '', kind, ep.local, ep.remote, ep.state + paused, formatBytes(ep.bytesIn), formatBytes(ep.bytesOut), formatBytes(s.writableLength), age];
+}
+
+export const ls = defineCommand({
+  name: 'ls',
+  group: 'view',
+  summary: 'table of every endpoint: addresses, state, bytes, age',
+  args: { usage: '.ls [sN] [--open]', positionals: ['SERVER'], required: 0, options: { open: { type: 'flag', help: 'only endpoints still open' } } },
+  help: 'in/out count bytes received and sent; queued is what the kernel has not taken yet (a peer that does not read makes it grow). `.ls s1` lists s1 and its connections.',
+  examples: ['.ls', '.ls s1', '.ls --open'],
+  run(ctx, a) {
+    const filter = a.positionals[0];
+    const server = filter === undefined ? undefined : ctx.session.getServer(filter);
+    let eps = ctx.session.list();
+    if (server) eps = eps.filter((ep) => ep === server || (ep.kind === 'socket' && ep.server === server));
+    if (a.options.open === true) eps = eps.filter(isLive);
+    if (eps.length === 0) {
+      ctx.print('nothing yet: .listen 0 starts a server, .connect PORT opens a socket');
+      return;
+    }
+    const now = Date.now();
+    const header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
+    ctx.print(escapeMessage(formatTable([header, ...eps.map((ep) => row(ep, now))])));
+  },
+});
+
+export const show = defineCommand({
+  name: 'show',
+  group: 'view',
+  summary: 'everything about one endpoint',
+  args: { usage: '.show ID', positionals: ['ID'] },
+  examples: ['.show c1', '.show s1'],
+  run(ctx, a) {
+    const ep = ctx.session.get(a.positionals[0] ?? '');
+    const lines: Array<[string, unknown]> = [['id', ep.id], ['name', ep.alias ?? '-'], ['state', ep.state], ['age', formatAge((ep.closedAt ?? Date.now()) - ep.createdAt)]];
+    if (ep.kind === 'server') {
+      lines.push(['address', ep.address], ['open connections', [...ep.connections].map((c) => c.id).join(' ') || '-'], ['accepted', ep.accepted]);
+    } else {
+      const s = ep.socket;
+      lines.push(
+        ['kind', ep.server ? `accepted by ${ep.server.id}` : 'client'],
+        ['local', ep.local],
+        ['remote', ep.remote],
+        ['received', `${formatBytes(ep.bytesIn)} in ${ep.chunksIn} chunks`],
+        ['sent', `${formatBytes(ep.bytesOut)} in ${ep.chunksOut} writes`],
+        ['queued', formatBytes(s.writableLength)],
+        ['reading', ep.userPaused ? 'paused (.resume)' : s.isPaused() ? 'held (backpressure)' : 'yes'],
+        ['connect time', ep.connectedAt === undefined ? '-' : `${ep.connectedAt - ep.createdAt}ms`],
+      );
+    }
+    const opts = Object.entries(ep.options).filter(([, v]) => v !== undefined && v !== false);
+    lines.push(['options', opts.map(([k, v]) => `${k}=${Buffer.isBuffer(v) ? JSON.stringify(v.toString()) : String(v)}`).join(' ') || '-']);
+    ctx.print(escapeMessage(lines.map(([k, v]) => `${k.padEnd(17)}${String(v)}`).join('\n')));
+  },
+});
+
+export const view = defineCommand({
+  name: 'view',
+  group: 'view',
+  summary: 'how data events show bytes: text, hex, both or off',
+  args: { usage: '.view text|hex|both|off [ID]', positionals: ['MODE', 'ID'], required: 1 },
+  help: 'hex is the `hexdump -C` layout, offsets running on per socket and direction. With an ID, only that socket.',
+  examples: ['.view hex', '.view both c1', '.view off'],
+  run(ctx, a) {
+    const [mode = '', ref] = a.positionals;
+    if (!(VIEWS as readonly string[]).includes(mode)) throw new SocklabError('E_USAGE', `unknown view "${mode}": use text, hex, both or off`);
+    if (ref === undefined) ctx.settings.view = mode as View;
+    else ctx.settings.views.set(ctx.session.getSocket(ref).id, mode as View);
+  },
+});
+
+const SETTERS: Record<string, { values: string; apply(s: Settings, v: string): boolean }> = {
+  eol: { values: 'lf | crlf | none', apply: (s, v) => ['lf', 'crlf', 'none'].includes(v) && ((s.eol = v as Eol), true) },
+  time: { values: 'on | off', apply: (s, v) => onOff(v, (b) => (s.time = b)) },
+  color: { values: 'on | off', apply: (s, v) => onOff(v, (b) => (s.color = b)) },
+  maxbytes: { values: 'a number of bytes ≥ 1', apply: (s, v) => /^\d+$/.test(v) && Number(v) >= 1 && ((s.maxbytes = Number(v)), true) },
+};
+
+function onOff(v: string, set: (b: boolean) => void): boolean {
+  if (v !== 'on' && v !== 'off') return false;
+  set(v === 'on');
+  return true;
+}
+
+export const set = defineCommand({
+  name: 'set',
+  group: 'view',
+  summary: 'session settings: eol, time, maxbytes, color',
+  args: { usage: '.set [KEY VALUE]', positionals: ['KEY', 'VALUE'], required: 0 },
+  help: 'eol lf|crlf|none (what .sendln appends), time on|off (timestamps), maxbytes N (bytes shown per data event), color on|off. Without arguments: the current values.',
+  examples: ['.set eol crlf', '.set maxbytes 1024', '.set time off'],
+  run(ctx, a) {
+    const [key, value] = a.positionals;
+    const s = ctx.settings;
+    if (key === undefined) {
+      ctx.print(`eol ${s.eol}\ntime ${s.time ? 'on' : 'off'}\nmaxbytes ${s.maxbytes}\ncolor ${s.color ? 'on' : 'off'}\nview ${s.view}`);
+      return;
+    }
+    const setter = SETTERS[key];
+    if (!setter) throw new SocklabError('E_USAGE', `unknown setting "${key}": use ${Object.keys(SETTERS).join(', ')}`);
+    if (value === undefined || !setter.apply(s, value)) throw new SocklabError('E_USAGE', `.set ${key} takes ${setter.values}`);
+  },
+});

@@ -1,0 +1,173 @@
+import { SocklabError } from '../errors.js';
+import { parseDuration } from './duration.js';
+import { closest } from './suggest.js';
+
+/** How an option's value is read. */
+export type OptionType = 'flag' | 'string' | 'int' | 'duration';
+
+export interface OptionSpec {
+  type: OptionType;
+  /** Placeholder shown in help (`MS`, `N`, `SPEC`). */
+  value?: string;
+  help: string;
+  /** Smallest accepted value for `int` options. */
+  min?: number;
+  max?: number;
+}
+
+/** The shape of a command's words: positionals, options, payload, `as NAME`. */
+export interface ArgsSpec {
+  /** Names of the positional arguments, for messages (`TARGET`, `PAYLOAD`). */
+  positionals: string[];
+  /** How many positionals are required (default: all). */
+  required?: number;
+  /** The last positional is the rest of the line, raw (a payload). */
+  rest?: boolean;
+  /** Accepts a trailing `as NAME`. */
+  alias?: boolean;
+  options?: Record<string, OptionSpec>;
+  /** Usage line for messages, e.g. `.send [opts] TARGET PAYLOAD`. */
+  usage: string;
+}
+
+export type OptionValue = string | number | boolean;
+
+export interface ParsedArgs {
+  positionals: string[];
+  options: Record<string, OptionValue>;
+  alias?: string;
+}
+
+/** Split `.name rest…` into the command name (without the dot) and the rest. */
+export function splitCommand(line: string): { name: string; rest: string } {
+  const m = /^\.(\S*)\s*([\s\S]*)$/.exec(line.trim());
+  return { name: m?.[1] ?? '', rest: m?.[2] ?? '' };
+}
+
+/**
+ * Read a command's words against its spec. Options come before the payload;
+ * quotes ('…' or "…") group words; the payload is the rest of the line as typed.
+ */
+export function parseArgs(spec: ArgsSpec, text: string): ParsedArgs {
+  const result: ParsedArgs = { positionals: [], options: {} };
+  let input = text.trim();
+  if (spec.alias) {
+    const m = /(?:^|\s)as\s+(\S+)$/.exec(input);
+    if (m?.[1] !== undefined) {
+      result.alias = m[1];
+      input = input.slice(0, m.index).trimEnd();
+    }
+  }
+  const max = spec.positionals.length;
+  let i = 0;
+  for (;;) {
+    while (i < input.length && /\s/.test(input[i] ?? '')) i++;
+    if (i >= input.length) break;
+    if (input.startsWith('--', i)) {
+      i = readOption(spec, input, i, result.options);
+      continue;
+    }
+    if (spec.rest && result.positionals.length === max - 1) {
+      result.positionals.push(input.slice(i));
+      break;
+    }
+    const token = readToken(input, i);
+    if (result.positionals.length >= max) {
+      throw usage(spec, `unexpected "${token.value}"`);
+    }
+    result.positionals.push(token.value);
+    i = token.end;
+  }
+  const required = spec.required ?? max;
+  if (result.positionals.length < required) {
+    throw usage(spec, `missing ${spec.positionals[result.positionals.length] ?? 'argument'}`);
+  }
+  return result;
+}
+
+function readOption(spec: ArgsSpec, input: string, start: number, out: Record<string, OptionValue>): number {
+  const token = readToken(input, start);
+  const eq = token.value.indexOf('=');
+  const name = (eq === -1 ? token.value : token.value.slice(0, eq)).slice(2);
+  const option = spec.options?.[name];
+  if (!option) {
+    const known = Object.keys(spec.options ?? {});
+    const guess = closest(name, known);
+    const hint = guess ? `did you mean --${guess}? ` : '';
+    const list = known.length ? `options: ${known.map((k) => `--${k}`).join(' ')}` : 'it takes no options';
+    throw usage(spec, `unknown option --${name}: ${hint}${list}`);
+  }
+  if (option.type === 'flag') {
+    if (eq !== -1) throw usage(spec, `--${name} takes no value`);
+    out[name] = true;
+    return token.end;
+  }
+  let raw: string;
+  let end = token.end;
+  if (eq !== -1) raw = token.value.slice(eq + 1);
+  else {
+    let j = end;
+    while (j < input.length && /\s/.test(input[j] ?? '')) j++;
+    if (j >= input.length) throw usage(spec, `--${name} needs a value (${option.value ?? 'VALUE'})`);
+    const value = readToken(input, j);
+    raw = value.value;
+    end = value.end;
+  }
+  out[name] = convert(spec, name, option, raw);
+  return end;
+}
+
+function convert(spec: ArgsSpec, name: string, option: OptionSpec, raw: string): OptionValue {
+  switch (option.type) {
+    case 'string':
+      return raw;
+    case 'duration':
+      return parseDuration(raw);
+    case 'int': {
+      const min = option.min ?? 0;
+      const max = option.max ?? Number.MAX_SAFE_INTEGER;
+      const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!(n >= min && n <= max)) {
+        const range = option.max === undefined ? `a whole number ≥ ${min}` : `a whole number from ${min} to ${max}`;
+        throw usage(spec, `--${name} takes ${range}, not "${raw}"`);
+      }
+      return n;
+    }
+    case 'flag':
+      return true;
+  }
+}
+
+/**
+ * One word at `start`. '…' groups literally; "…" groups and keeps backslash
+ * escapes as typed, for the payload decoder to read.
+ */
+export function readToken(input: string, start: number): { value: string; end: number } {
+  let value = '';
+  let i = start;
+  while (i < input.length && !/\s/.test(input[i] ?? '')) {
+    const ch = input[i] as string;
+    if (ch === "'" || ch === '"') {
+      const close = findClose(input, i + 1, ch);
+      if (close === -1) throw new SocklabError('E_USAGE', `unterminated ${ch === '"' ? 'double' : 'single'} quote at column ${i + 1}: close it with ${ch}`);
+      value += input.slice(i + 1, close);
+      i = close + 1;
+    } else {
+      value += ch;
+      i++;
+    }
+  }
+  return { value, end: i };
+}
+
+function findClose(input: string, from: number, quote: string): number {
+  for (let i = from; i < input.length; i++) {
+    if (quote === '"' && input[i] === '\\') i++;
+    else if (input[i] === quote) return i;
+  }
+  return -1;
+}
+
+function usage(spec: ArgsSpec, what: string): SocklabError {
+  return new SocklabError('E_USAGE', `${what} — usage: ${spec.usage}`);
+}

@@ -1,0 +1,75 @@
+import type { Colors } from 'picocolors/types.js';
+import type { SessionEvent } from '../session/events.js';
+import { escapeMessage, escapeText } from './escape.js';
+import { ERROR_HINTS } from './hints.js';
+import { formatBytes, formatClock } from './units.js';
+
+export interface HumanOptions {
+  /** Prefix lines with `HH:MM:SS.mmm`. */
+  time: boolean;
+  colors: Colors;
+}
+
+type Paint = keyof Pick<Colors, 'green' | 'red' | 'yellow' | 'cyan' | 'magenta' | 'dim' | 'blue'>;
+type Describe<T> = (ev: T, payload: string) => [Paint, string];
+type Table = { [K in SessionEvent['type']]?: Describe<Extract<SessionEvent, { type: K }>> };
+
+/** Node's message without the syscall and code it repeats (`connect ECONNREFUSED 127.0.0.1:9` → `127.0.0.1:9`). */
+function detail(code: string, message: string): string {
+  const at = message.indexOf(code);
+  return (at === -1 ? message : message.slice(at + code.length)).trim();
+}
+
+// What each event says; peer-controlled text goes through escapeText.
+const DESCRIBE: Table = {
+  listening: (ev) => [
+    'green',
+    `listening on ${ev.path ?? `${ev.address.includes(':') ? `[${ev.address}]` : ev.address}:${ev.port}`}` +
+      (ev.alias ? ` as ${ev.alias}` : '') +
+      (ev.reply ? `  (reply: ${escapeMessage(ev.reply)})` : '') +
+      (ev.exposed ? '  — reachable from the network, not only this machine' : ''),
+  ],
+  accept: (ev) => ['green', `accepted by ${ev.server} from ${ev.remote}`],
+  connect: (ev) => ['green', `connected ${ev.local} → ${ev.remote}${ev.alias ? ` as ${ev.alias}` : ''}`],
+  send: (ev, payload) => ['magenta', `→ ${formatBytes(ev.data.length)}${payload}`],
+  data: (ev, payload) => ['cyan', `← ${formatBytes(ev.data.length)}${payload}`],
+  end: () => ['yellow', '← FIN (peer ended its side)'],
+  shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
+  stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],
+  close: (ev) => ['dim', ev.aborted ? 'closed (aborted by us)' : ev.hadError ? 'closed after an error' : 'closed'],
+  error: (ev) => {
+    const what = escapeMessage(detail(ev.code, ev.message));
+    const hint = ERROR_HINTS[ev.code];
+    return ['red', `error ${ev.code}${what ? ` ${what}` : ''}${hint ? ` (${hint})` : ''}`];
+  },
+  timeout: (ev) => ['yellow', `idle for ${ev.ms} ms: timeout${ev.destroyed ? ', destroyed' : ''}`],
+  'command-error': (ev) => ['red', `${ev.source ? `${ev.source}: ` : ''}${escapeMessage(ev.message)}`],
+  'expect-ok': (ev) => ['green', `expect ok: ${escapeMessage(ev.line)}`],
+  note: (ev) => ['dim', escapeMessage(ev.message)],
+};
+
+/**
+ * One human line for an event, or undefined for events that show nothing
+ * (`command` echoes what the user typed). `payload` is the already formatted
+ * view of the bytes of `send`/`data` events (`  "hello\n"`, or hex lines).
+ */
+export function formatEvent(ev: SessionEvent, options: HumanOptions, payload = ''): string | undefined {
+  const describe = DESCRIBE[ev.type] as Describe<SessionEvent> | undefined;
+  if (!describe) return undefined;
+  const [paint, text] = describe(ev, payload);
+  const c = options.colors;
+  const id = 'id' in ev && ev.id !== undefined ? ev.id : ev.type === 'command-error' ? '!' : '-';
+  const time = options.time ? `${c.dim(formatClock(ev.t))}  ` : '';
+  return `${time}${c.bold(id.padEnd(3))}  ${c[paint](text)}`;
+}
+
+/** The summary line of folded data events: `c2 ← 48,213 chunks, 1.2 GiB in 1.0 s`. */
+export function formatFold(
+  fold: { id: string; dir: '←' | '→'; chunks: number; bytes: number; ms: number; t: number },
+  options: HumanOptions,
+): string {
+  const c = options.colors;
+  const time = options.time ? `${c.dim(formatClock(fold.t))}  ` : '';
+  const text = `${fold.dir} ${fold.chunks.toLocaleString('en-US')} chunks, ${formatBytes(fold.bytes)} in ${(fold.ms / 1000).toFixed(1)} s`;
+  return `${time}${c.bold(fold.id.padEnd(3))}  ${c[fold.dir === '←' ? 'cyan' : 'magenta'](text)}`;
+}

@@ -1,0 +1,45 @@
+import type { SessionEvent } from '../session/events.js';
+
+type Fields<T> = (ev: T) => Record<string, unknown>;
+type Table = { [K in SessionEvent['type']]: Fields<Extract<SessionEvent, { type: K }>> | null };
+
+const withAlias = (alias: string | undefined) => (alias === undefined ? {} : { alias });
+
+// SPEC section 5, one entry per event; null = not part of the JSON stream.
+const FIELDS: Table = {
+  listening: (ev) => ({ id: ev.id, address: ev.address, ...(ev.path !== undefined ? { path: ev.path } : { port: ev.port }), ...withAlias(ev.alias) }),
+  connect: (ev) => ({ id: ev.id, local: ev.local, remote: ev.remote, ...withAlias(ev.alias) }),
+  accept: (ev) => ({ id: ev.id, server: ev.server, local: ev.local, remote: ev.remote }),
+  send: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64') }),
+  data: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64'), text: ev.data.toString('utf8') }),
+  end: (ev) => ({ id: ev.id }),
+  shutdown: (ev) => ({ id: ev.id }),
+  stop: (ev) => ({ id: ev.id, open: ev.open }),
+  close: (ev) => ({ id: ev.id, hadError: ev.hadError }),
+  error: (ev) => ({ ...(ev.id !== undefined && { id: ev.id }), code: ev.code, message: ev.message }),
+  timeout: (ev) => ({ id: ev.id, ms: ev.ms }),
+  command: (ev) => ({ line: ev.line }),
+  'command-error': (ev) => ({ line: ev.line, code: ev.code, message: ev.message, ...(ev.source !== undefined && { source: ev.source }) }),
+  'expect-ok': (ev) => ({ id: ev.id, line: ev.line, received: ev.received.toString('base64') }),
+  'expect-fail': (ev) => ({ id: ev.id, line: ev.line, received: ev.received.toString('base64') }),
+  note: (ev) => ({ ...(ev.id !== undefined && { id: ev.id }), message: ev.message }),
+};
+
+/**
+ * One NDJSON line (without the newline) for an event: `t`, `event`, then the
+ * event's fields. JSON.stringify escapes every control character, so peer
+ * bytes in `text` cannot reach a terminal raw.
+ */
+export function toJsonLine(ev: SessionEvent): string | undefined {
+  const fields = FIELDS[ev.type] as Fields<SessionEvent> | null;
+  if (!fields) return undefined;
+  return JSON.stringify({ t: ev.t, event: ev.type, ...fields(ev) });
+}
+
+/** The JSON renderer as a subscriber: one line per event, written at once. */
+export function jsonPrinter(write: (text: string) => void): (ev: SessionEvent) => void {
+  return (ev) => {
+    const line = toJsonLine(ev);
+    if (line !== undefined) write(line + '\n');
+  };
+}

@@ -1,0 +1,178 @@
+import pc from 'picocolors';
+import type { DataEvent, SendEvent, SessionEvent } from '../session/events.js';
+import type { Settings, View } from '../settings.js';
+import { StreamEscaper } from './escape.js';
+import { hexdump } from './hexdump.js';
+import { formatEvent, formatFold, type HumanOptions } from './human.js';
+
+/** Data events of one socket and direction shown per second before folding starts. */
+export const FOLD_AFTER = 20;
+/** How often folded streams print their summary, ms. */
+export const FOLD_INTERVAL = 1000;
+
+/** Display state of one socket in one direction. */
+interface Stream {
+  escaper: StreamEscaper;
+  /** Bytes shown in hex so far (the running offset). */
+  hexOffset: number;
+  windowStart: number;
+  windowCount: number;
+  folding: boolean;
+  foldChunks: number;
+  foldBytes: number;
+  foldStart: number;
+}
+
+/**
+ * The human renderer as a session subscriber: keeps per-socket display state
+ * (hex offsets, split UTF-8, folding) and hands finished lines to `write` in
+ * batches, once per turn of the event loop, so a burst costs one write.
+ */
+export class HumanPrinter {
+  private readonly streams = new Map<string, Stream>();
+  private pending: string[] = [];
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly write: (text: string) => void,
+  ) {}
+
+  /** The subscriber: `session.subscribe(printer.handle)`. */
+  readonly handle = (ev: SessionEvent): void => {
+    if (ev.type === 'data' || ev.type === 'send') {
+      this.data(ev);
+      return;
+    }
+    // The summary of a fold comes before the FIN or close that ended it.
+    if (ev.type === 'end') this.unfold(ev.id, true, '←');
+    else if (ev.type === 'close') this.unfold(ev.id, true);
+    const line = formatEvent(ev, this.options());
+    if (line !== undefined) this.line(line);
+  };
+
+  /** Print command output (tables, help) in order with the events. */
+  print(text: string): void {
+    this.line(text);
+  }
+
+  /** Write what is pending now (before exit, before a prompt). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    this.write(text);
+  }
+
+  /** Stop the fold timer and write what is left. */
+  close(): void {
+    for (const key of this.streams.keys()) this.unfold(key.slice(0, -1), true);
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush();
+  }
+
+  private options(): HumanOptions {
+    return { time: this.settings.time, colors: pc.createColors(this.settings.color) };
+  }
+
+  private line(text: string): void {
+    this.pending.push(text);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private data(ev: DataEvent | SendEvent): void {
+    const view: View = this.settings.views.get(ev.id) ?? this.settings.view;
+    const dir = ev.type === 'data' ? '←' : '→';
+    const s = this.stream(ev.id + dir);
+    // Folding is decided before any string is built: the hot path of a flood.
+    if (ev.t - s.windowStart >= FOLD_INTERVAL) {
+      s.windowStart = ev.t;
+      s.windowCount = 0;
+    }
+    if (++s.windowCount > FOLD_AFTER && !s.folding) {
+      s.folding = true;
+      s.foldStart = ev.t;
+      this.startTimer();
+    }
+    if (s.folding) {
+      s.foldChunks++;
+      s.foldBytes += ev.data.length;
+      return;
+    }
+    if (view === 'off') return;
+    const options = this.options();
+    let payload = '';
+    if (view === 'text' || view === 'both') {
+      const { text, omitted } = s.escaper.write(ev.data, this.settings.maxbytes);
+      payload = `  "${text}"${omitted > 0 ? ` … (+${omitted.toLocaleString('en-US')} B)` : ''}`;
+    }
+    if (view === 'hex' || view === 'both') {
+      const shown = ev.data.subarray(0, Math.max(this.settings.maxbytes, 16));
+      const lines = hexdump(shown, s.hexOffset).split('\n').map((l) => `     ${l}`);
+      if (shown.length < ev.data.length) lines.push(`     … (+${(ev.data.length - shown.length).toLocaleString('en-US')} B)`);
+      payload += `\n${options.colors.dim(lines.join('\n'))}`;
+    }
+    s.hexOffset += ev.data.length;
+    const line = formatEvent(ev, options, payload);
+    if (line !== undefined) this.line(line);
+  }
+
+  private stream(key: string): Stream {
+    let s = this.streams.get(key);
+    if (!s) {
+      s = { escaper: new StreamEscaper(), hexOffset: 0, windowStart: 0, windowCount: 0, folding: false, foldChunks: 0, foldBytes: 0, foldStart: 0 };
+      this.streams.set(key, s);
+    }
+    return s;
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), FOLD_INTERVAL);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    let any = false;
+    for (const [key, s] of this.streams) {
+      if (!s.folding) continue;
+      any = true;
+      // A stream that went quiet during the interval leaves fold mode.
+      this.unfold(key.slice(0, -1), s.foldChunks === 0, key.slice(-1) as '←' | '→');
+    }
+    if (!any) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Print the fold summary of a socket's streams; `stop` ends folding (end, close, quiet). */
+  private unfold(id: string, stop: boolean, only?: '←' | '→'): void {
+    for (const dir of only ? [only] : (['←', '→'] as const)) {
+      const s = this.streams.get(id + dir);
+      if (!s?.folding) continue;
+      const now = Date.now();
+      if (s.foldChunks > 0) {
+        this.line(formatFold({ id, dir, chunks: s.foldChunks, bytes: s.foldBytes, ms: now - s.foldStart, t: now }, this.options()));
+      }
+      s.foldChunks = 0;
+      s.foldBytes = 0;
+      s.foldStart = now;
+      if (stop) {
+        s.folding = false;
+        s.windowCount = 0;
+      }
+    }
+    if (stop && only === undefined) {
+      // Closed sockets need no display state; keeps a connect/close loop bounded.
+      this.streams.delete(id + '←');
+      this.streams.delete(id + '→');
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import repl, { type REPLCommand, type REPLEval, type REPLServer } from 'node:repl';
+import { COMMANDS } from '../commands/index.js';
+import type { CommandContext } from '../commands/define.js';
+import { runCommandLine } from '../commands/dispatch.js';
+import { splitCommand } from '../parse/command-line.js';
+import type { Session } from '../session/session.js';
+import type { Settings } from '../settings.js';
+import { HumanPrinter } from '../render/printer.js';
+import { createBinder } from './bindings.js';
+import { printAbove } from './print-above.js';
+
+export interface ReplOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  session: Session;
+  settings: Settings;
+  /** Treat the streams as a terminal (cursor control, prompt redraws). */
+  terminal: boolean;
+  prompt?: string;
+  /** Where history is kept; undefined = no history file. */
+  historyFile?: string;
+  /** Print events some other way (`--json`); by default a HumanPrinter above the prompt. */
+  render?: 'human' | 'none';
+}
+
+export interface SocklabRepl {
+  server: REPLServer;
+  /** Run a line as if typed (the `-e` lines); resolves when it completed. */
+  run(line: string): Promise<boolean>;
+  /** Resolves when the REPL ends (`.exit`, Ctrl+D, end of input) and everything is closed. */
+  closed: Promise<void>;
+}
+
+// Node's own file commands are replaced by .record/.replay; .clear would drop the bindings.
+const REMOVED = ['load', 'save', 'editor', 'clear', 'help', 'exit'];
+
+/** Open the socklab REPL on the given streams. Writes only to `output`. */
+export function startRepl(options: ReplOptions): SocklabRepl {
+  const { session, settings, output } = options;
+  const server = repl.start({
+    prompt: options.prompt ?? 'socklab> ',
+    input: options.input,
+    output,
+    terminal: options.terminal,
+    useColors: settings.color,
+    ignoreUndefined: true,
+    preview: false,
+  });
+  let busy = false;
+  const printer = new HumanPrinter(settings, (text) => printAbove(server, output, text, !busy));
+  const unsubscribe = options.render === 'none' ? () => {} : session.subscribe(printer.handle);
+
+  let exiting: Promise<void> | undefined;
+  const exit = (): Promise<void> => {
+    exiting ??= (async () => {
+      await session.shutdown();
+      printer.close();
+      unsubscribe();
+      server.close();
+    })();
+    return exiting;
+  };
+  const ctx: CommandContext = {
+    session,
+    settings,
+    commands: COMMANDS,
+    interactive: true,
+    print: (text) => printer.print(text),
+    exit,
+  };
+
+  const run = async (line: string): Promise<boolean> => {
+    const blocks = COMMANDS.get(splitCommand(line).name)?.blocks === true;
+    const done = runCommandLine(ctx, line);
+    if (!blocks) return done;
+    busy = true;
+    try {
+      return await done;
+    } finally {
+      busy = false;
+      printer.flush();
+    }
+  };
+
+  // node:repl types these as read-only; they are plain properties we adjust once, here.
+  const mutable = server as unknown as { commands: Record<string, REPLCommand>; eval: REPLEval };
+  for (const name of REMOVED) delete mutable.commands[name];
+  for (const cmd of COMMANDS.values()) {
+    server.defineCommand(cmd.name, {
+      help: cmd.summary,
+      action(rest: string) {
+        const line = `.${cmd.name} ${rest}`;
+        if (cmd.blocks) void run(line).then(() => server.displayPrompt());
+        else {
+          void run(line);
+          server.displayPrompt();
+        }
+      },
+    });
+  }
+  // An unknown `.word` goes to the same dispatcher, which answers with the nearest command.
+  mutable.commands = new Proxy(mutable.commands, {
+    get(target, key) {
+      if (typeof key !== 'string' || key in target) return Reflect.get(target, key);
+      return {
+        action(this: REPLServer, rest: string) {
+          void run(`.${key} ${rest}`);
+          server.displayPrompt();
+        },
+      };
+    },
+  });
+
+  const bind = createBinder(session, server.context);
+  const evaluate = mutable.eval;
+  mutable.eval = function (code, context, file, cb) {
+    bind();
+    evaluate.call(this, code, context, file, cb);
+  };
+  if (options.historyFile) server.setupHistory(options.historyFile, () => {});
+
+  const closed = new Promise<void>((resolve) => {
+    server.on('exit', () => void exit().then(resolve));
+  });
+  return { server, run, closed };
+}

@@ -1,0 +1,67 @@
+import vm from 'node:vm';
+import type { CommandContext } from '../commands/define.js';
+import { runCommandLine } from '../commands/dispatch.js';
+import { messageOf } from '../errors.js';
+import { createBinder } from '../repl/bindings.js';
+import { checkScript } from './check.js';
+
+export interface ScriptRun {
+  /** Shown in messages: `demo.lab`. */
+  name: string;
+  source: string;
+  allowJs: boolean;
+  /** Report every failure instead of stopping at the first. */
+  keepGoing: boolean;
+}
+
+/** Exit codes of a headless run. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+/**
+ * Run a script through the same dispatcher as typed lines. Resolves to the
+ * exit code: 0 when every line passed, 1 when one failed, 2 when the script
+ * was refused before anything ran.
+ */
+export async function runScript(ctx: CommandContext, script: ScriptRun): Promise<number> {
+  const { lines, problems } = checkScript(script.source, ctx.commands, script.allowJs);
+  if (problems.length > 0) {
+    const shown = script.allowJs ? problems : problems.slice(0, 1);
+    for (const p of shown) {
+      ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line: '', code: 'E_SCRIPT', message: p.message, source: `${script.name}:${p.number}` });
+    }
+    return EXIT.USAGE;
+  }
+  let failures = 0;
+  let evaluate: ((code: string) => Promise<unknown>) | undefined;
+  for (const line of lines) {
+    const source = `${script.name}:${line.number}`;
+    let ok: boolean;
+    if (line.kind === 'command') ok = await runCommandLine(ctx, line.text, source);
+    else {
+      evaluate ??= jsEvaluator(ctx);
+      ok = await evaluate(line.text).then(
+        () => true,
+        (err: unknown) => {
+          ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line: line.text, code: 'E_JS', message: messageOf(err), source });
+          return false;
+        },
+      );
+    }
+    if (!ok) {
+      failures++;
+      if (!script.keepGoing) break;
+    }
+  }
+  return failures === 0 ? EXIT.OK : EXIT.FAILED;
+}
+
+/** Evaluate script JavaScript with ids, aliases and `session` bound, awaiting promises. */
+function jsEvaluator(ctx: CommandContext): (code: string) => Promise<unknown> {
+  const context = vm.createContext({ Buffer, console, setTimeout, clearTimeout, setInterval, clearInterval });
+  const bind = createBinder(ctx.session, context);
+  return async (code) => {
+    bind();
+    ctx.session.emit({ type: 'command', t: ctx.session.now(), line: code.trim() });
+    return await vm.runInContext(code, context);
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * HTTP/1.x requests parsed from the raw bytes of a TCP socket, and responses
+ * serialized back, for `.listen --http`. Protocol logic only, no I/O: feed
+ * bytes, get requests out. We do not use `node:http` because socklab shows
+ * every byte the peer sends and must parse exactly those bytes.
+ */
+import { SocklabError } from '../errors.js';
+import { type BodyDecoder, ChunkedBodyDecoder, LengthBodyDecoder, bad, bodyFraming, clip, listOf } from './http-chunked.js';
+
+/** One complete request. Header names keep the case the peer sent; text is latin1 (one char per byte). */
+export interface HttpRequest {
+  method: string;
+  /** The request-target as sent: `/path?query`, `*`, or an absolute URL. */
+  target: string;
+  /** `HTTP/1.0` or `HTTP/1.1`. */
+  version: string;
+  headers: Array<[string, string]>;
+  body: Buffer;
+  /** Whether the connection stays open after the response (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`). */
+  keepAlive: boolean;
+}
+
+/** A request, or a terminal error to answer with `status` and then close the connection. */
+export type HttpParseResult =
+  | { kind: 'request'; request: HttpRequest }
+  | { kind: 'error'; status: 400 | 413 | 431 | 501 | 505; message: string };
+
+type ErrorStatus = Extract<HttpParseResult, { kind: 'error' }>['status'];
+
+const LF = 0x0a;
+const CR = 0x0d;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Incremental HTTP/1.x request parser for one connection. `push()` returns
+ * every complete request (or a terminal error) the bytes completed, in order;
+ * after an error it returns nothing more. After a request whose `keepAlive`
+ * is false it also returns nothing more: RFC 9112 §9.6 forbids processing
+ * further requests on that connection.
+ *
+ * Accepts CRLF and bare LF line endings and skips empty lines before a request
+ * line. Deliberately lenient for a playground: a missing `Host` is accepted.
+ */
+export class HttpRequestParser {
+  private readonly maxHeaderBytes: number;
+  private readonly maxBodyBytes: number;
+  private state: 'head' | 'body' | 'done' = 'head';
+  private headParts: Buffer[] = [];
+  private headBytes = 0;
+  // Where the header-terminator scan stands: 0 in a line, 1 after LF, 2 after LF CR.
+  private newline: 0 | 1 | 2 = 0;
+  private pending: HttpRequest | undefined;
+  private body: BodyDecoder | undefined;
+
+  /** Limits default to 16 KiB of header section and 8 MiB of body. */
+  constructor(limits?: { maxHeaderBytes?: number; maxBodyBytes?: number }) {
+    this.maxHeaderBytes = limits?.maxHeaderBytes ?? 16 * 1024;
+    this.maxBodyBytes = limits?.maxBodyBytes ?? 8 * 1024 * 1024;
+  }
+
+  /**
+   * Feeds the next bytes of the stream. Until a body completes the parser
+   * holds views into the chunks that carried it (no copy on the hot path), so
+   * do not overwrite them; Node's socket chunks are never reused.
+   */
+  push(chunk: Buffer): HttpParseResult[] {
+    const out: HttpParseResult[] = [];
+    let data = chunk;
+    while (data.length > 0 && this.state !== 'done') {
+      data = this.state === 'head' ? this.readHead(data, out) : this.readBody(data, out);
+    }
+    return out;
+  }
+
+  private readHead(data: Buffer, out: HttpParseResult[]): Buffer {
+    let start = 0;
+    if (this.headBytes === 0) {
+      while (data[start] === CR || data[start] === LF) start++;
+      if (start === data.length) return EMPTY;
+    }
+    const end = this.findHeadEnd(data, start);
+    this.headBytes += (end < 0 ? data.length : end) - start;
+    if (this.headBytes > this.maxHeaderBytes) {
+      return this.fail(out, 431, `header section exceeds the limit of ${this.maxHeaderBytes} bytes`);
+    }
+    if (end < 0) {
+      // Copied: the head is small and the caller's chunk may be large.
+      this.headParts.push(Buffer.from(data.subarray(start)));
+      return EMPTY;
+    }
+    this.headParts.push(data.subarray(start, end));
+    const head = Buffer.concat(this.headParts, this.headBytes).toString('latin1');
+    this.headParts = [];
+    this.headBytes = 0;
+    this.newline = 0;
+    const parsed = parseHead(head, this.maxBodyBytes);
+    if ('status' in parsed) return this.fail(out, parsed.status, parsed.message);
+    this.pending = parsed.request;
+    if (parsed.framing === 0) {
+      this.emit(out, EMPTY);
+      return data.subarray(end);
+    }
+    this.body =
+      parsed.framing === 'chunked'
+        ? new ChunkedBodyDecoder({ maxBodyBytes: this.maxBodyBytes, maxTrailerBytes: this.maxHeaderBytes })
+        : new LengthBodyDecoder(parsed.framing);
+    this.state = 'body';
+    return data.subarray(end);
+  }
+
+  /** The offset just after the blank line ending the head, or -1; the scan state carries across chunks. */
+  private findHeadEnd(data: Buffer, from: number): number {
+    let i = from;
+    while (i < data.length) {
+      if (this.newline === 0) {
+        const lf = data.indexOf(LF, i);
+        if (lf < 0) return -1;
+        this.newline = 1;
+        i = lf + 1;
+        continue;
+      }
+      if (data[i] === LF) return i + 1;
+      const cr = data[i] === CR && this.newline === 1;
+      this.newline = cr ? 2 : 0;
+      if (cr) i++;
+    }
+    return -1;
+  }
+
+  private readBody(data: Buffer, out: HttpParseResult[]): Buffer {
+    const step = this.body?.push(data) ?? { kind: 'more' };
+    if (step.kind === 'more') return EMPTY;
+    if (step.kind === 'error') return this.fail(out, step.status, step.message);
+    this.body = undefined;
+    this.emit(out, step.body);
+    return data.subarray(step.consumed);
+  }
+
+  private emit(out: HttpParseResult[], body: Buffer): void {
+    const request = this.pending;
+    if (request === undefined) return;
+    request.body = body;
+    this.pending = undefined;
+    out.push({ kind: 'request', request });
+    this.state = request.keepAlive ? 'head' : 'done';
+  }
+
+  private fail(out: HttpParseResult[], status: ErrorStatus, message: string): Buffer {
+    out.push({ kind: 'error', status, message });
+    this.state = 'done';
+    this.headParts = [];
+    this.body = undefined;
+    return EMPTY;
+  }
+}
+
+type Head = { request: HttpRequest; framing: number | 'chunked' } | { status: ErrorStatus; message: string };
+
+/** Parses a complete header section (request line, fields, blank line) and decides how the body is framed. */
+function parseHead(text: string, maxBodyBytes: number): Head {
+  const lines = text.split('\n').slice(0, -2).map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  const requestLine = lines[0] ?? '';
+  const parts = requestLine.split(' ');
+  const [method = '', target = '', version = ''] = parts;
+  if (parts.length !== 3 || !TOKEN.test(method) || !TARGET.test(target) || !/^HTTP\/\d+(\.\d+)?$/.test(version)) {
+    return bad(`bad request line "${clip(requestLine)}": expected METHOD TARGET HTTP/1.1`);
+  }
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
+    return { status: 505, message: `HTTP version "${clip(version)}" not supported: expected HTTP/1.0 or HTTP/1.1` };
+  }
+  const headers: Array<[string, string]> = [];
+  for (const line of lines.slice(1)) {
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      return bad(`obsolete line folding (a header line starting with whitespace) is not allowed: "${clip(line)}"`);
+    }
+    const colon = line.indexOf(':');
+    if (colon < 0) return bad(`bad header line "${clip(line)}": expected NAME: VALUE`);
+    const name = line.slice(0, colon);
+    if (/[ \t]$/.test(name)) return bad(`whitespace before the colon in header "${clip(name)}" is not allowed`);
+    if (!TOKEN.test(name)) return bad(`bad header name "${clip(name)}": expected a token`);
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (/[\0-\x08\x0a-\x1f\x7f]/.test(value)) return bad(`control character in the value of header "${clip(name)}"`);
+    headers.push([name, value]);
+  }
+  const framing = bodyFraming(headers, version, maxBodyBytes);
+  if (typeof framing === 'object') return framing;
+  const connection = listOf(headers, 'connection').map((token) => token.toLowerCase());
+  const keepAlive =
+    !connection.includes('close') && (version === 'HTTP/1.1' || connection.includes('keep-alive'));
+  return { request: { method, target, version, headers, body: EMPTY, keepAlive }, framing };
+}
+
+const REASONS: Record<number, string> = {
+  100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted',
+  204: 'No Content', 206: 'Partial Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other',
+  304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request',
+  401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  408: 'Request Timeout', 411: 'Length Required', 413: 'Content Too Large', 414: 'URI Too Long',
+  415: 'Unsupported Media Type', 417: 'Expectation Failed', 426: 'Upgrade Required',
+  429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
+  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+/** The reason phrase for a status code (RFC 9110 names: 200 OK, 413 Content Too Large, …); '' when unknown. */
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? '';
+}
+
+/**
+ * Serializes an HTTP/1.1 response: status line, `Content-Type` (default
+ * `text/plain; charset=utf-8`), `Content-Length`, `Connection: keep-alive` or
+ * `close` (`keepAlive` defaults to true), any extra `headers`, blank line, body.
+ * No `Date` header, so the bytes are deterministic. Framing headers
+ * (Content-Length, Connection, Transfer-Encoding) are ours: passing them in
+ * `headers` throws `E_BAD_OPTION`, as does a name or value that would break the head.
+ */
+export function formatResponse(
+  status: number,
+  body: Buffer,
+  options?: { keepAlive?: boolean; contentType?: string; headers?: Array<[string, string]> },
+): Buffer {
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw new SocklabError('E_BAD_OPTION', `bad HTTP status ${status}: expected an integer from 100 to 999`);
+  }
+  const fields: Array<[string, string]> = [
+    ['Content-Type', options?.contentType ?? 'text/plain; charset=utf-8'],
+    ['Content-Length', String(body.length)],
+    ['Connection', options?.keepAlive === false ? 'close' : 'keep-alive'],
+  ];
+  for (const [name, value] of options?.headers ?? []) {
+    if (/^(content-length|connection|transfer-encoding)$/i.test(name)) {
+      throw new SocklabError('E_BAD_OPTION', `header "${name}" is set by formatResponse itself`);
+    }
+    fields.push([name, value]);
+  }
+  const lines = [`HTTP/1.1 ${status} ${reasonPhrase(status)}`];
+  for (const [name, value] of fields) {
+    if (!TOKEN.test(name) || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) {
+      throw new SocklabError('E_BAD_OPTION', `bad response header ${JSON.stringify(`${name}: ${value}`)}`);
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+  return Buffer.concat([head, body], head.length + body.length);
+}

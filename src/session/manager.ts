@@ -1,0 +1,158 @@
+import type net from 'node:net';
+import { SocklabError } from '../errors.js';
+import type { SessionEvent, Subscriber } from './events.js';
+import {
+  ALIAS_PATTERN,
+  ID_PATTERN,
+  RESERVED_NAMES,
+  isLive,
+  type Endpoint,
+  type ServerEndpoint,
+  type SocketEndpoint,
+} from './endpoint.js';
+
+/** Settings a session is created with; every one has a default. */
+export interface SessionOptions {
+  /** DNS lookup used by `.connect` (tests inject one so no query leaves the machine). */
+  lookup?: net.LookupFunction;
+  /** Cap on bytes queued for writing per socket; past it `.send` fails (default 8 MiB). */
+  maxQueuedBytes?: number;
+  /** Default connect timeout, ms (default 10 s). */
+  connectTimeout?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * The registry half of a session: ids, aliases, subscribers. Endpoint
+ * behaviour (listen, connect, send…) lives in `session.ts`, built on this.
+ */
+export class Registry {
+  readonly maxQueuedBytes: number;
+  readonly connectTimeout: number;
+  readonly lookup: net.LookupFunction | undefined;
+  readonly now: () => number;
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly aliases = new Map<string, Endpoint>();
+  private readonly subscribers = new Set<Subscriber>();
+  private serverCount = 0;
+  private socketCount = 0;
+
+  constructor(options: SessionOptions = {}) {
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.connectTimeout = options.connectTimeout ?? 10_000;
+    this.lookup = options.lookup;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Receive every event from now on; returns the unsubscribe function. */
+  subscribe(fn: Subscriber): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  /** Hand an event to every subscriber. A subscriber that throws does not stop the others. */
+  emit(event: SessionEvent): void {
+    for (const fn of this.subscribers) {
+      try {
+        fn(event);
+      } catch (err) {
+        // A broken renderer must not take the data path down with it.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  nextServerId(): string {
+    return `s${++this.serverCount}`;
+  }
+
+  nextSocketId(): string {
+    return `c${++this.socketCount}`;
+  }
+
+  /** Check an alias before anything is opened under it. */
+  checkAlias(alias: string | undefined): void {
+    if (alias === undefined) return;
+    if (!ALIAS_PATTERN.test(alias) || ID_PATTERN.test(alias) || RESERVED_NAMES.has(alias)) {
+      throw new SocklabError(
+        'E_USAGE',
+        `bad name "${alias}": use a name like alice or srv (letters, digits, _; not s1/c1, all or session)`,
+      );
+    }
+    if (this.aliases.has(alias)) {
+      throw new SocklabError('E_USAGE', `name "${alias}" is taken by ${this.aliases.get(alias)?.id}: choose another`);
+    }
+  }
+
+  add(ep: Endpoint): void {
+    this.endpoints.set(ep.id, ep);
+    if (ep.alias !== undefined) this.aliases.set(ep.alias, ep);
+  }
+
+  /** Give an existing endpoint a name (`.wait s1 accept as peer`). */
+  setAlias(ep: Endpoint, alias: string): void {
+    this.checkAlias(alias);
+    if (ep.alias !== undefined) this.aliases.delete(ep.alias);
+    ep.alias = alias;
+    this.aliases.set(alias, ep);
+  }
+
+  /** Forget a closed endpoint's live object; its id stays used (ids are never reused). */
+  retire(ep: Endpoint): void {
+    // Closed endpoints stay listed so `.ls`/`.show` can report how they ended,
+    // but only the last few: a connect/close loop must not grow the maps.
+    this.closedOrder.push(ep.id);
+    while (this.closedOrder.length > MAX_CLOSED_KEPT) {
+      const old = this.closedOrder.shift();
+      const gone = old === undefined ? undefined : this.endpoints.get(old);
+      if (gone && !isLive(gone)) {
+        this.endpoints.delete(gone.id);
+        if (gone.alias !== undefined && this.aliases.get(gone.alias) === gone) this.aliases.delete(gone.alias);
+      }
+    }
+  }
+  private readonly closedOrder: string[] = [];
+
+  /** The endpoint an id or alias names, or undefined. */
+  find(ref: string): Endpoint | undefined {
+    return this.endpoints.get(ref) ?? this.aliases.get(ref);
+  }
+
+  /** The endpoint an id or alias names; a clear error otherwise. */
+  get(ref: string): Endpoint {
+    const ep = this.find(ref);
+    if (ep) return ep;
+    const live = this.list().filter(isLive).map((e) => e.alias ?? e.id);
+    const hint = live.length > 0 ? `open now: ${live.slice(0, 8).join(', ')}${live.length > 8 ? ', …' : ''}` : 'nothing is open yet';
+    const retired = /^[sc]\d+$/.test(ref) ? ' (or it closed long ago)' : '';
+    throw new SocklabError('E_UNKNOWN_ID', `no endpoint "${ref}"${retired}: ${hint}; .ls lists them`);
+  }
+
+  getSocket(ref: string): SocketEndpoint {
+    const ep = this.get(ref);
+    if (ep.kind !== 'socket') throw new SocklabError('E_USAGE', `${ref} is a server: this needs a socket (c1, c2, …)`);
+    return ep;
+  }
+
+  getServer(ref: string): ServerEndpoint {
+    const ep = this.get(ref);
+    if (ep.kind !== 'server') throw new SocklabError('E_USAGE', `${ref} is a socket: this needs a server (s1, s2, …)`);
+    return ep;
+  }
+
+  /** Every endpoint still known, in order of creation. */
+  list(): Endpoint[] {
+    return [...this.endpoints.values()];
+  }
+
+  /** Every known name (ids and aliases), for completion and JS bindings. */
+  names(): Array<[string, Endpoint]> {
+    return [...this.endpoints.entries(), ...this.aliases.entries()];
+  }
+}
+
+/** Closed endpoints kept for `.ls`/`.show`; older ones are forgotten so a long loop stays bounded. */
+export const MAX_CLOSED_KEPT = 200;

@@ -1,0 +1,100 @@
+import { SocklabError } from '../errors.js';
+import { compileTemplate, type Template } from './template.js';
+import { HttpRequestParser, formatResponse } from './http.js';
+
+/** What a socket does with the bytes it receives. */
+export type ReplySpec =
+  | { kind: 'none' }
+  | { kind: 'discard' }
+  | { kind: 'echo' }
+  | { kind: 'template'; source: string; template: Template };
+
+/** Parse a `--reply` value. Templates are compiled once, here. */
+export function parseReply(source: string): ReplySpec {
+  switch (source) {
+    case 'none':
+    case '':
+      return { kind: 'none' };
+    case 'discard':
+      return { kind: 'discard' };
+    case 'echo':
+      return { kind: 'echo' };
+    default:
+      return { kind: 'template', source, template: compileTemplate(source) };
+  }
+}
+
+/** Called with every chunk a socket receives; writes the answer, if any. */
+export type Replier = (chunk: Buffer) => void;
+
+/** What a replier needs of its socket; kept small so replies stay testable without sockets. */
+export interface ReplyTarget {
+  id: string;
+  remote: string;
+  /** Write bytes; false when the kernel buffer is full (Node's `write()` contract). */
+  write(data: Buffer): boolean;
+  /** Stop reading until `drain` (backpressure), unless the user paused on purpose. */
+  holdUntilDrain(): void;
+  /** Half-close after a reply (`--close-after-reply`). */
+  end(): void;
+  /** Tell the person watching (HTTP request lines, malformed requests). */
+  note(message: string, isError?: boolean): void;
+}
+
+export interface ReplierOptions {
+  closeAfterReply?: boolean;
+  http?: boolean;
+}
+
+/** Build the per-socket reply function, or undefined when nothing is sent back. */
+export function createReplier(spec: ReplySpec, target: ReplyTarget, options: ReplierOptions = {}): Replier | undefined {
+  if (options.http) return httpReplier(spec, target);
+  const after = options.closeAfterReply ? () => target.end() : undefined;
+  switch (spec.kind) {
+    case 'none':
+    case 'discard':
+      return undefined;
+    case 'echo':
+      return (chunk) => {
+        if (!target.write(chunk)) target.holdUntilDrain();
+        after?.();
+      };
+    case 'template': {
+      const { template } = spec;
+      return (chunk) => {
+        if (!target.write(template({ data: chunk, id: target.id, remote: target.remote }))) target.holdUntilDrain();
+        after?.();
+      };
+    }
+  }
+}
+
+// HTTP: the template builds the body of the response to each request; with no
+// template the body is echoed.
+function httpReplier(spec: ReplySpec, target: ReplyTarget): Replier {
+  const parser = new HttpRequestParser();
+  const body = (data: Buffer): Buffer =>
+    spec.kind === 'template' ? spec.template({ data, id: target.id, remote: target.remote }) : data;
+  return (chunk) => {
+    for (const result of parser.push(chunk)) {
+      if (result.kind === 'error') {
+        target.note(`HTTP ${result.status}: ${result.message}`, true);
+        target.write(formatResponse(result.status, Buffer.from(`${result.message}\n`), { keepAlive: false }));
+        target.end();
+        return;
+      }
+      const { request } = result;
+      const response = body(request.body);
+      target.note(`HTTP ${request.method} ${request.target} (${request.body.length} B body) → 200, ${response.length} B`);
+      target.write(formatResponse(200, response, { keepAlive: request.keepAlive }));
+      if (!request.keepAlive) target.end();
+    }
+  };
+}
+
+/** Throw a usage error for `--reply` values that make no sense with the other options. */
+export function checkReplyOptions(spec: ReplySpec, http: boolean): void {
+  if (http && (spec.kind === 'discard' || spec.kind === 'echo')) {
+    throw new SocklabError('E_BAD_OPTION', `--reply ${spec.kind} does not apply to --http: give a body template like --reply 'You said "{data}"'`);
+  }
+}

@@ -1,0 +1,98 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { SocklabError } from '../errors.js';
+import { canWrite, isLive, type SocketEndpoint } from './endpoint.js';
+import type { Registry } from './manager.js';
+
+export interface SendOptions {
+  /** Send the payload this many times (default 1). */
+  repeat?: number;
+  /** Split into writes of at most this many bytes. */
+  chunk?: number;
+  /** Wait this long between writes, ms (with `chunk` or `repeat`). */
+  delay?: number;
+}
+
+export interface SendResult {
+  /** Bytes handed to the kernel, over all targets. */
+  bytes: number;
+  /** Bytes still queued in user space when the send completed, per target id. */
+  buffered: Record<string, number>;
+}
+
+// Large payloads go out in pieces so that backpressure can act between them.
+const PIECE = 64 * 1024;
+
+/** The sockets a `.send` target names: a socket, every open connection of a server, or `all`. */
+export function resolveTargets(reg: Registry, ref: string): SocketEndpoint[] {
+  if (ref === 'all') {
+    const all = reg.list().filter((ep): ep is SocketEndpoint => ep.kind === 'socket' && canWrite(ep));
+    if (all.length === 0) throw new SocklabError('E_STATE', 'no open socket to send to: .connect or wait for a client first');
+    return all;
+  }
+  const ep = reg.get(ref);
+  if (ep.kind === 'socket') return [ep];
+  const open = [...ep.connections].filter(canWrite);
+  if (open.length === 0) throw new SocklabError('E_STATE', `${ep.id} has no open connection to send to (it is ${ep.state})`);
+  return open;
+}
+
+/**
+ * Write `data` to every target. Completes when the bytes are handed to the
+ * kernel: after `drain` whenever Node's buffer is full, so a peer that never
+ * reads holds this send, not our memory. A socket already holding
+ * `maxQueuedBytes` refuses further sends.
+ */
+export async function sendTo(reg: Registry, targets: SocketEndpoint[], data: Buffer, options: SendOptions = {}): Promise<SendResult> {
+  const repeat = options.repeat ?? 1;
+  const piece = Math.min(options.chunk ?? PIECE, PIECE);
+  for (const ep of targets) checkWritable(reg, ep, Math.min(data.length * repeat, PIECE));
+  const results = await Promise.all(targets.map((ep) => sendOne(reg, ep, data, repeat, piece, options.delay ?? 0)));
+  const buffered: Record<string, number> = {};
+  for (const ep of targets) buffered[ep.id] = ep.socket.writableLength;
+  return { bytes: results.reduce((a, b) => a + b, 0), buffered };
+}
+
+async function sendOne(reg: Registry, ep: SocketEndpoint, data: Buffer, repeat: number, piece: number, pause: number): Promise<number> {
+  let sent = 0;
+  let first = true;
+  for (let r = 0; r < repeat; r++) {
+    for (let at = 0; at < data.length || (data.length === 0 && at === 0); at += piece) {
+      if (!first && pause > 0) await delay(pause);
+      first = false;
+      checkWritable(reg, ep, Math.min(piece, data.length - at));
+      const part = data.length <= piece ? data : data.subarray(at, at + piece);
+      sent += part.length;
+      if (!ep.socket.write(part)) await drained(ep);
+      if (data.length === 0) break;
+    }
+  }
+  return sent;
+}
+
+function checkWritable(reg: Registry, ep: SocketEndpoint, next: number): void {
+  if (!canWrite(ep) || ep.socket.writableEnded) {
+    const why = isLive(ep) ? `it is ${ep.state}` : 'it is closed';
+    throw new SocklabError('E_STATE', `cannot send to ${ep.id}: ${why}`);
+  }
+  const queued = ep.socket.writableLength;
+  if (queued + next > reg.maxQueuedBytes) {
+    throw new SocklabError(
+      'E_BUFFER_FULL',
+      `${ep.id} already has ${queued} B queued that the peer has not read; the cap is ${reg.maxQueuedBytes} B: wait, or .destroy ${ep.id}`,
+    );
+  }
+}
+
+function drained(ep: SocketEndpoint): Promise<void> {
+  const socket = ep.socket;
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      if (socket.destroyed) reject(new SocklabError('E_STATE', `${ep.id} closed before the peer read everything we sent`));
+      else resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}

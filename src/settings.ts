@@ -1,0 +1,23 @@
+/** How data events show bytes. */
+export type View = 'text' | 'hex' | 'both' | 'off';
+export const VIEWS: readonly View[] = ['text', 'hex', 'both', 'off'];
+
+export type Eol = 'lf' | 'crlf' | 'none';
+export const EOL_BYTES: Record<Eol, string> = { lf: '\n', crlf: '\r\n', none: '' };
+
+/** Session settings (`.set`, `.view`); renderers read them live. */
+export interface Settings {
+  eol: Eol;
+  /** Show timestamps on human lines. */
+  time: boolean;
+  /** Bytes shown per data event before `… (+N B)`. */
+  maxbytes: number;
+  color: boolean;
+  view: View;
+  /** Per-socket views (`.view hex c1`), overriding `view`. */
+  views: Map<string, View>;
+}
+
+export function defaultSettings(overrides: Partial<Settings> = {}): Settings {
+  return { eol: 'lf', time: true, maxbytes: 256, color: false, view: 'text', views: new Map(), ...overrides };
+}
