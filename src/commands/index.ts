@@ -3,8 +3,15 @@ import { close, connect, destroy, end, listen, pause, resume } from './endpoints
 import { sendCommand, sendln } from './data.js';
 import { ls, set, show, view } from './view.js';
 import { exit, help } from './session.js';
+import { expect, record, replay, sleepCommand, wait } from './scripts.js';
 
-const ALL: Command[] = [listen, connect, end, close, destroy, pause, resume, sendCommand, sendln, ls, show, view, set, help, exit];
+const ALL: Command[] = [
+  ...[listen, connect, end, close, destroy, pause, resume],
+  ...[sendCommand, sendln],
+  ...[wait, expect, sleepCommand, record, replay],
+  ...[ls, show, view, set],
+  ...[help, exit],
+];
 
 /** Every dot-command by name. One entry drives dispatch, `.help`, completion and script checks. */
 export const COMMANDS: CommandTable = new Map(ALL.map((c) => [c.name, c]));

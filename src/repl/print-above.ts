@@ -1,10 +1,11 @@
 import readline from 'node:readline';
 import type { REPLServer } from 'node:repl';
 
-// readline keeps how many rows below the prompt's first row the cursor sits
-// (`prevRows`, public on the Interface object) and moves up that far before it
-// redraws. After printing above the prompt we redraw from a fresh row, so it
-// must read 0, or the redraw would climb into the lines just printed.
+// readline's redraw first climbs `prevRows` rows (public on the Interface:
+// where it believes the cursor sits below the prompt's first row). After we
+// print above the prompt the redraw starts on a fresh row, so it must read 0,
+// or it would climb into the lines just printed. We climb by getCursorPos()
+// ourselves: typing at the end of a line wraps without updating prevRows.
 type Redrawable = REPLServer & { prevRows: number; _refreshLine(): void };
 
 /**
@@ -18,7 +19,7 @@ export function printAbove(repl: REPLServer, output: NodeJS.WritableStream, text
     output.write(text);
     return;
   }
-  readline.moveCursor(output, 0, -r.prevRows);
+  readline.moveCursor(output, 0, -r.getCursorPos().rows);
   readline.cursorTo(output, 0);
   readline.clearScreenDown(output);
   output.write(text);

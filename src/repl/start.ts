@@ -115,6 +115,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   const evaluate = mutable.eval;
   mutable.eval = function (code, context, file, cb) {
     bind();
+    const line = code.trim();
+    if (line !== '') session.emit({ type: 'command', t: session.now(), line });
     evaluate.call(this, code, context, file, cb);
   };
   if (options.historyFile) server.setupHistory(options.historyFile, () => {});

@@ -111,9 +111,13 @@ export class Registry {
       if (gone && !isLive(gone)) {
         this.endpoints.delete(gone.id);
         if (gone.alias !== undefined && this.aliases.get(gone.alias) === gone) this.aliases.delete(gone.alias);
+        this.forgotten(gone.id);
       }
     }
   }
+
+  /** Called when a closed endpoint is dropped for good; subclasses free what they keep per id. */
+  protected forgotten(_id: string): void {}
   private readonly closedOrder: string[] = [];
 
   /** The endpoint an id or alias names, or undefined. */

@@ -11,6 +11,8 @@ import {
   type SocketEndpoint,
 } from './endpoint.js';
 import { Registry, type SessionOptions } from './manager.js';
+import { EventQueue } from './event-queue.js';
+import { ExpectBuffers } from './expect.js';
 import { checkReplyOptions, parseReply } from './reply.js';
 import { attachReply, errorCode, noteConnected, wireSocket } from './socket-wiring.js';
 
@@ -21,6 +23,24 @@ export { sendTo, resolveTargets, type SendOptions, type SendResult } from './sen
  * It knows nothing of terminals, colours or node:repl.
  */
 export class Session extends Registry {
+  /** Per-endpoint event counts for `.wait`. */
+  readonly events = new EventQueue();
+  /** Per-socket received bytes for `.expect`. */
+  readonly expects = new ExpectBuffers();
+
+  constructor(options?: SessionOptions) {
+    super(options);
+    this.subscribe(this.events.record);
+    this.subscribe(this.expects.record);
+  }
+
+  // A closed endpoint's queues stay until the registry forgets it, so
+  // `.wait c1 close` or `.expect c1 …` after the close still see what happened.
+  protected override forgotten(id: string): void {
+    this.events.forget(id);
+    this.expects.forget(id);
+  }
+
   /** Start a server. The endpoint exists at once; `ready` settles when it listens or fails. */
   listen(options: ListenOptions): ServerEndpoint {
     this.checkAlias(options.alias);

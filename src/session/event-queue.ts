@@ -1,0 +1,86 @@
+import { SocklabError } from '../errors.js';
+import type { SessionEvent } from './events.js';
+
+/** Events a `.wait` can wait for. */
+export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'end', 'close', 'error', 'timeout'] as const;
+export type WaitableEvent = (typeof WAITABLE)[number];
+
+interface Slot {
+  /** How many such events happened. */
+  count: number;
+  /** How many of them earlier waits consumed. */
+  consumed: number;
+  /** For `accept`: the ids of accepted sockets no wait has consumed yet, oldest first. */
+  ids: string[];
+  waiters: Array<(socketId: string | undefined) => void>;
+}
+
+/**
+ * Queues events per endpoint and kind so that `.wait` never races: an event
+ * that already happened, and that no earlier wait on the same target and kind
+ * consumed, satisfies the next wait at once. Keeps counts, not events, so a
+ * socket receiving millions of chunks costs one number.
+ */
+export class EventQueue {
+  private readonly slots = new Map<string, Slot>();
+
+  /** The subscriber: `session.subscribe(queue.record)`. */
+  readonly record = (ev: SessionEvent): void => {
+    let key: string | undefined;
+    let socketId: string | undefined;
+    if (ev.type === 'accept') {
+      key = `${ev.server} accept`;
+      socketId = ev.id;
+    } else if ((WAITABLE as readonly string[]).includes(ev.type) && 'id' in ev && ev.id !== undefined) {
+      key = `${ev.id} ${ev.type}`;
+    }
+    if (key === undefined) return;
+    const slot = this.slot(key);
+    slot.count++;
+    if (socketId !== undefined) slot.ids.push(socketId);
+    const waiter = slot.waiters.shift();
+    if (waiter) waiter(this.consume(slot));
+  };
+
+  /**
+   * Resolve with the next unconsumed `kind` event of `id` (for `accept`, the
+   * accepted socket's id); reject with E_TIMEOUT after `timeoutMs`.
+   */
+  wait(id: string, kind: WaitableEvent, timeoutMs: number, describe: () => string): Promise<string | undefined> {
+    const slot = this.slot(`${id} ${kind}`);
+    if (slot.consumed < slot.count && slot.waiters.length === 0) return Promise.resolve(this.consume(slot));
+    return new Promise((resolve, reject) => {
+      const waiter = (socketId: string | undefined): void => {
+        clearTimeout(timer);
+        resolve(socketId);
+      };
+      const timer = setTimeout(() => {
+        slot.waiters.splice(slot.waiters.indexOf(waiter), 1);
+        reject(new SocklabError('E_TIMEOUT', `wait ${id} ${kind} timed out after ${timeoutMs} ms (${describe()})`));
+      }, timeoutMs);
+      slot.waiters.push(waiter);
+    });
+  }
+
+  /** Forget the queues of an endpoint that is gone (keeps a long session bounded). */
+  forget(id: string): void {
+    for (const kind of WAITABLE) {
+      const slot = this.slots.get(`${id} ${kind}`);
+      if (slot && slot.waiters.length === 0) this.slots.delete(`${id} ${kind}`);
+    }
+  }
+
+  private consume(slot: Slot): string | undefined {
+    slot.consumed++;
+    return slot.ids.shift();
+  }
+
+  private slot(key: string): Slot {
+    let slot = this.slots.get(key);
+    if (!slot) {
+      slot = { count: 0, consumed: 0, ids: [], waiters: [] };
+      this.slots.set(key, slot);
+    }
+    return slot;
+  }
+}
