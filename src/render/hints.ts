@@ -6,7 +6,7 @@ export const ERROR_HINTS: Record<string, string> = {
   EPERM: 'not allowed by the system',
   ENOTFOUND: 'the host name does not resolve',
   EAI_AGAIN: 'the name server did not answer',
-  ECONNRESET: 'the peer aborted the connection (RST)',
+  ECONNRESET: 'the peer aborted the connection with a reset (RST)',
   EPIPE: 'the peer has closed its side and reads no more',
   ETIMEDOUT: 'no answer in time',
   EADDRNOTAVAIL: 'this machine has no such address',

@@ -17,7 +17,7 @@ type Table = { [K in SessionEvent['type']]?: Describe<Extract<SessionEvent, { ty
 /** Node's message without the syscall and code it repeats (`connect ECONNREFUSED 127.0.0.1:9` → `127.0.0.1:9`). */
 function detail(code: string, message: string): string {
   const at = message.indexOf(code);
-  return (at === -1 ? message : message.slice(at + code.length)).trim();
+  return (at === -1 ? message : message.slice(at + code.length)).replace(/^[\s:]+/, '').trim();
 }
 
 // What each event says; peer-controlled text goes through escapeText.
