@@ -13,11 +13,13 @@ export interface Settings {
   /** Bytes shown per data event before `… (+N B)`. */
   maxbytes: number;
   color: boolean;
+  /** After each event, a line that explains it to a learner (`.explain on`). */
+  explain: boolean;
   view: View;
   /** Per-socket views (`.view hex c1`), overriding `view`. */
   views: Map<string, View>;
 }
 
 export function defaultSettings(overrides: Partial<Settings> = {}): Settings {
-  return { eol: 'lf', time: true, maxbytes: 256, color: false, view: 'text', views: new Map(), ...overrides };
+  return { eol: 'lf', time: true, maxbytes: 256, color: false, explain: false, view: 'text', views: new Map(), ...overrides };
 }

@@ -1,4 +1,5 @@
 import type { ArgsSpec, ParsedArgs } from '../parse/command-line.js';
+import type { SocketEndpoint } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import type { Settings } from '../settings.js';
 
@@ -8,6 +9,7 @@ export const GROUPS = {
   data: 'Data',
   scripts: 'Scripts and waiting',
   view: 'Looking at things',
+  teaching: 'Teaching',
   session: 'Session',
 } as const;
 export type Group = keyof typeof GROUPS;
@@ -27,6 +29,12 @@ export interface CommandContext {
   commands: CommandTable;
   /** Leave: close every endpoint gracefully, report, stop. */
   exit(): Promise<void>;
+  /** Present in the REPL only: telnet-style typing into a socket. */
+  repl?: {
+    attach(ep: SocketEndpoint): void;
+    /** Returns the socket that was attached, if any. */
+    detach(): SocketEndpoint | undefined;
+  };
 }
 
 /** One dot-command, as data: help, options and behaviour in one place. */

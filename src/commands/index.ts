@@ -4,12 +4,14 @@ import { sendCommand, sendln } from './data.js';
 import { ls, set, show, view } from './view.js';
 import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
+import { attach, detach, explain, timeline } from './teaching.js';
 
 const ALL: Command[] = [
   ...[listen, connect, end, close, destroy, pause, resume],
-  ...[sendCommand, sendln],
+  ...[sendCommand, sendln, attach, detach],
   ...[wait, expect, sleepCommand, record, replay],
   ...[ls, show, view, set],
+  ...[explain, timeline],
   ...[help, exit],
 ];
 

@@ -3,6 +3,7 @@ import type { DataEvent, SendEvent, SessionEvent } from '../session/events.js';
 import type { Settings, View } from '../settings.js';
 import { StreamEscaper } from './escape.js';
 import { hexdump } from './hexdump.js';
+import { explainEvent } from './explain.js';
 import { formatEvent, formatFold, type HumanOptions } from './human.js';
 
 /** Data events of one socket and direction shown per second before folding starts. */
@@ -49,8 +50,24 @@ export class HumanPrinter {
     if (ev.type === 'end') this.unfold(ev.id, true, '←');
     else if (ev.type === 'close') this.unfold(ev.id, true);
     const line = formatEvent(ev, this.options());
-    if (line !== undefined) this.line(line);
+    if (line !== undefined) {
+      this.line(line);
+      if (this.settings.explain) this.explain(ev);
+    }
   };
+
+  private readonly explained = new Set<string>();
+
+  // Data and send are explained once per socket; the rest every time they happen.
+  private explain(ev: SessionEvent): void {
+    if (ev.type === 'data' || ev.type === 'send') {
+      const key = ev.id + ev.type;
+      if (this.explained.has(key)) return;
+      this.explained.add(key);
+    }
+    const text = explainEvent(ev);
+    if (text !== undefined) this.line(this.options().colors.dim(`     ↳ ${text}`));
+  }
 
   /** Print command output (tables, help) in order with the events. */
   print(text: string): void {
@@ -120,7 +137,10 @@ export class HumanPrinter {
     }
     s.hexOffset += ev.data.length;
     const line = formatEvent(ev, options, payload);
-    if (line !== undefined) this.line(line);
+    if (line !== undefined) {
+      this.line(line);
+      if (this.settings.explain) this.explain(ev);
+    }
   }
 
   private stream(key: string): Stream {
@@ -173,6 +193,8 @@ export class HumanPrinter {
       // Closed sockets need no display state; keeps a connect/close loop bounded.
       this.streams.delete(id + '←');
       this.streams.delete(id + '→');
+      this.explained.delete(id + 'data');
+      this.explained.delete(id + 'send');
     }
   }
 }

@@ -4,10 +4,13 @@ import type { CommandContext } from '../commands/define.js';
 import { runCommandLine } from '../commands/dispatch.js';
 import { splitCommand } from '../parse/command-line.js';
 import type { Session } from '../session/session.js';
+import { isLive } from '../session/endpoint.js';
 import type { Settings } from '../settings.js';
 import { HumanPrinter } from '../render/printer.js';
 import { createBinder } from './bindings.js';
 import { printAbove } from './print-above.js';
+import { Attachment, DETACH_KEY } from './attach.js';
+import { completeCommandLine } from './complete.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -53,13 +56,18 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   let exiting: Promise<void> | undefined;
   const exit = (): Promise<void> => {
     exiting ??= (async () => {
+      const open = session.list().filter(isLive);
+      const servers = open.filter((ep) => ep.kind === 'server').length;
       await session.shutdown();
+      printer.print(`closed ${servers} server${servers === 1 ? '' : 's'} and ${open.length - servers} socket${open.length - servers === 1 ? '' : 's'}; bye`);
       printer.close();
       unsubscribe();
       server.close();
     })();
     return exiting;
   };
+  const prompt = options.prompt ?? 'socklab> ';
+  const attachment = new Attachment(server, session, settings, prompt);
   const ctx: CommandContext = {
     session,
     settings,
@@ -67,6 +75,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     interactive: true,
     print: (text) => printer.print(text),
     exit,
+    repl: { attach: (ep) => attachment.attach(ep), detach: () => attachment.detach() },
   };
 
   const run = async (line: string): Promise<boolean> => {
@@ -83,7 +92,11 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   };
 
   // node:repl types these as read-only; they are plain properties we adjust once, here.
-  const mutable = server as unknown as { commands: Record<string, REPLCommand>; eval: REPLEval };
+  const mutable = server as unknown as {
+    commands: Record<string, REPLCommand>;
+    eval: REPLEval;
+    completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => void;
+  };
   for (const name of REMOVED) delete mutable.commands[name];
   for (const cmd of COMMANDS.values()) {
     server.defineCommand(cmd.name, {
@@ -114,12 +127,32 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   const bind = createBinder(session, server.context);
   const evaluate = mutable.eval;
   mutable.eval = function (code, context, file, cb) {
+    if (attachment.send(code)) return cb(null, undefined);
     bind();
     const line = code.trim();
     if (line !== '') session.emit({ type: 'command', t: session.now(), line });
     evaluate.call(this, code, context, file, cb);
   };
   if (options.historyFile) server.setupHistory(options.historyFile, () => {});
+
+  // Dot-commands complete from the command table; anything else is JavaScript,
+  // completed by the REPL's own completer with the ids bound first.
+  const jsComplete = mutable.completer;
+  mutable.completer = (line, cb) => {
+    if (!/^\s*\./.test(line)) {
+      bind();
+      jsComplete.call(server, line, cb);
+      return;
+    }
+    cb(null, completeCommandLine(line, { commands: COMMANDS, names: () => session.names().map(([n]) => n) }));
+  };
+
+  // Ctrl+] leaves an attached socket, as in telnet.
+  options.input.prependListener('keypress', (s: string | undefined) => {
+    if (s !== DETACH_KEY) return;
+    const ep = attachment.detach();
+    if (ep) printer.print(`detached from ${ep.id}`);
+  });
 
   const closed = new Promise<void>((resolve) => {
     server.on('exit', () => void exit().then(resolve));

@@ -1,0 +1,66 @@
+import { SocklabError } from '../errors.js';
+import { renderMermaid, renderTimeline } from '../render/timeline.js';
+import { defineCommand } from './define.js';
+
+export const explain = defineCommand({
+  name: 'explain',
+  group: 'teaching',
+  summary: 'after each event, a line that explains it (on | off)',
+  args: { usage: '.explain on|off', positionals: ['MODE'], required: 0 },
+  help: 'For learners: what a FIN means and why the socket can still read, why ECONNREFUSED, what a timeout does and does not do. Data events are explained once per socket.',
+  examples: ['.explain on', '.explain off'],
+  run(ctx, a) {
+    const mode = a.positionals[0] ?? (ctx.settings.explain ? 'off' : 'on');
+    if (mode !== 'on' && mode !== 'off') throw new SocklabError('E_USAGE', `.explain takes on or off, not "${mode}"`);
+    ctx.settings.explain = mode === 'on';
+    ctx.print(`explanations ${mode}`);
+  },
+});
+
+export const timeline = defineCommand({
+  name: 'timeline',
+  group: 'teaching',
+  summary: 'the session so far as a sequence diagram (--mermaid for slides)',
+  args: {
+    usage: '.timeline [ID…] [--mermaid]',
+    positionals: ['ID', 'ID', 'ID', 'ID', 'ID', 'ID', 'ID', 'ID'],
+    required: 0,
+    options: { mermaid: { type: 'flag', help: 'print a Mermaid sequenceDiagram instead' } },
+  },
+  help: 'Sockets are columns; arrows are connects, bytes (with counts), FIN (╌) and RST (×). Bytes between two sockets of this session are drawn once, from the sender. Name sockets to draw only those.',
+  examples: ['.timeline', '.timeline c1 c2', '.timeline --mermaid'],
+  run(ctx, a) {
+    const only = a.positionals.length > 0 ? new Set(a.positionals.map((ref) => ctx.session.get(ref).id)) : undefined;
+    const { steps, dropped } = ctx.session.history;
+    const note = dropped > 0 ? `(the first ${dropped} steps are no longer kept)\n` : '';
+    ctx.print(note + (a.options.mermaid === true ? renderMermaid(steps, only) : renderTimeline(steps, only)));
+  },
+});
+
+export const attach = defineCommand({
+  name: 'attach',
+  group: 'data',
+  summary: 'type lines straight into a socket, like telnet (.detach or Ctrl+] returns)',
+  args: { usage: '.attach ID', positionals: ['ID'] },
+  help: 'Every plain line you type is sent to ID with the session end-of-line (.set eol). Dot-commands still work. The prompt shows the socket.',
+  examples: ['.attach c1', '.detach'],
+  run(ctx, a) {
+    if (!ctx.repl) throw new SocklabError('E_USAGE', '.attach works in the interactive REPL only; scripts use .sendln');
+    const ep = ctx.session.getSocket(a.positionals[0] ?? '');
+    if (ep.socket.destroyed || ep.socket.writableEnded) throw new SocklabError('E_STATE', `cannot attach to ${ep.id}: it is ${ep.state}`);
+    ctx.repl.attach(ep);
+    ctx.print(`attached to ${ep.id}: lines you type go to it (.detach or Ctrl+] to return)`);
+  },
+});
+
+export const detach = defineCommand({
+  name: 'detach',
+  group: 'data',
+  summary: 'stop sending typed lines to the attached socket',
+  args: { usage: '.detach', positionals: [] },
+  examples: ['.detach'],
+  run(ctx) {
+    const ep = ctx.repl?.detach();
+    ctx.print(ep ? `detached from ${ep.id}` : 'not attached to anything');
+  },
+});

@@ -1,0 +1,121 @@
+import type { Step } from '../session/history.js';
+import { escapeBytes } from './escape.js';
+import { formatBytes } from './units.js';
+
+/** One row of the diagram: an arrow between two columns, or a note on one. */
+type Row =
+  | { arrow: true; from: string; to: string; label: string; style: 'data' | 'fin' | 'rst' | 'open' }
+  | { arrow: false; at: string; label: string };
+
+/**
+ * Turn steps into rows between participants. A socket whose peer is another
+ * socket of this session draws its bytes once (the sender's side); a socket
+ * whose peer is outside gets a column named by the peer's address.
+ */
+export function timelineRows(steps: Step[], only?: Set<string>): { participants: string[]; rows: Row[] } {
+  const addresses = new Map<string, { local: string; remote: string }>();
+  for (const s of steps) if (s.kind === 'connect' || s.kind === 'accept') addresses.set(s.id, { local: s.local, remote: s.remote });
+  const peerOf = new Map<string, string>();
+  for (const [id, a] of addresses) {
+    for (const [other, b] of addresses) if (other !== id && a.local === b.remote && a.remote === b.local) peerOf.set(id, other);
+    if (!peerOf.has(id)) peerOf.set(id, a.remote);
+  }
+  const shown = (id: string) => !only || only.has(id);
+  const internal = (id: string) => addresses.has(peerOf.get(id) ?? '') || peerOf.get(id)?.startsWith('c') === true;
+  const participants: string[] = [];
+  const add = (name: string) => {
+    if (!participants.includes(name)) participants.push(name);
+  };
+  const rows: Row[] = [];
+  const arrow = (from: string, to: string, label: string, style: 'data' | 'fin' | 'rst' | 'open') => {
+    add(from);
+    add(to);
+    rows.push({ arrow: true, from, to, label, style });
+  };
+  for (const s of steps) {
+    if (!shown(s.id)) continue;
+    const peer = peerOf.get(s.id) ?? '?';
+    const inside = internal(s.id) && (!only || only.has(peer));
+    switch (s.kind) {
+      case 'connect':
+        arrow(s.id, peer, 'connect', 'open');
+        break;
+      case 'accept':
+        if (!inside) arrow(peer, s.id, `connect (accepted by ${s.server})`, 'open');
+        break;
+      case 'send':
+        arrow(s.id, peer, `${formatBytes(s.bytes)} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`, 'data');
+        break;
+      case 'data':
+        if (!inside) arrow(peer, s.id, `${formatBytes(s.bytes)} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`, 'data');
+        break;
+      case 'fin-out':
+        arrow(s.id, peer, 'FIN', 'fin');
+        break;
+      case 'fin-in':
+        if (!inside) arrow(peer, s.id, 'FIN', 'fin');
+        break;
+      case 'rst':
+        arrow(s.id, peer, 'RST', 'rst');
+        break;
+      default:
+        add(s.id);
+        rows.push({ arrow: false, at: s.id, label: s.kind === 'error' ? `error ${s.code}` : s.kind });
+    }
+  }
+  return { participants, rows };
+}
+
+const COL = 22;
+
+/** The diagram for a terminal: participants as columns, one line per row. */
+export function renderTimeline(steps: Step[], only?: Set<string>): string {
+  const { participants, rows } = timelineRows(steps, only);
+  if (rows.length === 0) return 'nothing to draw yet: connect something and send a few bytes';
+  const center = (p: string) => participants.indexOf(p) * COL + Math.floor(COL / 2);
+  const width = participants.length * COL;
+  const lane = () => {
+    const line = Array<string>(width).fill(' ');
+    for (const p of participants) line[center(p)] = '│';
+    return line;
+  };
+  const out = [participants.map((p) => p.slice(0, COL - 2).padStart(Math.floor(COL / 2) + Math.ceil(p.slice(0, COL - 2).length / 2)).padEnd(COL)).join('').trimEnd()];
+  for (const row of rows) {
+    const line = lane();
+    if (row.arrow) {
+      const a = center(row.from);
+      const b = center(row.to);
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      const dash = row.style === 'fin' ? '╌' : row.style === 'rst' ? '×' : '─';
+      for (let i = lo + 1; i < hi; i++) line[i] = dash;
+      line[b] = a < b ? '▶' : '◀';
+      const label = ` ${row.label} `.slice(0, Math.max(0, hi - lo - 2));
+      const start = lo + 1 + Math.max(0, Math.floor((hi - lo - 1 - label.length) / 2));
+      for (let i = 0; i < label.length; i++) line[start + i] = label[i] as string;
+    } else {
+      const c = center(row.at);
+      const label = `[${row.label}]`;
+      const start = Math.max(0, c - Math.floor(label.length / 2));
+      for (let i = 0; i < label.length && start + i < width; i++) line[start + i] = label[i] as string;
+    }
+    out.push(line.join('').trimEnd());
+  }
+  return out.join('\n');
+}
+
+/** The same story as a Mermaid `sequenceDiagram`, for slides. */
+export function renderMermaid(steps: Step[], only?: Set<string>): string {
+  const { participants, rows } = timelineRows(steps, only);
+  const name = (p: string) => (/^[\w]+$/.test(p) ? p : `P${participants.indexOf(p)}`);
+  const lines = ['sequenceDiagram'];
+  for (const p of participants) lines.push(name(p) === p ? `    participant ${p}` : `    participant ${name(p)} as ${p}`);
+  const mermaidText = (s: string) => s.replace(/[;#"]/g, (c) => `#${c.charCodeAt(0)};`);
+  for (const row of rows) {
+    if (!row.arrow) lines.push(`    Note over ${name(row.at)}: ${mermaidText(row.label)}`);
+    else {
+      const head = row.style === 'fin' ? '-->>' : row.style === 'rst' ? '-x' : '->>';
+      lines.push(`    ${name(row.from)}${head}${name(row.to)}: ${mermaidText(row.label)}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,84 @@
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import type { CommandTable } from '../commands/define.js';
+
+/** What completion may offer besides the command table. */
+export interface CompletionSource {
+  commands: CommandTable;
+  /** Ids and aliases open now. */
+  names(): string[];
+  /** Entries of a directory (injected in tests). */
+  listDir?(dir: string): string[];
+}
+
+// Fixed words some positions take, by command and argument index.
+const WORDS: Record<string, Record<number, readonly string[]>> = {
+  view: { 0: ['text', 'hex', 'both', 'off'] },
+  wait: { 1: ['listening', 'connect', 'accept', 'data', 'end', 'close', 'error', 'timeout'] },
+  set: { 0: ['eol', 'time', 'maxbytes', 'color'] },
+  explain: { 0: ['on', 'off'] },
+  record: { 0: ['stop'] },
+};
+const TAKES_ALL = new Set(['send', 'sendln', 'close']);
+const TAKES_FILE = new Set(['record', 'replay']);
+
+/**
+ * Complete a dot-command line: command names, then the options of the command
+ * being typed, ids and aliases, fixed words, and file paths for .record and
+ * .replay. Returns readline's [candidates, the word they replace].
+ */
+export function completeCommandLine(line: string, src: CompletionSource): [string[], string] {
+  const m = /^\s*\.(\S*)$/.exec(line);
+  if (m) {
+    const word = m[1] ?? '';
+    const names = [...src.commands.keys()].filter((n) => n.startsWith(word)).map((n) => `.${n}`);
+    return [names, `.${word}`];
+  }
+  const parts = /^\s*\.(\S+)\s+(.*)$/.exec(line);
+  if (!parts) return [[], line];
+  const name = parts[1] ?? '';
+  const command = src.commands.get(name);
+  if (!command) return [[], line];
+  const rest = parts[2] ?? '';
+  const words = rest.split(/\s+/);
+  const word = words[words.length - 1] ?? '';
+  const index = words.slice(0, -1).filter((w) => !w.startsWith('--')).length;
+  let candidates: string[];
+  if (word.startsWith('-')) {
+    candidates = Object.keys(command.args.options ?? {}).map((o) => `--${o}`);
+  } else if (words[words.length - 2] === 'as') {
+    return [[], word];
+  } else if (TAKES_FILE.has(name) && index === 0) {
+    candidates = [...(WORDS[name]?.[0] ?? []), ...completePath(word, src)];
+  } else {
+    const fixed = WORDS[name]?.[index];
+    if (fixed) candidates = [...fixed];
+    else if (index < (command.args.rest ? command.args.positionals.length - 1 : command.args.positionals.length)) {
+      candidates = [...src.names(), ...(TAKES_ALL.has(name) ? ['all'] : [])];
+    } else candidates = [];
+  }
+  return [candidates.filter((c) => c.startsWith(word)).sort(), word];
+}
+
+function completePath(word: string, src: CompletionSource): string[] {
+  const dir = word.endsWith('/') ? word : dirname(word);
+  const list = src.listDir ?? defaultListDir;
+  const prefix = word.endsWith('/') || dir !== '.' || word.startsWith('./') ? (word.endsWith('/') ? word : `${dir}/`) : '';
+  return list(dir === '' ? '.' : dir)
+    .filter((entry) => entry.startsWith(word.endsWith('/') ? '' : basename(word)))
+    .map((entry) => `${prefix}${entry}`);
+}
+
+function defaultListDir(dir: string): string[] {
+  try {
+    return readdirSync(dir).map((e) => {
+      try {
+        return statSync(join(dir, e)).isDirectory() ? `${e}/` : e;
+      } catch {
+        return e;
+      }
+    });
+  } catch {
+    return [];
+  }
+}

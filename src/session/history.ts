@@ -1,0 +1,57 @@
+import type { SessionEvent } from './events.js';
+
+/** One step of a session's story, as `.timeline` draws it (bytes reduced to a count and a preview). */
+export type Step =
+  | { t: number; kind: 'connect' | 'accept'; id: string; local: string; remote: string; server?: string }
+  | { t: number; kind: 'send' | 'data'; id: string; bytes: number; preview: Buffer }
+  | { t: number; kind: 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout'; id: string }
+  | { t: number; kind: 'error'; id: string; code: string };
+
+/** Steps kept; older ones are dropped so a long session stays bounded. */
+export const HISTORY_LIMIT = 5000;
+const PREVIEW = 24;
+
+/**
+ * The timeline subscriber: keeps the last HISTORY_LIMIT steps of the session
+ * (connects, bytes, FIN, RST, closes) for `.timeline`.
+ */
+export class History {
+  readonly steps: Step[] = [];
+  /** Steps dropped off the front. */
+  dropped = 0;
+
+  readonly record = (ev: SessionEvent): void => {
+    const step = toStep(ev);
+    if (!step) return;
+    this.steps.push(step);
+    if (this.steps.length > HISTORY_LIMIT) {
+      this.steps.shift();
+      this.dropped++;
+    }
+  };
+}
+
+function toStep(ev: SessionEvent): Step | undefined {
+  switch (ev.type) {
+    case 'connect':
+      return { t: ev.t, kind: 'connect', id: ev.id, local: ev.local, remote: ev.remote };
+    case 'accept':
+      return { t: ev.t, kind: 'accept', id: ev.id, local: ev.local, remote: ev.remote, server: ev.server };
+    case 'send':
+    case 'data':
+      // A copy of a few bytes, not a reference: the chunk itself must not be kept alive.
+      return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: Buffer.from(ev.data.subarray(0, PREVIEW)) };
+    case 'shutdown':
+      return { t: ev.t, kind: 'fin-out', id: ev.id };
+    case 'end':
+      return { t: ev.t, kind: 'fin-in', id: ev.id };
+    case 'close':
+      return ev.id.startsWith('c') ? { t: ev.t, kind: ev.aborted ? 'rst' : 'closed', id: ev.id } : undefined;
+    case 'timeout':
+      return { t: ev.t, kind: 'timeout', id: ev.id };
+    case 'error':
+      return ev.id === undefined ? undefined : { t: ev.t, kind: 'error', id: ev.id, code: ev.code };
+    default:
+      return undefined;
+  }
+}
