@@ -10,6 +10,7 @@ const SEND_OPTIONS = {
   chunk: { type: 'int', value: 'N', min: 1, help: 'split into writes of N bytes (TCP has no message boundaries)' },
   delay: { type: 'duration', value: 'MS', help: 'wait this long between writes' },
   eol: { type: 'flag', help: 'append the session end-of-line (.set eol)' },
+  'no-drain': { type: 'flag', help: 'do not wait for the peer to read: Node queues what the kernel will not take (.ls shows it; 8 MiB cap)' },
 } as const;
 
 async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<void> {
@@ -22,6 +23,7 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
     repeat: a.options.repeat as number | undefined,
     chunk: a.options.chunk as number | undefined,
     delay: a.options.delay as number | undefined,
+    noDrain: a.options['no-drain'] === true,
   });
   const waiting = Object.entries(result.buffered).filter(([, n]) => n > 0);
   if (waiting.length > 0) {
@@ -38,7 +40,9 @@ export const sendCommand = defineCommand({
   group: 'data',
   summary: 'write bytes to a socket, every connection of a server, or all',
   args: { usage: '.send [opts] TARGET PAYLOAD', positionals: ['TARGET', 'PAYLOAD'], rest: true, options: SEND_OPTIONS },
-  help: `${PAYLOAD_HELP} Completes once the kernel has the bytes (it waits for 'drain' when the peer reads slowly).`,
+  help:
+    `${PAYLOAD_HELP} Completes once the kernel has the bytes (it waits for 'drain' when the peer reads slowly). ` +
+    '--repeat joins the repetitions into large writes; add --chunk to choose the write size yourself.',
   examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
   run: (ctx, a) => send(ctx, a, false),
 });

@@ -16,12 +16,32 @@ function row(ep: Endpoint, now: number): string[] {
   return [ep.id, ep.alias ?? '', kind, ep.local, ep.remote, ep.state + paused, formatBytes(ep.bytesIn), formatBytes(ep.bytesOut), formatBytes(s.writableLength), age];
 }
 
+/** Rows `.ls` shows before it summarises the rest (a screenful). */
+export const LS_ROWS = 40;
+
+/** `4,980 open, 12 closed` — what the rows left out of the table are doing. */
+function summarise(eps: Endpoint[]): string {
+  const states = new Map<string, number>();
+  for (const ep of eps) states.set(ep.state, (states.get(ep.state) ?? 0) + 1);
+  return [...states].map(([state, n]) => `${n.toLocaleString('en-US')} ${state}`).join(', ');
+}
+
 export const ls = defineCommand({
   name: 'ls',
   group: 'view',
   summary: 'table of every endpoint: addresses, state, bytes, age',
-  args: { usage: '.ls [sN] [--open]', positionals: ['SERVER'], required: 0, options: { open: { type: 'flag', help: 'only endpoints still open' } } },
-  help: 'in/out count bytes received and sent; queued is what the kernel has not taken yet (a peer that does not read makes it grow). `.ls s1` lists s1 and its connections.',
+  args: {
+    usage: '.ls [sN] [--open] [--all]',
+    positionals: ['SERVER'],
+    required: 0,
+    options: {
+      open: { type: 'flag', help: 'only endpoints still open' },
+      all: { type: 'flag', help: `every row, even past ${LS_ROWS}` },
+    },
+  },
+  help:
+    'in/out count bytes received and sent; queued is what Node holds because the kernel would not take it yet (a peer that does not read makes it grow). ' +
+    `\`.ls s1\` lists s1 and its connections. Past ${LS_ROWS} rows the rest is summarised by state.`,
   examples: ['.ls', '.ls s1', '.ls --open'],
   run(ctx, a) {
     const filter = a.positionals[0];
@@ -35,7 +55,13 @@ export const ls = defineCommand({
     }
     const now = Date.now();
     const header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
-    ctx.print(escapeMessage(formatTable([header, ...eps.map((ep) => row(ep, now))])));
+    const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : eps.slice(0, LS_ROWS);
+    let text = formatTable([header, ...shown.map((ep) => row(ep, now))]);
+    if (shown.length < eps.length) {
+      const rest = eps.slice(shown.length);
+      text += `\n… ${rest.length.toLocaleString('en-US')} more (${summarise(rest)}): .ls sN for one server, .ls --open, .ls --all for every row`;
+    }
+    ctx.print(escapeMessage(text));
   },
 });
 

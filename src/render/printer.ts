@@ -48,6 +48,7 @@ export class HumanPrinter {
     }
     // The summary of a fold comes before the FIN or close that ended it.
     if (ev.type === 'end') this.unfold(ev.id, true, '←');
+    else if (ev.type === 'shutdown') this.unfold(ev.id, true, '→');
     else if (ev.type === 'close') this.unfold(ev.id, true);
     const line = formatEvent(ev, this.options());
     if (line !== undefined) {
@@ -117,12 +118,14 @@ export class HumanPrinter {
       s.foldStart = ev.t;
       this.startTimer();
     }
+    // The hex offset is the stream's: it runs on through folded and unshown chunks.
     if (s.folding) {
       s.foldChunks++;
       s.foldBytes += ev.data.length;
+      s.hexOffset += ev.data.length;
       return;
     }
-    if (view === 'off') return;
+    // `off` hides the bytes, not the event: the line still says that data came.
     const options = this.options();
     let payload = '';
     if (view === 'text' || view === 'both') {
