@@ -52,14 +52,16 @@ async function main(args: CliArgs): Promise<number> {
   const script = args.file !== undefined || (args.lines.length === 0 && !process.stdin.isTTY);
   if (script || args.exit) return headless(args, session, settings);
 
-  process.stdout.write(`socklab ${version()} — TCP playground. .help lists the commands, .exit leaves.\n`);
+  // With --json, stdout carries only NDJSON; the prompt and command output go to stderr.
+  const output = args.json ? process.stderr : process.stdout;
+  output.write(`socklab ${version()} — TCP playground. .help lists the commands, .exit leaves.\n`);
   const history = process.env.SOCKLAB_HISTORY ?? join(homedir(), '.socklab_history');
   const repl = startRepl({
     input: process.stdin,
-    output: process.stdout,
+    output,
     session,
     settings,
-    terminal: process.stdout.isTTY === true && process.stdin.isTTY === true,
+    terminal: output.isTTY === true && process.stdin.isTTY === true,
     historyFile: history === '' ? undefined : history,
     render: args.json ? 'none' : 'human',
   });
@@ -83,6 +85,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     commands: COMMANDS,
     interactive: false,
     print: args.json ? (text) => process.stderr.write(`${text}\n`) : (text) => printer.print(text),
+    flush: () => printer.flush(),
     exit: async () => {
       stopping = true;
     },

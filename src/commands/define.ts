@@ -20,6 +20,8 @@ export interface CommandContext {
   settings: Settings;
   /** Print command output (tables, help), in order with the events. */
   print(text: string): void;
+  /** Write out what is waiting to be printed (before JavaScript that prints by itself). */
+  flush?(): void;
   /**
    * True in the REPL: `.listen`, `.connect` and `.send` return at once and
    * their outcome arrives as events. False in scripts: they complete first.

@@ -25,15 +25,22 @@ const FIELDS: Table = {
   note: (ev) => ({ ...(ev.id !== undefined && { id: ev.id }), message: ev.message }),
 };
 
+// JSON.stringify escapes only U+0000–U+001F; DEL, the C1 controls (U+009B is
+// a CSI on many terminals), bidi and invisible characters get \uXXXX too, so
+// peer text in `text` or `message` cannot act on a terminal that shows it.
+const UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+const asEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 /**
  * One NDJSON line (without the newline) for an event: `t`, `event`, then the
- * event's fields. JSON.stringify escapes every control character, so peer
- * bytes in `text` cannot reach a terminal raw.
+ * event's fields, with every control character escaped.
  */
 export function toJsonLine(ev: SessionEvent): string | undefined {
   const fields = FIELDS[ev.type] as Fields<SessionEvent> | null;
   if (!fields) return undefined;
-  return JSON.stringify({ t: ev.t, event: ev.type, ...fields(ev) });
+  const json = JSON.stringify({ t: ev.t, event: ev.type, ...fields(ev) });
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(json) ? json.replace(UNSAFE, asEscape) : json;
 }
 
 /** The JSON renderer as a subscriber: one line per event, written at once. */

@@ -101,7 +101,9 @@ function assertEventsAbovePrompt(screen: string, typed: string): number {
   const why = `\nthe screen:\n${frame(screen)}`;
   // The last non-empty rows are exactly the prompt and the whole half-typed line.
   expect(rows.slice(promptRow), `prompt rows${why}`).toEqual(want);
-  expect(rows.slice(promptRow).join(''), why).toBe(PROMPT + typed);
+  // Joined across the wrap (a row's trailing blank is not captured: pad it back).
+  const joined = rows.slice(promptRow).map((r, i, all) => (i < all.length - 1 ? r.padEnd(WIDTH) : r)).join('');
+  expect(joined, why).toBe(PROMPT + typed);
   // The peer's events are above it, each on its own row, after the listening line.
   const listening = rows.findIndex((r) => r.includes('listening on 127.0.0.1:'));
   for (const text of ['accepted by s1 from 127.0.0.1:', '← 13 B  "peer says hi\\n"', '→ 13 B  "peer says hi\\n"']) {
