@@ -24,7 +24,8 @@ export function prepareCommand(ctx: Pick<CommandContext, 'commands'>, line: stri
   }
   const { name, rest } = splitCommand(line);
   const command = findCommand(ctx.commands, name);
-  const args = parseArgs(command.args, rest);
+  // splitCommand reads the trimmed line; `rest` is its tail, so this is where it starts.
+  const args = parseArgs(command.args, rest, line.trim().length - rest.length);
   return { command, run: async (c) => command.run(c, args) };
 }
 

@@ -47,13 +47,17 @@ export function splitCommand(line: string): { name: string; rest: string } {
 /**
  * Read a command's words against its spec. Options come before the payload;
  * quotes ('…' or "…") group words; the payload is the rest of the line as typed.
+ * `offset` is how many characters of the typed line come before `text`, so
+ * error columns point into the line the user typed.
  */
-export function parseArgs(spec: ArgsSpec, text: string): ParsedArgs {
+export function parseArgs(spec: ArgsSpec, text: string, offset = 0): ParsedArgs {
   const result: ParsedArgs = { positionals: [], options: {} };
   let input = text.trim();
+  offset += text.length - text.trimStart().length;
   if (spec.alias) {
     const m = /(?:^|\s)as\s+(\S+)$/.exec(input);
-    if (m?.[1] !== undefined) {
+    // `--greet "hi as bob"` is a quoted value, not a name.
+    if (m?.[1] !== undefined && outsideQuotes(input, m.index)) {
       result.alias = m[1];
       input = input.slice(0, m.index).trimEnd();
     }
@@ -64,14 +68,14 @@ export function parseArgs(spec: ArgsSpec, text: string): ParsedArgs {
     while (i < input.length && /\s/.test(input[i] ?? '')) i++;
     if (i >= input.length) break;
     if (input.startsWith('--', i)) {
-      i = readOption(spec, input, i, result.options);
+      i = readOption(spec, input, i, result.options, offset);
       continue;
     }
     if (spec.rest && result.positionals.length === max - 1) {
       result.positionals.push(input.slice(i));
       break;
     }
-    const token = readToken(input, i);
+    const token = readToken(input, i, offset);
     if (result.positionals.length >= max) {
       throw usage(spec, `unexpected "${token.value}"`);
     }
@@ -85,8 +89,8 @@ export function parseArgs(spec: ArgsSpec, text: string): ParsedArgs {
   return result;
 }
 
-function readOption(spec: ArgsSpec, input: string, start: number, out: Record<string, OptionValue>): number {
-  const token = readToken(input, start);
+function readOption(spec: ArgsSpec, input: string, start: number, out: Record<string, OptionValue>, offset: number): number {
+  const token = readToken(input, start, offset);
   const eq = token.value.indexOf('=');
   const name = (eq === -1 ? token.value : token.value.slice(0, eq)).slice(2);
   const option = spec.options?.[name];
@@ -109,7 +113,7 @@ function readOption(spec: ArgsSpec, input: string, start: number, out: Record<st
     let j = end;
     while (j < input.length && /\s/.test(input[j] ?? '')) j++;
     if (j >= input.length) throw usage(spec, `--${name} needs a value (${option.value ?? 'VALUE'})`);
-    const value = readToken(input, j);
+    const value = readToken(input, j, offset);
     raw = value.value;
     end = value.end;
   }
@@ -140,16 +144,17 @@ function convert(spec: ArgsSpec, name: string, option: OptionSpec, raw: string):
 
 /**
  * One word at `start`. '…' groups literally; "…" groups and keeps backslash
- * escapes as typed, for the payload decoder to read.
+ * escapes as typed, for the payload decoder to read. `offset` shifts the
+ * column in error messages (characters of the line before `input`).
  */
-export function readToken(input: string, start: number): { value: string; end: number } {
+export function readToken(input: string, start: number, offset = 0): { value: string; end: number } {
   let value = '';
   let i = start;
   while (i < input.length && !/\s/.test(input[i] ?? '')) {
     const ch = input[i] as string;
     if (ch === "'" || ch === '"') {
       const close = findClose(input, i + 1, ch);
-      if (close === -1) throw new SocklabError('E_USAGE', `unterminated ${ch === '"' ? 'double' : 'single'} quote at column ${i + 1}: close it with ${ch}`);
+      if (close === -1) throw new SocklabError('E_USAGE', `unterminated ${ch === '"' ? 'double' : 'single'} quote at column ${offset + i + 1}: close it with ${ch}`);
       value += input.slice(i + 1, close);
       i = close + 1;
     } else {
@@ -158,6 +163,18 @@ export function readToken(input: string, start: number): { value: string; end: n
     }
   }
   return { value, end: i };
+}
+
+/** True when `index` is not inside a '…' or "…" group of `input`. */
+function outsideQuotes(input: string, index: number): boolean {
+  for (let i = 0; i < index; i++) {
+    const ch = input[i];
+    if (ch !== "'" && ch !== '"') continue;
+    const close = findClose(input, i + 1, ch);
+    if (close === -1 || close > index) return false;
+    i = close;
+  }
+  return true;
 }
 
 function findClose(input: string, from: number, quote: string): number {

@@ -13,8 +13,9 @@ import {
 import { Registry, type SessionOptions } from './manager.js';
 import { EventQueue } from './event-queue.js';
 import { ExpectBuffers } from './expect.js';
+import { History } from './history.js';
 import { checkReplyOptions, parseReply } from './reply.js';
-import { attachReply, errorCode, noteConnected, wireSocket } from './socket-wiring.js';
+import { attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './socket-wiring.js';
 
 export { sendTo, resolveTargets, type SendOptions, type SendResult } from './send.js';
 
@@ -27,11 +28,14 @@ export class Session extends Registry {
   readonly events = new EventQueue();
   /** Per-socket received bytes for `.expect`. */
   readonly expects = new ExpectBuffers();
+  /** The last steps of the session, for `.timeline`. */
+  readonly history = new History();
 
   constructor(options?: SessionOptions) {
     super(options);
     this.subscribe(this.events.record);
     this.subscribe(this.expects.record);
+    this.subscribe(this.history.record);
   }
 
   // A closed endpoint's queues stay until the registry forgets it, so
@@ -96,12 +100,24 @@ export class Session extends Registry {
     });
     server.on('close', () => {
       if (ep.state === ServerState.CLOSED) return;
-      ep.state = ServerState.CLOSED;
-      ep.closedAt = this.now();
-      this.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: false });
-      this.retire(ep);
+      // Closed before it listened (`.close` right after `.listen`): no 'listening' will come.
+      settle.reject(new SocklabError('E_STATE', `${ep.id} was closed before it was listening`));
+      // Node emits the server's 'close' as soon as its last connection is destroyed,
+      // before that socket's own 'close': report the server after its connections.
+      const left = [...ep.connections].map((c) => new Promise((resolve) => c.socket.once('close', resolve)));
+      void Promise.all(left).then(() => {
+        ep.state = ServerState.CLOSED;
+        ep.closedAt = this.now();
+        this.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: false });
+        this.retire(ep);
+      });
     });
     server.on('connection', (socket) => this.accept(ep, socket, reply));
+    // Past --max, Node closes the new connection itself and says so only with 'drop'.
+    server.on('drop', (data?: net.DropArgument) => {
+      const from = data ? ` from ${formatHostPort(data.remoteAddress, data.remotePort)}` : '';
+      this.emit({ type: 'note', t: this.now(), id: ep.id, message: `refused a connection${from}: --max ${options.max} reached` });
+    });
 
     const listenOptions: net.ListenOptions = options.path
       ? { path: options.path }
@@ -117,6 +133,8 @@ export class Session extends Registry {
     noteConnected(this, ep);
     server.connections.add(ep);
     server.accepted++;
+    // Paused on purpose, as after `.pause`: .ls/.show say so, and a reply's drain must not resume it.
+    ep.userPaused = opts.pauseOnConnect === true;
     wireSocket(this, ep, { discard: reply.kind === 'discard' });
     attachReply(this, ep, reply, { closeAfterReply: opts.closeAfterReply, http: opts.http });
     if (opts.idleTimeout !== undefined) {
@@ -175,7 +193,7 @@ export class Session extends Registry {
       });
       socket.once('error', (err: NodeJS.ErrnoException) => {
         if (ep.connectedAt === undefined) {
-          reject(new SocklabError('E_NET', `${ep.id}: ${err.message}`, { cause: err, osCode: errorCode(err) }));
+          reject(new SocklabError('E_NET', `${ep.id}: ${errorMessage(err)}`, { cause: err, osCode: errorCode(err) }));
         }
       });
     });
@@ -228,13 +246,15 @@ export class Session extends Registry {
   /** Stop accepting; existing connections stay (or end at once with `force`). Returns how many stay open. */
   closeServer(ep: ServerEndpoint, force = false): number {
     if (ep.state === ServerState.CLOSED) throw stateError(ep, 'close');
+    const open = force ? 0 : ep.connections.size;
+    // Queued before server.close(), whose own 'close' (no connections left) also comes on nextTick:
+    // the stop must come first, since close is an endpoint's last event.
+    process.nextTick(() => this.emit({ type: 'stop', t: this.now(), id: ep.id, open }));
     if (ep.state !== ServerState.STOPPED) {
       ep.state = ServerState.STOPPED;
       ep.server.close();
     }
-    if (force) for (const c of ep.connections) this.destroy(c);
-    const open = force ? 0 : ep.connections.size;
-    process.nextTick(() => this.emit({ type: 'stop', t: this.now(), id: ep.id, open }));
+    if (force) for (const c of ep.connections) if (isLive(c)) this.destroy(c);
     return open;
   }
 
@@ -251,26 +271,31 @@ export class Session extends Registry {
    * within `graceMs` is destroyed. Resolves when every endpoint has closed.
    */
   async shutdown(graceMs = 1000): Promise<void> {
-    const live = this.list().filter(isLive);
-    const closed = live.map((ep) =>
-      ep.kind === 'server' ? waitClose(ep.server, ep.state === ServerState.CLOSED) : waitClose(ep.socket, ep.socket.closed),
-    );
-    for (const ep of live) {
+    // Wait for our own close events, not Node's: a server whose listen failed
+    // never emits 'close', and a destroyed socket is no longer live but not closed yet.
+    const open = new Set(this.list().filter((ep) => ep.closedAt === undefined).map((ep) => ep.id));
+    const closed = new Promise<void>((resolve) => {
+      if (open.size === 0) return resolve();
+      const unsubscribe = this.subscribe((ev) => {
+        if (ev.type !== 'close' || !open.delete(ev.id) || open.size > 0) return;
+        unsubscribe();
+        resolve();
+      });
+    });
+    for (const ep of this.list().filter(isLive)) {
       if (ep.kind === 'server') {
-        if (ep.state === ServerState.LISTENING) ep.server.close();
+        // A server still starting is closed once its listen settles (a failed one closes itself).
+        if (ep.state === ServerState.STARTING) ep.ready.then(() => ep.server.close(), () => {});
+        else if (ep.state === ServerState.LISTENING) ep.server.close();
       } else if (ep.socket.connecting) ep.socket.destroy();
       else if (!ep.socket.writableEnded) ep.socket.end();
     }
     const timer = setTimeout(() => {
       for (const ep of this.list().filter(isLive)) if (ep.kind === 'socket') ep.socket.destroy();
     }, graceMs);
-    await Promise.all(closed);
+    await closed;
     clearTimeout(timer);
   }
-}
-
-function waitClose(emitter: net.Server | net.Socket, already: boolean): Promise<void> {
-  return already ? Promise.resolve() : new Promise((resolve) => emitter.once('close', () => resolve()));
 }
 
 function stateError(ep: ServerEndpoint | SocketEndpoint, what: string): SocklabError {

@@ -32,7 +32,7 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     reg.emit({ type: 'shutdown', t: reg.now(), id });
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
-    reg.emit({ type: 'error', t: reg.now(), id, code: errorCode(err), message: err.message });
+    reg.emit({ type: 'error', t: reg.now(), id, code: errorCode(err), message: errorMessage(err) });
   });
   socket.on('close', (hadError: boolean) => {
     const aborted = ep.state === SocketState.DESTROYED;
@@ -122,6 +122,16 @@ function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, enc
   // (not nextTick) keeps it ahead of the awaits that follow the write.
   const id = ep.id;
   queueMicrotask(() => reg.emit({ type: 'send', t: reg.now(), id, data }));
+}
+
+/**
+ * An error's message. Node's happy-eyeballs AggregateError (a name that
+ * resolves to several addresses, none reachable) has an empty one: the
+ * attempts' messages say what happened.
+ */
+export function errorMessage(err: Error & { errors?: unknown[] }): string {
+  if (err.message !== '' || !Array.isArray(err.errors)) return err.message;
+  return err.errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
 }
 
 /** The OS code of an error; Node's happy-eyeballs AggregateError keeps it on its parts. */
