@@ -1,4 +1,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SocklabError, messageOf } from '../errors.js';
 import { parseDuration } from '../parse/duration.js';
@@ -10,7 +12,7 @@ import { parseRegexPattern, type Pattern } from '../session/expect.js';
 import type { Session } from '../session/session.js';
 import { runScript } from '../script/runner.js';
 import { defineCommand } from './define.js';
-import { prepareCommand } from './dispatch.js';
+import { isCommandLine, prepareCommand } from './dispatch.js';
 
 /** Default time `.wait` and `.expect` give an event before they fail. */
 export const DEFAULT_WAIT = 5000;
@@ -104,6 +106,28 @@ export const sleepCommand = defineCommand({
 /** Recorders by session: one `.record` at a time per session. */
 const recorders = new WeakMap<Session, { file: string; stop: () => void }>();
 
+/**
+ * The files each session is replaying now, outermost first. Their lines are
+ * not typed: `.record` keeps the `.replay FILE` line only, or replaying the
+ * recording would run the file's lines twice. A file already on the stack is
+ * refused: a script that replays itself would never end.
+ */
+const replaying = new WeakMap<Session, string[]>();
+const replayDepth = (session: Session): number => replaying.get(session)?.length ?? 0;
+
+/**
+ * True when a JavaScript line is complete on its own. Checked inside an async
+ * function, so a top-level `await` line (which the REPL runs) is kept.
+ */
+function compiles(code: string): boolean {
+  try {
+    new vm.Script(`(async () => {\n${code}\n})`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const record = defineCommand({
   name: 'record',
   group: 'scripts',
@@ -122,17 +146,32 @@ export const record = defineCommand({
       return;
     }
     if (current) throw new SocklabError('E_STATE', `already recording to ${current.file}: .record stop first`);
-    appendFileSync(file, '');
+    try {
+      appendFileSync(file, '');
+    } catch (err) {
+      throw new SocklabError('E_IO', `cannot record to ${file}: ${messageOf(err)}`, { cause: err });
+    }
+    const depth = replayDepth(ctx.session);
     const stop = ctx.session.subscribe((ev) => {
       if (ev.type !== 'command' || /^\.record\b/.test(ev.line) || ev.line.includes('\n')) return;
-      if (ev.line.startsWith('.')) {
+      if (replayDepth(ctx.session) > depth) return;
+      if (isCommandLine(ev.line)) {
         try {
           prepareCommand(ctx, ev.line);
         } catch {
           return;
         }
+        // The REPL evaluates an unfinished JavaScript line (`function f() {`) too, before it
+        // asks for the rest; the whole entry has a newline and is left out, so is its first line.
+      } else if (!compiles(ev.line)) return;
+      try {
+        appendFileSync(file, `${ev.line}\n`);
+      } catch (err) {
+        // A throwing subscriber would end the process (the session rethrows it); stop recording instead.
+        stop();
+        recorders.delete(ctx.session);
+        ctx.print(`recording stopped: cannot write ${file}: ${messageOf(err)}`);
       }
-      appendFileSync(file, `${ev.line}\n`);
     });
     recorders.set(ctx.session, { file, stop });
     ctx.print(`recording to ${file} (appending)`);
@@ -162,7 +201,17 @@ export const replay = defineCommand({
     } catch (err) {
       throw new SocklabError('E_IO', `cannot read ${file}: ${messageOf(err)}`, { cause: err });
     }
-    const code = await runScript(ctx, { name: file, source, allowJs: a.options['allow-js'] === true, keepGoing: a.options['keep-going'] === true });
+    const stack = replaying.get(ctx.session) ?? [];
+    const path = resolve(file);
+    if (stack.includes(path)) throw new SocklabError('E_STATE', `${file} is already replaying: a script that replays itself would never end`);
+    replaying.set(ctx.session, stack);
+    stack.push(path);
+    let code: number;
+    try {
+      code = await runScript(ctx, { name: file, source, allowJs: a.options['allow-js'] === true, keepGoing: a.options['keep-going'] === true });
+    } finally {
+      stack.splice(stack.lastIndexOf(path), 1);
+    }
     if (code !== 0) throw new SocklabError('E_SCRIPT', `${file} failed (exit code ${code})`);
   },
 });

@@ -13,6 +13,8 @@ export interface ScriptLine {
 export interface ScriptProblem {
   number: number;
   message: string;
+  /** `usage`: the command does not parse; `js`: a JavaScript line without allowJs. */
+  kind: 'usage' | 'js';
 }
 
 /**
@@ -31,7 +33,7 @@ export function checkScript(
     if (isBlankOrComment(text)) return;
     if (!isCommandLine(text)) {
       if (!allowJs) {
-        problems.push({ number, message: `JavaScript line refused: ${clip(text)} (scripts run JavaScript only with --allow-js)` });
+        problems.push({ number, kind: 'js', message: `JavaScript line refused: ${clip(text)} (scripts run JavaScript only with --allow-js)` });
       }
       lines.push({ number, text, kind: 'js' });
       return;
@@ -39,7 +41,7 @@ export function checkScript(
     try {
       prepareCommand({ commands }, text.trim());
     } catch (err) {
-      problems.push({ number, message: messageOf(err) });
+      problems.push({ number, kind: 'usage', message: messageOf(err) });
     }
     lines.push({ number, text, kind: 'command' });
   });

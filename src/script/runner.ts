@@ -2,6 +2,7 @@ import vm from 'node:vm';
 import type { CommandContext } from '../commands/define.js';
 import { runCommandLine } from '../commands/dispatch.js';
 import { messageOf } from '../errors.js';
+import { splitCommand } from '../parse/command-line.js';
 import { createBinder } from '../repl/bindings.js';
 import { checkScript } from './check.js';
 
@@ -25,9 +26,13 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 export async function runScript(ctx: CommandContext, script: ScriptRun): Promise<number> {
   const { lines, problems } = checkScript(script.source, ctx.commands, script.allowJs);
   if (problems.length > 0) {
-    const shown = script.allowJs ? problems : problems.slice(0, 1);
+    // Every usage error (fix them all in one go), but only the first refused
+    // JavaScript line: one is enough to say why, a handout of JS would flood.
+    const firstJs = problems.find((p) => p.kind === 'js');
+    const shown = problems.filter((p) => p.kind === 'usage' || p === firstJs);
     for (const p of shown) {
-      ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line: '', code: 'E_SCRIPT', message: p.message, source: `${script.name}:${p.number}` });
+      const line = lines.find((l) => l.number === p.number)?.text.trim() ?? '';
+      ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line, code: 'E_SCRIPT', message: p.message, source: `${script.name}:${p.number}` });
     }
     return EXIT.USAGE;
   }
@@ -39,6 +44,8 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
     if (line.kind === 'command') ok = await runCommandLine(ctx, line.text, source);
     else {
       evaluate ??= jsEvaluator(ctx);
+      // JavaScript may print straight to stdout: what the events printed so far goes first.
+      ctx.flush?.();
       ok = await evaluate(line.text).then(
         () => true,
         (err: unknown) => {
@@ -51,6 +58,8 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
       failures++;
       if (!script.keepGoing) break;
     }
+    // `.exit` leaves: the lines after it must not run against a session that is closing.
+    if (ok && line.kind === 'command' && splitCommand(line.text).name === 'exit') break;
   }
   return failures === 0 ? EXIT.OK : EXIT.FAILED;
 }

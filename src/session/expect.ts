@@ -43,12 +43,7 @@ export class ExpectBuffers {
       const s = this.stream(ev.id);
       s.chunks.push(ev.data);
       s.bytes += ev.data.length;
-      while (s.bytes - (s.chunks[0]?.length ?? 0) >= EXPECT_WINDOW) {
-        const old = s.chunks.shift() as Buffer;
-        s.bytes -= old.length;
-        s.dropped += old.length;
-        s.searched = Math.max(0, s.searched - old.length);
-      }
+      if (s.bytes > EXPECT_WINDOW) trim(s);
       s.waiter?.();
     } else if (ev.type === 'end' || ev.type === 'close') {
       this.streams.get(ev.id)?.waiter?.();
@@ -118,7 +113,7 @@ export class ExpectBuffers {
         s.chunks = [window];
         return undefined;
       }
-      end = Buffer.byteLength(text.slice(0, m.index + m[0].length));
+      end = utf8Offset(window, text, m.index + m[0].length);
     }
     const rest = window.subarray(end);
     s.chunks = rest.length > 0 ? [rest] : [];
@@ -142,4 +137,66 @@ export class ExpectBuffers {
     }
     return s;
   }
+}
+
+/**
+ * Drop the oldest bytes past EXPECT_WINDOW. Cuts inside a chunk when needed:
+ * dropping whole chunks only is not enough, because a waiting `.expect` joins
+ * the window into one chunk, and a window that is one big chunk would then
+ * never shrink (it grew by every chunk that came while the expect waited).
+ */
+function trim(s: Stream): void {
+  let excess = s.bytes - EXPECT_WINDOW;
+  while (excess > 0) {
+    const first = s.chunks[0] as Buffer;
+    const cut = Math.min(first.length, excess);
+    if (cut === first.length) s.chunks.shift();
+    else s.chunks[0] = first.subarray(cut);
+    s.bytes -= cut;
+    s.dropped += cut;
+    s.searched = Math.max(0, s.searched - cut);
+    excess -= cut;
+  }
+}
+
+/**
+ * The byte offset in `buf` of UTF-16 index `units` of `text` (= buf decoded
+ * as UTF-8). Re-encoding the prefix is exact only for valid UTF-8: an invalid
+ * byte decodes to U+FFFD, 3 bytes once re-encoded, and a match after it would
+ * consume bytes that came after the match. So walk the bytes as the decoder
+ * does (one U+FFFD per maximal invalid subpart, WHATWG) when they differ.
+ */
+function utf8Offset(buf: Buffer, text: string, units: number): number {
+  // Equal lengths: every invalid subpart (if any) was 3 bytes, like its U+FFFD.
+  if (Buffer.byteLength(text) === buf.length) return Buffer.byteLength(text.slice(0, units));
+  let i = 0;
+  let u = 0;
+  while (u < units && i < buf.length) {
+    const b = buf[i] as number;
+    let need = 0;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    }
+    let j = i + 1;
+    let got = 0;
+    for (; got < need && j < buf.length; got++, j++) {
+      const c = buf[j] as number;
+      if (c < lo || c > hi) break;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    // A complete 4-byte sequence is a surrogate pair; anything else is one unit (a char or one U+FFFD).
+    u += need === 3 && got === 3 ? 2 : 1;
+    i = j;
+  }
+  return i;
 }
