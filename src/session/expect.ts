@@ -3,6 +3,14 @@ import type { SessionEvent } from './events.js';
 
 /** Bytes kept per socket for `.expect`; older unmatched bytes are dropped (a pattern must fit in this window). */
 export const EXPECT_WINDOW = 1024 * 1024;
+/**
+ * Bytes kept for `.expect` over all sockets. Past it, the socket that is
+ * receiving keeps only its last EXPECT_MIN_KEEP bytes, so 10,000 busy sockets
+ * cannot hold 10,000 windows: the bound is EXPECT_BUDGET + EXPECT_WINDOW +
+ * EXPECT_MIN_KEEP per socket (64 MiB + 1 MiB + 160 MiB for 10,000 sockets).
+ */
+export const EXPECT_BUDGET = 64 * 1024 * 1024;
+export const EXPECT_MIN_KEEP = 16 * 1024;
 
 /** What `.expect` looks for: literal bytes, or a regular expression over the UTF-8 text. */
 export type Pattern = { kind: 'bytes'; bytes: Buffer } | { kind: 'regex'; regex: RegExp };
@@ -22,8 +30,6 @@ interface Stream {
   /** Unmatched chunks as received (references, not copies), oldest first. */
   chunks: Buffer[];
   bytes: number;
-  /** Bytes dropped off the front because the window was full. */
-  dropped: number;
   /** Where the next literal search may start: earlier offsets were searched already. */
   searched: number;
   waiter: (() => void) | undefined;
@@ -36,6 +42,8 @@ interface Stream {
  */
 export class ExpectBuffers {
   private readonly streams = new Map<string, Stream>();
+  /** Bytes kept over all streams. */
+  private total = 0;
 
   /** The subscriber: `session.subscribe(buffers.record)`. */
   readonly record = (ev: SessionEvent): void => {
@@ -43,7 +51,9 @@ export class ExpectBuffers {
       const s = this.stream(ev.id);
       s.chunks.push(ev.data);
       s.bytes += ev.data.length;
-      if (s.bytes > EXPECT_WINDOW) trim(s);
+      this.total += ev.data.length;
+      if (s.bytes > EXPECT_WINDOW) this.total -= trim(s, EXPECT_WINDOW);
+      if (this.total > EXPECT_BUDGET && s.bytes > EXPECT_MIN_KEEP) this.total -= trim(s, EXPECT_MIN_KEEP);
       s.waiter?.();
     } else if (ev.type === 'end' || ev.type === 'close') {
       this.streams.get(ev.id)?.waiter?.();
@@ -81,6 +91,11 @@ export class ExpectBuffers {
     }
   }
 
+  /** Bytes kept over all sockets (bounded by EXPECT_BUDGET plus one window). */
+  keptBytes(): number {
+    return this.total;
+  }
+
   /** What arrived on `id` since the last match (for messages). */
   pending(id: string): Buffer {
     const s = this.streams.get(id);
@@ -89,37 +104,37 @@ export class ExpectBuffers {
 
   forget(id: string): void {
     const s = this.streams.get(id);
-    if (s && !s.waiter) this.streams.delete(id);
+    if (s && !s.waiter) {
+      this.total -= s.bytes;
+      this.streams.delete(id);
+    }
   }
 
   private match(s: Stream, pattern: Pattern): Buffer | undefined {
     if (s.bytes === 0) return undefined;
-    const window = s.chunks.length === 1 ? (s.chunks[0] as Buffer) : Buffer.concat(s.chunks, s.bytes);
     let end: number;
     if (pattern.kind === 'bytes') {
-      const at = window.indexOf(pattern.bytes, s.searched);
+      // Only the bytes not searched yet (plus the overlap a pattern split
+      // across chunks needs) are joined and searched: a chunk costs its size.
+      const from = s.searched;
+      const at = suffix(s, from).indexOf(pattern.bytes);
       if (at === -1) {
-        // Keep the window joined and remember how far we looked, so the next
-        // chunk costs a search of the new bytes only.
-        s.chunks = [window];
-        s.searched = Math.max(0, window.length - pattern.bytes.length + 1);
+        s.searched = Math.max(from, s.bytes - pattern.bytes.length + 1);
         return undefined;
       }
-      end = at + pattern.bytes.length;
+      end = from + at + pattern.bytes.length;
     } else {
+      const window = suffix(s, 0);
+      s.chunks = [window];
       const text = window.toString('utf8');
       const m = pattern.regex.exec(text);
-      if (!m) {
-        s.chunks = [window];
-        return undefined;
-      }
+      if (!m) return undefined;
       end = utf8Offset(window, text, m.index + m[0].length);
     }
-    const rest = window.subarray(end);
-    s.chunks = rest.length > 0 ? [rest] : [];
-    s.bytes = rest.length;
+    const matched = suffix(s, 0).subarray(0, end);
+    this.total -= trim(s, s.bytes - end);
     s.searched = 0;
-    return window.subarray(0, end);
+    return matched;
   }
 
   private miss(id: string, s: Stream, why: string): SocklabError & { received: Buffer } {
@@ -132,31 +147,42 @@ export class ExpectBuffers {
   private stream(id: string): Stream {
     let s = this.streams.get(id);
     if (!s) {
-      s = { chunks: [], bytes: 0, dropped: 0, searched: 0, waiter: undefined };
+      s = { chunks: [], bytes: 0, searched: 0, waiter: undefined };
       this.streams.set(id, s);
     }
     return s;
   }
 }
 
+/** The stream's bytes from offset `from` to the end, joined (a view when one chunk holds them). */
+function suffix(s: Stream, from: number): Buffer {
+  const want = s.bytes - from;
+  let have = 0;
+  let i = s.chunks.length;
+  while (have < want && i > 0) have += (s.chunks[--i] as Buffer).length;
+  const parts = s.chunks.slice(i);
+  const joined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, have);
+  return joined.subarray(have - want);
+}
+
 /**
- * Drop the oldest bytes past EXPECT_WINDOW. Cuts inside a chunk when needed:
- * dropping whole chunks only is not enough, because a waiting `.expect` joins
- * the window into one chunk, and a window that is one big chunk would then
- * never shrink (it grew by every chunk that came while the expect waited).
+ * Drop the oldest bytes until `keep` are left; returns how many were dropped.
+ * Cuts inside a chunk when needed: a window that is one big chunk (a regex
+ * joins it) must still shrink.
  */
-function trim(s: Stream): void {
-  let excess = s.bytes - EXPECT_WINDOW;
+function trim(s: Stream, keep: number): number {
+  let excess = s.bytes - keep;
+  const dropped = Math.max(0, excess);
   while (excess > 0) {
     const first = s.chunks[0] as Buffer;
     const cut = Math.min(first.length, excess);
     if (cut === first.length) s.chunks.shift();
     else s.chunks[0] = first.subarray(cut);
     s.bytes -= cut;
-    s.dropped += cut;
     s.searched = Math.max(0, s.searched - cut);
     excess -= cut;
   }
+  return dropped;
 }
 
 /**

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
 import type { SessionEvent } from '../../src/session/events.js';
-import { EXPECT_WINDOW, ExpectBuffers, parseRegexPattern, type Pattern } from '../../src/session/expect.js';
+import { EXPECT_BUDGET, EXPECT_MIN_KEEP, EXPECT_WINDOW, ExpectBuffers, parseRegexPattern, type Pattern } from '../../src/session/expect.js';
 
 // Pure tests: ExpectBuffers is fed synthetic data events, no sockets.
 
@@ -381,5 +381,41 @@ describe('ExpectBuffers: property', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('over all sockets keeps at most EXPECT_BUDGET, one window and EXPECT_MIN_KEEP per socket; a quiet socket keeps its bytes', async () => {
+    const b = new ExpectBuffers();
+    feed(b, ['the reply'], 'quiet');
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    // 200 busy sockets of 1 MiB each would be 200 MiB without the budget.
+    for (let i = 0; i < 200; i++) feed(b, [chunk, chunk, chunk, chunk], `c${i}`);
+    expect(b.keptBytes()).toBeLessThanOrEqual(EXPECT_BUDGET + EXPECT_WINDOW + 200 * EXPECT_MIN_KEEP);
+    expect(b.keptBytes()).toBeLessThan(100 * 1024 * 1024);
+    expect(b.pending('c199').length).toBeLessThanOrEqual(Math.max(EXPECT_MIN_KEEP, chunk.length));
+    expect((await b.expect('quiet', lit('reply'), 100, never)).toString()).toBe('the reply');
+  });
+
+  it('a waiting literal expect searches each new chunk once, not the whole window again', async () => {
+    const b = new ExpectBuffers();
+    const p = b.expect('c1', lit('NEEDLE'), 5000, never);
+    const concat = Buffer.concat;
+    let joined = 0;
+    Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+      const out = concat(list, total);
+      joined += out.length;
+      return out;
+    }) as typeof Buffer.concat;
+    try {
+      for (let i = 0; i < 1000; i++) {
+        feed(b, [Buffer.alloc(1024, 0x62)]);
+        await Promise.resolve();
+      }
+    } finally {
+      Buffer.concat = concat;
+    }
+    feed(b, ['NEED', 'LE']);
+    expect((await p).length).toBe(1000 * 1024 + 6);
+    // Joining the whole window per chunk would join ~500 MiB; the tails are a few KiB each.
+    expect(joined).toBeLessThan(8 * 1024 * 1024);
   });
 });
