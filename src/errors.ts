@@ -46,6 +46,7 @@ export function osErrorCode(err: unknown): string | undefined {
 
 /** A one-line message for any thrown value, without a stack trace. */
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
+  // Not instanceof: errors thrown by script JavaScript come from another realm (vm context).
+  if (err && typeof err === 'object' && 'message' in err && typeof err.message === 'string') return err.message;
   return String(err);
 }

@@ -31,6 +31,12 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
   }
 }
 
+/** A bad escape is a mistake in the line itself: found before a script runs (files are read at run time). */
+function checkPayload(a: ParsedArgs): void {
+  const payload = a.positionals[1] ?? '';
+  if (!payload.startsWith('file:')) decodePayload(payload);
+}
+
 const PAYLOAD_HELP =
   'PAYLOAD is text with escapes (\\n \\r \\t \\0 \\\\ \\" \\xHH \\u{HHHH}), "quoted text" to keep spaces, ' +
   'hex:48 65 6c, base64:SGVsbG8= or file:PATH. TARGET: a socket, a server (every connection of it) or all.';
@@ -44,6 +50,7 @@ export const sendCommand = defineCommand({
     `${PAYLOAD_HELP} Completes once the kernel has the bytes (it waits for 'drain' when the peer reads slowly). ` +
     '--repeat joins the repetitions into large writes; add --chunk to choose the write size yourself.',
   examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
+  check: checkPayload,
   run: (ctx, a) => send(ctx, a, false),
 });
 
@@ -54,5 +61,6 @@ export const sendln = defineCommand({
   args: { usage: '.sendln [opts] TARGET PAYLOAD', positionals: ['TARGET', 'PAYLOAD'], rest: true, options: SEND_OPTIONS },
   help: PAYLOAD_HELP,
   examples: ['.sendln c1 I am Chuck Norris!', '.sendln all hello everyone'],
+  check: checkPayload,
   run: (ctx, a) => send(ctx, a, true),
 });

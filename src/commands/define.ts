@@ -53,6 +53,12 @@ export interface Command {
   /** The REPL waits for it before showing the prompt again (`.wait`, `.expect`, `.sleep`). */
   blocks?: boolean;
   run(ctx: CommandContext, args: ParsedArgs): Promise<void> | void;
+  /**
+   * Checks that need no session (an event name, a duration, a regex), run
+   * when a line is parsed: a script with such a mistake is refused before
+   * anything runs. Throws a SocklabError.
+   */
+  check?(args: ParsedArgs): void;
 }
 
 export type CommandTable = ReadonlyMap<string, Command>;

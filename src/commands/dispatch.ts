@@ -26,6 +26,7 @@ export function prepareCommand(ctx: Pick<CommandContext, 'commands'>, line: stri
   const command = findCommand(ctx.commands, name);
   // splitCommand reads the trimmed line; `rest` is its tail, so this is where it starts.
   const args = parseArgs(command.args, rest, line.trim().length - rest.length);
+  command.check?.(args);
   return { command, run: async (c) => command.run(c, args) };
 }
 

@@ -4,6 +4,7 @@ import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { isLive, type Endpoint, type SocketEndpoint } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
+import { checkReplyOptions, parseReply } from '../session/reply.js';
 import { defineCommand } from './define.js';
 
 const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;
@@ -43,6 +44,13 @@ export const listen = defineCommand({
     'Binds 127.0.0.1 unless a host is given; 0.0.0.0 or :: makes the port reachable from the network. ' +
     'A PATH (with a /) is a Unix domain socket. Connections it accepts become c1, c2, …',
   examples: ['.listen 9000 --reply echo', '.listen 0 --reply \'You said "{upper}"\' as srv', '.listen 8080 --http --reply \'You said "{data}"\''],
+  check(a) {
+    parseAddress(a.positionals[0] ?? '', 'listen');
+    const greet = str(a, 'greet');
+    if (greet !== undefined && !greet.startsWith('file:')) decodePayload(greet);
+    const reply = str(a, 'reply');
+    if (reply !== undefined && !reply.includes('file:')) checkReplyOptions(parseReply(reply), flag(a, 'http'));
+  },
   async run(ctx, a) {
     const address = parseAddress(a.positionals[0] ?? '', 'listen');
     const greetText = str(a, 'greet');

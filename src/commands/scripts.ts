@@ -35,12 +35,15 @@ export const wait = defineCommand({
     'so `.connect s1` then `.wait s1 accept as peer` never races. `as NAME` names the accepted socket.',
   examples: ['.wait s1 accept as peer', '.wait c1 data --timeout 2s', '.wait c1 close'],
   blocks: true,
-  async run(ctx, a) {
-    const [ref = '', kind = ''] = a.positionals;
+  check(a) {
+    const kind = a.positionals[1] ?? '';
     if (!(WAITABLE as readonly string[]).includes(kind)) {
       throw new SocklabError('E_USAGE', `cannot wait for "${kind}": use one of ${WAITABLE.join(', ')}`);
     }
     if (a.alias !== undefined && kind !== 'accept') throw new SocklabError('E_USAGE', '`as NAME` goes with accept: it names the accepted socket');
+  },
+  async run(ctx, a) {
+    const [ref = '', kind = ''] = a.positionals;
     if (a.alias !== undefined) ctx.session.checkAlias(a.alias);
     const ep = ctx.session.get(ref);
     const ms = (a.options.timeout as number | undefined) ?? DEFAULT_WAIT;
@@ -71,6 +74,10 @@ export const expect = defineCommand({
     'It matches across chunk boundaries; a match consumes the bytes up to its end. A miss shows what did arrive.',
   examples: ['.expect c1 "You said"', '.expect c1 /HTTP\\/1\\.1 200/ --timeout 2s', '.expect peer hex:00 ff'],
   blocks: true,
+  check(a) {
+    const { text } = trailingTimeout(a.positionals[1] ?? '');
+    if (!text.trim().startsWith('file:')) readPattern(text.trim());
+  },
   async run(ctx, a) {
     const [ref = '', rest = ''] = a.positionals;
     const { text, timeout } = trailingTimeout(rest);
@@ -98,6 +105,7 @@ export const sleepCommand = defineCommand({
   help: 'Durations take ms or a suffix: 500ms, 2s, 1m. Prefer .wait and .expect: they wait exactly as long as needed.',
   examples: ['.sleep 500ms', '.sleep 2s'],
   blocks: true,
+  check: (a) => void parseDuration(a.positionals[0] ?? ''),
   async run(_ctx, a) {
     await sleep(parseDuration(a.positionals[0] ?? ''));
   },

@@ -5,6 +5,9 @@ import type { SessionEvent } from './events.js';
 export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'end', 'close', 'error', 'timeout'] as const;
 export type WaitableEvent = (typeof WAITABLE)[number];
 
+/** Accepted-socket ids kept per server for `.wait … accept` that no wait has taken yet. */
+export const MAX_QUEUED_IDS = 10_000;
+
 interface Slot {
   /** How many such events happened. */
   count: number;
@@ -37,7 +40,14 @@ export class EventQueue {
     if (key === undefined) return;
     const slot = this.slot(key);
     slot.count++;
-    if (socketId !== undefined) slot.ids.push(socketId);
+    if (socketId !== undefined) {
+      slot.ids.push(socketId);
+      // Nobody waited for the oldest accepts for a long time: count them as taken.
+      if (slot.ids.length > MAX_QUEUED_IDS) {
+        slot.ids.shift();
+        slot.consumed++;
+      }
+    }
     const waiter = slot.waiters.shift();
     if (waiter) waiter(this.consume(slot));
   };

@@ -89,6 +89,14 @@ describe('checkScript: usage errors are found before anything runs', () => {
     ['missing argument', '.send c1', /missing PAYLOAD/],
     ['extra argument', '.end c1 c2', /unexpected "c2"/],
     ['unterminated quote', '.listen 0 --reply "echo', /unterminated double quote/],
+    ['unknown event to wait for', '.wait s1 bogus', /cannot wait for "bogus": use one of listening/],
+    ['as NAME on a kind other than accept', '.wait c1 data as x', /`as NAME` goes with accept/],
+    ['bad trailing --timeout of .expect', '.expect c1 hi --timeout soon', /bad duration "soon"/],
+    ['bad regex', '.expect c1 /a(/', /bad regex \/a\(\//],
+    ['bad duration of .sleep', '.sleep abc', /bad duration "abc"/],
+    ['bad escape in a payload', '.send c1 bad \\q', /bad escape "\\q"/],
+    ['bad listen port', '.listen 70000', /port 70000 is out of range/],
+    ['unknown template placeholder', '.listen 0 --reply {foo}', /\{foo\}/],
   ])('%s', (_name, line, message) => {
     const { lines, problems } = check(`.listen 0\n${line}\n.connect s1`);
     expect(problems).toHaveLength(1);
