@@ -34,7 +34,9 @@ const EXPLAIN: Table = {
   shutdown: () => 'We sent FIN (socket.end()): we will write nothing more, but keep reading until the peer ends its side too.',
   stop: () => "server.close() stops new connections only; the open ones carry on, and the server's 'close' comes after the last of them.",
   close: (ev) =>
-    ev.aborted
+    ev.id.startsWith('s')
+      ? 'The server has stopped listening and its last connection has closed: its port is free again.'
+      : ev.aborted
       ? 'We destroyed it: no FIN handshake; an open connection is reset (RST) and the peer sees ECONNRESET.'
       : ev.hadError
         ? "Closed because of the error above ('close' with hadError true); the file descriptor is released."

@@ -89,7 +89,10 @@ export function renderTimeline(steps: Step[], only?: Set<string>): string {
       const dash = row.style === 'fin' ? '╌' : row.style === 'rst' ? '×' : '─';
       for (let i = lo + 1; i < hi; i++) line[i] = dash;
       line[b] = a < b ? '▶' : '◀';
-      const label = ` ${row.label} `.slice(0, Math.max(0, hi - lo - 2));
+      const room = Math.max(0, hi - lo - 2);
+      const full = ` ${row.label} `;
+      // A label that does not fit is cut with a mark, never silently mid-word.
+      const label = full.length <= room ? full : room > 2 ? `${full.slice(0, room - 2)}… ` : '';
       const start = lo + 1 + Math.max(0, Math.floor((hi - lo - 1 - label.length) / 2));
       for (let i = 0; i < label.length; i++) line[start + i] = label[i] as string;
     } else {

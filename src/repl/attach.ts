@@ -23,6 +23,10 @@ export class Attachment {
     private readonly prompt: string,
   ) {}
 
+  get attached(): boolean {
+    return this.target !== undefined;
+  }
+
   attach(ep: SocketEndpoint): void {
     this.target = ep;
     this.server.setPrompt(`${ep.alias ?? ep.id}> `);

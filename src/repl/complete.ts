@@ -28,6 +28,13 @@ const TAKES_FILE = new Set(['record', 'replay']);
  * .replay. Returns readline's [candidates, the word they replace].
  */
 export function completeCommandLine(line: string, src: CompletionSource): [string[], string] {
+  const [candidates, word] = candidatesFor(line, src);
+  // One candidate that is a whole word gets its space, so the next word can be typed at once.
+  if (candidates.length === 1 && !candidates[0]?.endsWith('/')) return [[`${candidates[0]} `], word];
+  return [candidates, word];
+}
+
+function candidatesFor(line: string, src: CompletionSource): [string[], string] {
   const m = /^\s*\.(\S*)$/.exec(line);
   if (m) {
     const word = m[1] ?? '';

@@ -59,6 +59,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       const open = session.list().filter(isLive);
       const servers = open.filter((ep) => ep.kind === 'server').length;
       await session.shutdown();
+      // Leaving: what is printed now must not redraw a prompt under it.
+      busy = true;
       printer.print(`closed ${servers} server${servers === 1 ? '' : 's'} and ${open.length - servers} socket${open.length - servers === 1 ? '' : 's'}; bye`);
       printer.close();
       unsubscribe();
@@ -96,6 +98,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     commands: Record<string, REPLCommand>;
     eval: REPLEval;
     completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => void;
+    _ttyWrite: (key: string | undefined, info: unknown) => void;
   };
   for (const name of REMOVED) delete mutable.commands[name];
   for (const cmd of COMMANDS.values()) {
@@ -103,7 +106,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       help: cmd.summary,
       action(rest: string) {
         const line = `.${cmd.name} ${rest}`;
-        if (cmd.blocks) void run(line).then(() => server.displayPrompt());
+        if (cmd.blocks) void run(line).then(() => exiting === undefined && server.displayPrompt());
         else {
           void run(line);
           server.displayPrompt();
@@ -127,7 +130,6 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   const bind = createBinder(session, server.context);
   const evaluate = mutable.eval;
   mutable.eval = function (code, context, file, cb) {
-    if (attachment.send(code)) return cb(null, undefined);
     bind();
     const line = code.trim();
     if (line !== '') session.emit({ type: 'command', t: session.now(), line });
@@ -147,12 +149,33 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     cb(null, completeCommandLine(line, { commands: COMMANDS, names: () => session.names().map(([n]) => n) }));
   };
 
-  // Ctrl+] leaves an attached socket, as in telnet.
-  options.input.prependListener('keypress', (s: string | undefined) => {
-    if (s !== DETACH_KEY) return;
+  // Ctrl+] leaves an attached socket, as in telnet; readline must not insert it into the line.
+  const ttyWrite = mutable._ttyWrite;
+  mutable._ttyWrite = function (key, info) {
+    if (key !== DETACH_KEY) return ttyWrite.call(this, key, info);
     const ep = attachment.detach();
     if (ep) printer.print(`detached from ${ep.id}`);
-  });
+  };
+
+  // Lines are looked at before node:repl sees them: while attached, every line
+  // that is not one of our commands goes to the socket as typed (a lone "."
+  // ends an SMTP message; "{" is not JavaScript there). A lone "." otherwise
+  // gets our unknown-command answer, not node's keyword parsing.
+  const [onLine] = server.listeners('line') as Array<(this: REPLServer, line: string) => void>;
+  if (onLine) {
+    server.removeListener('line', onLine);
+    server.on('line', (line: string) => {
+      const name = /^\s*\.(\S*)/.exec(line)?.[1];
+      const ours = name !== undefined && (COMMANDS.has(name) || name === 'break');
+      if (attachment.attached && !ours) {
+        attachment.send(line);
+        server.displayPrompt();
+      } else if (name === '') {
+        void run(line);
+        server.displayPrompt();
+      } else onLine.call(server, line);
+    });
+  }
 
   const closed = new Promise<void>((resolve) => {
     server.on('exit', () => void exit().then(resolve));

@@ -114,11 +114,11 @@ describe.skipIf(!hasCommand('tmux'))('.attach: typed lines go to a socket, like 
     LIMIT,
   );
 
-  // BUG: Ctrl+] is handled by a keypress listener, but readline still inserts
+  // Was a bug: Ctrl+] is handled by a keypress listener, but readline still inserts
   // the \x1d byte into the line being edited (invisible on screen). The next
   // line typed after detaching therefore starts with \x1d: `6*7` gives
   // "Uncaught SyntaxError: Invalid or unexpected token", `.ls` too.
-  it.fails(
+  it(
     'the line typed after Ctrl+] runs as typed',
     async () => {
       const { term } = await connectedToPeer();
@@ -132,10 +132,10 @@ describe.skipIf(!hasCommand('tmux'))('.attach: typed lines go to a socket, like 
     LIMIT,
   );
 
-  // BUG: a line that is just "." (SMTP's end of DATA, a classic telnet session)
+  // Was a bug: a line that is just "." (SMTP's end of DATA, a classic telnet session)
   // is not sent while attached: node:repl takes it for a REPL keyword and
   // socklab answers "unknown command .null: .help lists the commands".
-  it.fails(
+  it(
     'a line that is just "." goes to the socket',
     async () => {
       const { term, socket, got } = await connectedToPeer();
@@ -178,10 +178,10 @@ describe.skipIf(!hasCommand('tmux'))('Tab completion', () => {
     LIMIT,
   );
 
-  // BUG: a unique completion is inserted without the space after it, so
+  // Was a bug: a unique completion is inserted without the space after it, so
   // `.lis` Tab `0` Enter runs `.listen0`: "unknown command .listen0: did you
   // mean .listen?". (Shells and the brief: `.lis<Tab>` → `.listen `.)
-  it.fails(
+  it(
     '.lis Tab is followed by a space, so the argument can be typed at once',
     async () => {
       const term = await socklab();
@@ -349,10 +349,10 @@ describe.skipIf(!hasCommand('tmux'))('Ctrl+D and Ctrl+C', () => {
     LIMIT,
   );
 
-  // BUG: the goodbye line is printed "above the prompt", which redraws the
+  // Was a bug: the goodbye line is printed "above the prompt", which redraws the
   // prompt after it, so the process leaves `socklab> ` as the last thing on the
   // terminal and the shell's prompt lands on the same row (`socklab> $ `).
-  it.fails(
+  it(
     'after .exit the goodbye is the last thing on screen, not a fresh prompt',
     async () => {
       const term = await socklab();
