@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { runMain } from '../dist/cli.js';
+// One bundled file (built by `npm run build`): start-up reads one module, not fifty.
+import { runMain } from '../dist/socklab.js';
 
 runMain(process.argv.slice(2));

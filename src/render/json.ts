@@ -36,9 +36,21 @@ const asEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padSt
  * event's fields, with every control character escaped.
  */
 export function toJsonLine(ev: SessionEvent): string | undefined {
+  // The data path: built by hand, so only `text` is scanned for unsafe characters
+  // (ids are ours; base64 and numbers are plain ASCII).
+  if (ev.type === 'data') {
+    return `{"t":${ev.t},"event":"data","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}","text":${safeString(ev.data.toString('utf8'))}}`;
+  }
+  if (ev.type === 'send') return `{"t":${ev.t},"event":"send","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}"}`;
   const fields = FIELDS[ev.type] as Fields<SessionEvent> | null;
   if (!fields) return undefined;
   const json = JSON.stringify({ t: ev.t, event: ev.type, ...fields(ev) });
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(json) ? json.replace(UNSAFE, asEscape) : json;
+}
+
+function safeString(text: string): string {
+  const json = JSON.stringify(text);
   UNSAFE.lastIndex = 0;
   return UNSAFE.test(json) ? json.replace(UNSAFE, asEscape) : json;
 }

@@ -92,9 +92,16 @@ export class HumanPrinter {
     this.flush();
   }
 
+  private cached: HumanOptions | undefined;
+
+  // Built again only when `.set color`/`.set time` changed something: this runs per event.
   private options(): HumanOptions {
-    return { time: this.settings.time, colors: pc.createColors(this.settings.color) };
+    const c = this.cached;
+    if (c && c.time === this.settings.time && this.cachedColor === this.settings.color) return c;
+    this.cachedColor = this.settings.color;
+    return (this.cached = { time: this.settings.time, colors: pc.createColors(this.settings.color) });
   }
+  private cachedColor = false;
 
   private line(text: string): void {
     this.pending.push(text);

@@ -44,10 +44,10 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
         if (!inside) arrow(peer, s.id, `connect (accepted by ${s.server})`, 'open');
         break;
       case 'send':
-        arrow(s.id, peer, `${formatBytes(s.bytes)} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`, 'data');
+        arrow(s.id, peer, bytesLabel(s), 'data');
         break;
       case 'data':
-        if (!inside) arrow(peer, s.id, `${formatBytes(s.bytes)} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`, 'data');
+        if (!inside) arrow(peer, s.id, bytesLabel(s), 'data');
         break;
       case 'fin-out':
         arrow(s.id, peer, 'FIN', 'fin');
@@ -64,6 +64,12 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
     }
   }
   return { participants, rows };
+}
+
+/** `6 B "hello\n"`, or `1.0 MiB in 16 chunks "…"` for a run of chunks. */
+function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' }>): string {
+  const chunks = s.chunks > 1 ? ` in ${s.chunks} chunks` : '';
+  return `${formatBytes(s.bytes)}${chunks} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`;
 }
 
 const COL = 22;

@@ -11,6 +11,11 @@ export const EXPECT_WINDOW = 1024 * 1024;
  */
 export const EXPECT_BUDGET = 64 * 1024 * 1024;
 export const EXPECT_MIN_KEEP = 16 * 1024;
+/**
+ * How far a window may grow past EXPECT_WINDOW before it is cut back: cutting
+ * on every chunk would move an array of thousands of small chunks per chunk.
+ */
+export const EXPECT_SLACK = 256 * 1024;
 
 /** What `.expect` looks for: literal bytes, or a regular expression over the UTF-8 text. */
 export type Pattern = { kind: 'bytes'; bytes: Buffer } | { kind: 'regex'; regex: RegExp };
@@ -52,7 +57,7 @@ export class ExpectBuffers {
       s.chunks.push(ev.data);
       s.bytes += ev.data.length;
       this.total += ev.data.length;
-      if (s.bytes > EXPECT_WINDOW) this.total -= trim(s, EXPECT_WINDOW);
+      if (s.bytes > EXPECT_WINDOW + EXPECT_SLACK) this.total -= trim(s, EXPECT_WINDOW);
       if (this.total > EXPECT_BUDGET && s.bytes > EXPECT_MIN_KEEP) this.total -= trim(s, EXPECT_MIN_KEEP);
       s.waiter?.();
     } else if (ev.type === 'end' || ev.type === 'close') {
@@ -171,18 +176,17 @@ function suffix(s: Stream, from: number): Buffer {
  * joins it) must still shrink.
  */
 function trim(s: Stream, keep: number): number {
-  let excess = s.bytes - keep;
-  const dropped = Math.max(0, excess);
-  while (excess > 0) {
-    const first = s.chunks[0] as Buffer;
-    const cut = Math.min(first.length, excess);
-    if (cut === first.length) s.chunks.shift();
-    else s.chunks[0] = first.subarray(cut);
-    s.bytes -= cut;
-    s.searched = Math.max(0, s.searched - cut);
-    excess -= cut;
-  }
-  return dropped;
+  const excess = s.bytes - keep;
+  if (excess <= 0) return 0;
+  let whole = 0;
+  let cut = 0;
+  while (whole < s.chunks.length && cut + (s.chunks[whole] as Buffer).length <= excess) cut += (s.chunks[whole++] as Buffer).length;
+  // One splice for all the whole chunks (shift() per chunk would be quadratic).
+  if (whole > 0) s.chunks.splice(0, whole);
+  if (cut < excess) s.chunks[0] = (s.chunks[0] as Buffer).subarray(excess - cut);
+  s.bytes -= excess;
+  s.searched = Math.max(0, s.searched - excess);
+  return excess;
 }
 
 /**

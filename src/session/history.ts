@@ -3,7 +3,7 @@ import type { SessionEvent } from './events.js';
 /** One step of a session's story, as `.timeline` draws it (bytes reduced to a count and a preview). */
 export type Step =
   | { t: number; kind: 'connect' | 'accept'; id: string; local: string; remote: string; server?: string }
-  | { t: number; kind: 'send' | 'data'; id: string; bytes: number; preview: Buffer }
+  | { t: number; kind: 'send' | 'data'; id: string; bytes: number; preview: Buffer; chunks: number }
   | { t: number; kind: 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout'; id: string }
   | { t: number; kind: 'error'; id: string; code: string };
 
@@ -21,6 +21,14 @@ export class History {
   dropped = 0;
 
   readonly record = (ev: SessionEvent): void => {
+    // A run of chunks in one direction with nothing between them is one step:
+    // a flood costs a counter, not a copy per chunk.
+    const last = this.steps[this.steps.length - 1];
+    if ((ev.type === 'data' || ev.type === 'send') && last?.kind === ev.type && last.id === ev.id) {
+      last.bytes += ev.data.length;
+      last.chunks++;
+      return;
+    }
     const step = toStep(ev);
     if (!step) return;
     this.steps.push(step);
@@ -40,7 +48,7 @@ function toStep(ev: SessionEvent): Step | undefined {
     case 'send':
     case 'data':
       // A copy of a few bytes, not a reference: the chunk itself must not be kept alive.
-      return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: Buffer.from(ev.data.subarray(0, PREVIEW)) };
+      return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: Buffer.from(ev.data.subarray(0, PREVIEW)), chunks: 1 };
     case 'shutdown':
       return { t: ev.t, kind: 'fin-out', id: ev.id };
     case 'end':

@@ -14,10 +14,10 @@ const bytes = (s: string): Buffer => Buffer.from(s);
 const INTERNAL: Step[] = [
   { t: T, kind: 'connect', id: 'c1', local: '127.0.0.1:5000', remote: '127.0.0.1:9000' },
   { t: T, kind: 'accept', id: 'c2', local: '127.0.0.1:9000', remote: '127.0.0.1:5000', server: 's1' },
-  { t: T, kind: 'send', id: 'c1', bytes: 3, preview: bytes('hi\n') },
-  { t: T, kind: 'data', id: 'c2', bytes: 3, preview: bytes('hi\n') },
-  { t: T, kind: 'send', id: 'c2', bytes: 3, preview: bytes('hi\n') },
-  { t: T, kind: 'data', id: 'c1', bytes: 3, preview: bytes('hi\n') },
+  { t: T, kind: 'send', id: 'c1', bytes: 3, preview: bytes('hi\n'), chunks: 1 },
+  { t: T, kind: 'data', id: 'c2', bytes: 3, preview: bytes('hi\n'), chunks: 1 },
+  { t: T, kind: 'send', id: 'c2', bytes: 3, preview: bytes('hi\n'), chunks: 1 },
+  { t: T, kind: 'data', id: 'c1', bytes: 3, preview: bytes('hi\n'), chunks: 1 },
   { t: T, kind: 'fin-out', id: 'c1' },
   { t: T, kind: 'fin-in', id: 'c2' },
   { t: T, kind: 'rst', id: 'c2' },
@@ -27,8 +27,8 @@ const INTERNAL: Step[] = [
 /** c3 was accepted by s1 from a peer outside this session (nc on another machine). */
 const EXTERNAL: Step[] = [
   { t: T, kind: 'accept', id: 'c3', local: '127.0.0.1:9000', remote: '10.0.0.7:40000', server: 's1' },
-  { t: T, kind: 'data', id: 'c3', bytes: 5, preview: bytes('ping\n') },
-  { t: T, kind: 'send', id: 'c3', bytes: 2, preview: bytes('ok') },
+  { t: T, kind: 'data', id: 'c3', bytes: 5, preview: bytes('ping\n'), chunks: 1 },
+  { t: T, kind: 'send', id: 'c3', bytes: 2, preview: bytes('ok'), chunks: 1 },
   { t: T, kind: 'fin-in', id: 'c3' },
   { t: T, kind: 'fin-out', id: 'c3' },
   { t: T, kind: 'error', id: 'c3', code: 'ECONNRESET' },
@@ -66,7 +66,7 @@ describe('timelineRows', () => {
   it('a client of an outside server: the server is a column named by its address', () => {
     const { participants, rows } = timelineRows([
       { t: T, kind: 'connect', id: 'c1', local: '192.168.1.2:50000', remote: '93.184.216.34:80' },
-      { t: T, kind: 'data', id: 'c1', bytes: 4, preview: bytes('HTTP') },
+      { t: T, kind: 'data', id: 'c1', bytes: 4, preview: bytes('HTTP'), chunks: 1 },
     ]);
     expect(participants).toEqual(['c1', '93.184.216.34:80']);
     expect(rows.map((r) => (r.arrow ? `${r.from} → ${r.to}: ${r.label}` : r.label))).toEqual([
@@ -78,13 +78,13 @@ describe('timelineRows', () => {
   it('long payloads: the preview is cut at 16 characters and marked …', () => {
     const { rows } = timelineRows([
       ...INTERNAL.slice(0, 2),
-      { t: T, kind: 'send', id: 'c1', bytes: 40, preview: bytes('0123456789abcdefghijklmnopqrstuv') },
+      { t: T, kind: 'send', id: 'c1', bytes: 40, preview: bytes('0123456789abcdefghijklmnopqrstuv'), chunks: 1 },
     ]);
     expect(rows.at(-1)).toMatchObject({ label: '40 B "0123456789abcdef…"' });
   });
 
   it('control bytes in a preview are escaped, never raw', () => {
-    const { rows } = timelineRows([...INTERNAL.slice(0, 2), { t: T, kind: 'send', id: 'c1', bytes: 3, preview: bytes('\x1b[2J') }]);
+    const { rows } = timelineRows([...INTERNAL.slice(0, 2), { t: T, kind: 'send', id: 'c1', bytes: 3, preview: bytes('\x1b[2J'), chunks: 1 }]);
     const label = (rows.at(-1) as { label: string }).label;
     expect(label).not.toMatch(/\x1b/);
     expect(label).toContain('\\x1b');
@@ -176,7 +176,7 @@ describe('renderMermaid', () => {
   });
 
   it('escapes quotes, # and ; in messages as Mermaid entity codes, once', () => {
-    const steps: Step[] = [...INTERNAL.slice(0, 2), { t: T, kind: 'send', id: 'c1', bytes: 9, preview: bytes('a"b#1;c') }];
+    const steps: Step[] = [...INTERNAL.slice(0, 2), { t: T, kind: 'send', id: 'c1', bytes: 9, preview: bytes('a"b#1;c'), chunks: 1 }];
     const last = renderMermaid(steps).split('\n').at(-1)!;
     expect(last).toBe('    c1->>c2: 9 B #34;a\\#34;b#35;1#59;c#34;');
     // In the message, every # starts an entity code and no quote or ; is left bare.
@@ -209,9 +209,20 @@ describe('History: the steps a session keeps for .timeline', () => {
     expect(send.preview.toString()).toBe('hello world, this is mor');
   });
 
+  it('a run of chunks in one direction is one step with a count, and the label says so', () => {
+    const h = new History();
+    for (let i = 0; i < 16; i++) h.record({ type: 'data', t: T + i, id: 'c3', data: Buffer.alloc(65536, 0x41) });
+    h.record({ type: 'send', t: T + 20, id: 'c3', data: Buffer.from('ok') });
+    expect(h.steps).toHaveLength(2);
+    expect(h.steps[0]).toMatchObject({ kind: 'data', bytes: 16 * 65536, chunks: 16 });
+    const rows = timelineRows([...EXTERNAL.slice(0, 1), ...h.steps]).rows;
+    expect(rows[1]).toMatchObject({ arrow: true, label: '1.0 MiB in 16 chunks "AAAAAAAAAAAAAAAA…"' });
+  });
+
   it(`keeps the last ${HISTORY_LIMIT} steps and counts the dropped ones`, () => {
     const h = new History();
-    for (let i = 0; i < HISTORY_LIMIT + 3; i++) h.record({ type: 'data', t: T + i, id: 'c1', data: Buffer.from('x') });
+    // Alternating sockets: consecutive chunks of one socket would fold into one step.
+    for (let i = 0; i < HISTORY_LIMIT + 3; i++) h.record({ type: 'data', t: T + i, id: i % 2 ? 'c1' : 'c2', data: Buffer.from('x') });
     expect(h.steps).toHaveLength(HISTORY_LIMIT);
     expect(h.dropped).toBe(3);
     expect(h.steps[0]?.t).toBe(T + 3);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
 import type { SessionEvent } from '../../src/session/events.js';
-import { EXPECT_BUDGET, EXPECT_MIN_KEEP, EXPECT_WINDOW, ExpectBuffers, parseRegexPattern, type Pattern } from '../../src/session/expect.js';
+import { EXPECT_BUDGET, EXPECT_MIN_KEEP, EXPECT_SLACK, EXPECT_WINDOW, ExpectBuffers, parseRegexPattern, type Pattern } from '../../src/session/expect.js';
 
 // Pure tests: ExpectBuffers is fed synthetic data events, no sockets.
 
@@ -236,17 +236,17 @@ describe('ExpectBuffers: bounded window', () => {
   const CHUNK = 64 * 1024;
   const TOTAL = 5 * 1024 * 1024;
 
-  it('without an expect waiting, keeps at most EXPECT_WINDOW + one chunk', () => {
+  it('without an expect waiting, keeps at most EXPECT_WINDOW + EXPECT_SLACK + one chunk', () => {
     const b = new ExpectBuffers();
     const chunk = Buffer.alloc(CHUNK, 0x61);
     for (let sent = 0; sent < TOTAL; sent += CHUNK) {
       feed(b, [chunk]);
-      expect(b.pending('c1').length).toBeLessThanOrEqual(EXPECT_WINDOW + CHUNK);
+      expect(b.pending('c1').length).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
     }
     expect(b.pending('c1').length).toBeGreaterThanOrEqual(EXPECT_WINDOW);
   });
 
-  it('while an expect waits and misses on every chunk, stays within EXPECT_WINDOW + one chunk', async () => {
+  it('while an expect waits and misses on every chunk, stays within EXPECT_WINDOW + EXPECT_SLACK + one chunk', async () => {
     const b = new ExpectBuffers();
     let stop = false;
     const p = miss(b.expect('c1', lit('NEVER'), 10_000, () => stop));
@@ -258,17 +258,17 @@ describe('ExpectBuffers: bounded window', () => {
       await new Promise((resolve) => setImmediate(resolve));
       max = Math.max(max, b.pending('c1').length);
     }
-    expect(max).toBeLessThanOrEqual(EXPECT_WINDOW + CHUNK);
+    expect(max).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
     expect(max).toBeGreaterThanOrEqual(EXPECT_WINDOW);
     stop = true;
     b.record({ type: 'close', t: 0, id: 'c1', hadError: false });
     const err = await p;
-    expect(err.received.length).toBeLessThanOrEqual(EXPECT_WINDOW + CHUNK);
+    expect(err.received.length).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
     // What is kept is the newest bytes.
     expect(err.received.equals(Buffer.alloc(err.received.length, 0x61))).toBe(true);
   }, 15_000);
 
-  it('while a regex expect misses on every chunk, stays within EXPECT_WINDOW + one chunk', async () => {
+  it('while a regex expect misses on every chunk, stays within EXPECT_WINDOW + EXPECT_SLACK + one chunk', async () => {
     const b = new ExpectBuffers();
     let stop = false;
     const p = miss(b.expect('c1', re('/NEVER/'), 10_000, () => stop));
@@ -282,8 +282,8 @@ describe('ExpectBuffers: bounded window', () => {
     stop = true;
     b.record({ type: 'end', t: 0, id: 'c1' });
     const err = await p;
-    expect(max).toBeLessThanOrEqual(EXPECT_WINDOW + CHUNK);
-    expect(err.received.length).toBeLessThanOrEqual(EXPECT_WINDOW + CHUNK);
+    expect(max).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
+    expect(err.received.length).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
   }, 15_000);
 
   it('still finds a pattern that arrives after the window filled', async () => {
@@ -297,7 +297,7 @@ describe('ExpectBuffers: bounded window', () => {
     feed(b, ['NEE', 'DLE!']);
     const got = await p;
     expect(got.subarray(-6).toString()).toBe('NEEDLE');
-    expect(got.length).toBeLessThanOrEqual(EXPECT_WINDOW + CHUNK);
+    expect(got.length).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
     expect(b.pending('c1').toString()).toBe('!');
   }, 15_000);
 });
@@ -389,7 +389,7 @@ describe('ExpectBuffers: property', () => {
     const chunk = Buffer.alloc(256 * 1024, 0x61);
     // 200 busy sockets of 1 MiB each would be 200 MiB without the budget.
     for (let i = 0; i < 200; i++) feed(b, [chunk, chunk, chunk, chunk], `c${i}`);
-    expect(b.keptBytes()).toBeLessThanOrEqual(EXPECT_BUDGET + EXPECT_WINDOW + 200 * EXPECT_MIN_KEEP);
+    expect(b.keptBytes()).toBeLessThanOrEqual(EXPECT_BUDGET + EXPECT_WINDOW + EXPECT_SLACK + 200 * EXPECT_MIN_KEEP);
     expect(b.keptBytes()).toBeLessThan(100 * 1024 * 1024);
     expect(b.pending('c199').length).toBeLessThanOrEqual(Math.max(EXPECT_MIN_KEEP, chunk.length));
     expect((await b.expect('quiet', lit('reply'), 100, never)).toString()).toBe('the reply');
