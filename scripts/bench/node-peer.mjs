@@ -1,0 +1,67 @@
+// The bare-Node baselines, run as a child process so they are measured the
+// same way as the socklab CLI. Usage:
+//   node node-peer.mjs echo            socket.pipe(socket)
+//   node node-peer.mjs sink            read and drop (auto-ends after the peer's FIN)
+//   node node-peer.mjs sender BYTES    write BYTES to whoever connects, end, report
+//   node node-peer.mjs reader PORT     connect, read and drop until the peer's FIN
+// Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
+// the same shape as socklab's listening line, so the bench parses both alike.
+import net from 'node:net';
+
+const [mode, arg] = process.argv.slice(2);
+const CHUNK = 64 * 1024;
+// Exit cleanly on the bench's SIGTERM, so `node --cpu-prof` can write its profile.
+process.on('SIGTERM', () => process.exit(0));
+
+function listen(server) {
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`listening on 127.0.0.1:${server.address().port}\n`);
+  });
+}
+
+switch (mode) {
+  case 'echo':
+    listen(net.createServer((socket) => socket.pipe(socket)));
+    break;
+  case 'sink':
+    listen(net.createServer((socket) => socket.resume()));
+    break;
+  case 'sender': {
+    const total = Number(arg);
+    const chunk = Buffer.alloc(CHUNK, 'socklab bench payload 0123456789\n');
+    listen(
+      net.createServer((socket) => {
+        const start = process.hrtime.bigint();
+        let sent = 0;
+        const pump = () => {
+          while (sent < total) {
+            const n = Math.min(CHUNK, total - sent);
+            sent += n;
+            if (!socket.write(n === CHUNK ? chunk : chunk.subarray(0, n))) return void socket.once('drain', pump);
+          }
+          socket.end();
+        };
+        // The reader's FIN comes after it has read everything: that is the finish line.
+        socket.on('end', () => {
+          const ms = Number(process.hrtime.bigint() - start) / 1e6;
+          process.stdout.write(`result ${JSON.stringify({ ms, bytes: sent })}\n`);
+        });
+        socket.on('error', (err) => process.stdout.write(`error ${err.code ?? err.message}\n`));
+        socket.resume();
+        pump();
+      }),
+    );
+    break;
+  }
+  case 'reader': {
+    const socket = net.connect(Number(arg), '127.0.0.1');
+    socket.resume();
+    socket.on('connect', () => process.stdout.write('connected\n'));
+    socket.on('close', () => process.exit(0));
+    socket.on('error', () => process.exit(1));
+    break;
+  }
+  default:
+    process.stderr.write(`node-peer.mjs: unknown mode ${mode}\n`);
+    process.exit(2);
+}
