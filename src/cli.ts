@@ -38,12 +38,30 @@ export function runMain(argv: string[]): void {
     return;
   }
   main(args).then(
-    (code) => process.exit(code),
+    (code) => exitWhenFlushed(code),
     (err: unknown) => {
       process.stderr.write(`socklab: ${err instanceof SocklabError ? err.message : String((err as Error)?.stack ?? err)}\n`);
-      process.exit(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
+      exitWhenFlushed(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
     },
   );
+}
+
+/** How long an exit waits for a reader of stdout that does not read. */
+const FLUSH_GRACE_MS = 2000;
+
+/**
+ * Exit once stdout and stderr have handed everything to the OS. Writes to a
+ * pipe are asynchronous, and process.exit drops what is still queued: the
+ * last events and the final report would be lost to `socklab … | tee log`.
+ */
+function exitWhenFlushed(code: number): void {
+  let left = 2;
+  const done = (): void => {
+    if (--left === 0) process.exit(code);
+  };
+  // A write's callback runs after every earlier write to the stream is done.
+  for (const stream of [process.stdout, process.stderr]) stream.write('', done);
+  setTimeout(() => process.exit(code), FLUSH_GRACE_MS).unref();
 }
 
 async function main(args: CliArgs): Promise<number> {
@@ -66,7 +84,9 @@ async function main(args: CliArgs): Promise<number> {
     render: args.json ? 'none' : 'human',
   });
   if (args.json) session.subscribe(jsonPrinter((t) => process.stdout.write(t)));
-  for (const sig of ['SIGTERM'] as const) process.once(sig, () => void repl.run('.exit'));
+  // Ctrl+C at the prompt is a keypress (readline handles it); a SIGINT or SIGTERM from
+  // outside (kill, a process manager, a non-terminal stdin) leaves as .exit does. A second one kills.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void repl.run('.exit'));
   for (const line of args.lines) await repl.run(line);
   await repl.closed;
   return EXIT.OK;

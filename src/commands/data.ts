@@ -1,5 +1,6 @@
 import { decodePayload } from '../parse/payload.js';
 import type { ParsedArgs } from '../parse/command-line.js';
+import { readPayloadFile } from '../session/payload-file.js';
 import { resolveTargets, sendTo } from '../session/send.js';
 import { EOL_BYTES } from '../settings.js';
 import { formatBytes } from '../render/units.js';
@@ -16,7 +17,7 @@ const SEND_OPTIONS = {
 async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<void> {
   const [target = '', payload = ''] = a.positionals;
   const targets = resolveTargets(ctx.session, target);
-  let data = decodePayload(payload);
+  let data = decodePayload(payload, { readFile: readPayloadFile });
   const suffix = EOL_BYTES[ctx.settings.eol];
   if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
   const result = await sendTo(ctx.session, targets, data, {

@@ -3,6 +3,7 @@ import { parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { isLive, type Endpoint, type SocketEndpoint } from '../session/endpoint.js';
+import { readPayloadFile } from '../session/payload-file.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../session/reply.js';
 import { defineCommand } from './define.js';
@@ -58,7 +59,7 @@ export const listen = defineCommand({
       ...address,
       alias: a.alias,
       reply: str(a, 'reply'),
-      greet: greetText === undefined ? undefined : decodePayload(greetText),
+      greet: greetText === undefined ? undefined : decodePayload(greetText, { readFile: readPayloadFile }),
       idleTimeout: num(a, 'timeout'),
       max: num(a, 'max'),
       backlog: num(a, 'backlog'),
@@ -153,6 +154,7 @@ export const close = defineCommand({
     positionals: ['ID'],
     options: { force: { type: 'flag', help: 'destroy instead: sockets at once, a server with all its connections' } },
   },
+  help: 'A paused socket reads again, so that it sees the peer\'s FIN and can close.',
   examples: ['.close c1', '.close s1 --force', '.close all'],
   run(ctx, a) {
     const ref = a.positionals[0] ?? '';
@@ -161,7 +163,11 @@ export const close = defineCommand({
     for (const ep of targets) {
       if (ep.kind === 'server') ctx.session.closeServer(ep, force);
       else if (force) ctx.session.destroy(ep);
-      else if (ref !== 'all' || !ep.socket.writableEnded) ctx.session.end(ep);
+      else {
+        if (ref !== 'all' || !ep.socket.writableEnded) ctx.session.end(ep);
+        // A paused socket never reads the peer's FIN, so it would never close: read again.
+        if (ep.socket.isPaused()) ctx.session.pause(ep, false);
+      }
     }
   },
 });

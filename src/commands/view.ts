@@ -137,7 +137,8 @@ export const set = defineCommand({
       ctx.print(`eol ${s.eol}\ntime ${s.time ? 'on' : 'off'}\nmaxbytes ${s.maxbytes}\ncolor ${s.color ? 'on' : 'off'}\nview ${s.view}`);
       return;
     }
-    const setter = SETTERS[key];
+    // Own keys only: `.set constructor x` must not find Object's own properties.
+    const setter = Object.hasOwn(SETTERS, key) ? SETTERS[key] : undefined;
     if (!setter) throw new SocklabError('E_USAGE', `unknown setting "${key}": use ${Object.keys(SETTERS).join(', ')}`);
     if (value === undefined || !setter.apply(s, value)) throw new SocklabError('E_USAGE', `.set ${key} takes ${setter.values}`);
   },

@@ -2,7 +2,7 @@
 export const ERROR_HINTS: Record<string, string> = {
   ECONNREFUSED: 'nothing listens there',
   EADDRINUSE: 'another server already listens on that port: pick another, or 0 for any free one',
-  EACCES: 'not allowed: ports below 1024 need privileges, use a port ≥ 1024',
+  EACCES: 'not allowed: ports below 1024 need privileges (use a port ≥ 1024); a socket file needs a directory you may write to',
   EPERM: 'not allowed by the system',
   ENOTFOUND: 'the host name does not resolve',
   EAI_AGAIN: 'the name server did not answer',

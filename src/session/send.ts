@@ -109,7 +109,10 @@ function drained(ep: SocketEndpoint): Promise<void> {
     const done = (): void => {
       socket.off('drain', done);
       socket.off('close', done);
-      if (socket.destroyed) reject(new SocklabError('E_STATE', `${ep.id} closed before the peer read everything we sent`));
+      // Name the OS error (EPIPE, ECONNRESET) that ended it, if one did: the error event said why.
+      const code = (socket.errored as NodeJS.ErrnoException | null)?.code;
+      const why = code === undefined ? '' : ` (${code})`;
+      if (socket.destroyed) reject(new SocklabError('E_STATE', `${ep.id} closed${why} before the peer read everything we sent`));
       else resolve();
     };
     socket.on('drain', done);

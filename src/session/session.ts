@@ -239,8 +239,12 @@ export class Session extends Registry {
   destroy(ep: SocketEndpoint): void {
     if (!isLive(ep)) throw stateError(ep, 'destroy');
     ep.state = SocketState.DESTROYED;
-    if (ep.socket.connecting || ep.socket.destroyed) ep.socket.destroy();
-    else ep.socket.resetAndDestroy();
+    const s = ep.socket;
+    // libuv refuses a reset while our FIN is on its way (`.end` then `.destroy` in one
+    // go): Node then reports EINVAL and never closes the socket. Close it plainly instead.
+    const finSending = s.writableEnded && !s.writableFinished;
+    if (s.connecting || s.destroyed || finSending) s.destroy();
+    else s.resetAndDestroy();
   }
 
   /** Stop accepting; existing connections stay (or end at once with `force`). Returns how many stay open. */
@@ -288,7 +292,14 @@ export class Session extends Registry {
         if (ep.state === ServerState.STARTING) ep.ready.then(() => ep.server.close(), () => {});
         else if (ep.state === ServerState.LISTENING) ep.server.close();
       } else if (ep.socket.connecting) ep.socket.destroy();
-      else if (!ep.socket.writableEnded) ep.socket.end();
+      else {
+        if (!ep.socket.writableEnded) ep.socket.end();
+        // A paused socket would never read the peer's FIN: it would wait out the grace and be reset.
+        if (ep.socket.isPaused()) {
+          ep.userPaused = false;
+          ep.socket.resume();
+        }
+      }
     }
     const timer = setTimeout(() => {
       for (const ep of this.list().filter(isLive)) if (ep.kind === 'socket') ep.socket.destroy();

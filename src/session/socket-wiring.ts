@@ -130,7 +130,8 @@ function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, enc
  * attempts' messages say what happened.
  */
 export function errorMessage(err: Error & { errors?: unknown[] }): string {
-  if (err.message !== '' || !Array.isArray(err.errors)) return err.message;
+  // A connect that fails before the socket is bound (EMFILE) says "- Local (undefined:undefined)".
+  if (err.message !== '' || !Array.isArray(err.errors)) return err.message.replace(' - Local (undefined:undefined)', '');
   return err.errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
 }
 

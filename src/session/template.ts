@@ -1,5 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { decodeEscapes, decodePayload, type PayloadOptions } from '../parse/payload.js';
+import { readPayloadFile } from './payload-file.js';
 
 /** What a reply template sees of one `data` event. */
 export interface ReplyContext {
@@ -52,7 +53,7 @@ const CLOSE_BRACE = Buffer.from('}');
  */
 export function compileTemplate(spec: string, options?: PayloadOptions): Template {
   if (/^(hex|base64|file):/.test(spec) && !spec.includes('{') && !spec.includes('}')) {
-    const fixed = decodePayload(spec, options);
+    const fixed = decodePayload(spec, { readFile: readPayloadFile, ...options });
     return () => fixed;
   }
   const parts = parseTemplate(spec);
