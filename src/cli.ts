@@ -22,6 +22,13 @@ export function version(): string {
 
 /** Entry point of the `socklab` command; the only place that calls process.exit. */
 export function runMain(argv: string[]): void {
+  // `socklab demo.lab | head`: once the reader is gone there is nobody to report to.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);

@@ -1,6 +1,6 @@
 import { decodePayload } from '../parse/payload.js';
 import type { ParsedArgs } from '../parse/command-line.js';
-import { readPayloadFile } from '../session/payload-file.js';
+import { readPayloadFile } from '../parse/payload-file.js';
 import { resolveTargets, sendTo } from '../session/send.js';
 import { EOL_BYTES } from '../settings.js';
 import { formatBytes } from '../render/units.js';

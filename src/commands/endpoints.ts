@@ -3,7 +3,7 @@ import { parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { isLive, type Endpoint, type SocketEndpoint } from '../session/endpoint.js';
-import { readPayloadFile } from '../session/payload-file.js';
+import { readPayloadFile } from '../parse/payload-file.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../session/reply.js';
 import { defineCommand } from './define.js';

@@ -93,7 +93,8 @@ function readOption(spec: ArgsSpec, input: string, start: number, out: Record<st
   const token = readToken(input, start, offset);
   const eq = token.value.indexOf('=');
   const name = (eq === -1 ? token.value : token.value.slice(0, eq)).slice(2);
-  const option = spec.options?.[name];
+  // Own keys only: `--toString` is not an option of anything.
+  const option = spec.options && Object.hasOwn(spec.options, name) ? spec.options[name] : undefined;
   if (!option) {
     const known = Object.keys(spec.options ?? {});
     const guess = closest(name, known);

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readPayloadFile as readSafely } from './payload-file.js';
 import { SocklabError, isSocklabError, messageOf, osErrorCode } from '../errors.js';
 
 /** How `decodePayload` reaches the outside world and how much it accepts. */
@@ -209,10 +209,8 @@ function readPayloadFile(path: string, readFile: PayloadOptions['readFile'], max
   if (path === '') throw badPayload('file: needs a path, e.g. file:./request.bin');
   try {
     if (readFile) return readFile(path);
-    // Check the size before reading so a huge file is refused, not loaded.
-    const stats = statSync(path);
-    if (stats.isFile() && stats.size > max) throw limitError(stats.size, max);
-    return readFileSync(path);
+    // Size checked before reading; a device or FIFO is read only up to the limit.
+    return readSafely(path, max);
   } catch (err) {
     if (isSocklabError(err)) throw err;
     const osCode = osErrorCode(err);

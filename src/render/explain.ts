@@ -36,8 +36,10 @@ const EXPLAIN: Table = {
   close: (ev) =>
     ev.id.startsWith('s')
       ? 'The server has stopped listening and its last connection has closed: its port is free again.'
+      : ev.aborted && ev.reset
+      ? 'We aborted it: no FIN handshake; the connection is reset (RST) and the peer sees ECONNRESET.'
       : ev.aborted
-      ? 'We destroyed it: no FIN handshake; an open connection is reset (RST) and the peer sees ECONNRESET.'
+        ? 'We destroyed it (socket.destroy()): with nothing left unread the kernel ends the connection with a FIN; .destroy would send an RST.'
       : ev.hadError
         ? "Closed because of the error above ('close' with hadError true); the file descriptor is released."
         : "Both sides are done and the file descriptor is released ('close'). Every socket ends with exactly one close.",

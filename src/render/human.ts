@@ -36,7 +36,10 @@ const DESCRIBE: Table = {
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
   stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],
-  close: (ev) => ['dim', ev.aborted ? 'closed (aborted by us)' : ev.hadError ? 'closed after an error' : 'closed'],
+  close: (ev) => [
+    'dim',
+    ev.aborted ? (ev.reset ? 'closed (aborted by us)' : 'closed (destroyed by us)') : ev.hadError ? 'closed after an error' : 'closed',
+  ],
   error: (ev) => {
     const what = escapeMessage(detail(ev.code, ev.message));
     const hint = ERROR_HINTS[ev.code];

@@ -46,7 +46,9 @@ export class HumanPrinter {
       this.data(ev);
       return;
     }
-    // The summary of a fold comes before the FIN or close that ended it.
+    // Bytes held back as the start of a character, and the summary of a fold,
+    // come before the FIN or close that ended the stream.
+    if (ev.type === 'end' || ev.type === 'close') this.flushHeld(ev.id, ev.t);
     if (ev.type === 'end') this.unfold(ev.id, true, '←');
     else if (ev.type === 'shutdown') this.unfold(ev.id, true, '→');
     else if (ev.type === 'close') this.unfold(ev.id, true);
@@ -150,6 +152,16 @@ export class HumanPrinter {
     if (line !== undefined) {
       this.line(line);
       if (this.settings.explain) this.explain(ev);
+    }
+  }
+
+  /** A stream that ends inside a UTF-8 character: show the bytes it held back, escaped. */
+  private flushHeld(id: string, t: number): void {
+    for (const dir of ['←', '→'] as const) {
+      const held = this.streams.get(id + dir)?.escaper.flush();
+      if (!held) continue;
+      const note = { type: 'note', t, id, message: `${dir} "${held}" (the stream ended inside a UTF-8 character)` } as const;
+      this.line(formatEvent(note, this.options()) ?? '');
     }
   }
 

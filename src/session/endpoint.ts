@@ -96,6 +96,8 @@ export interface SocketEndpoint extends EndpointBase {
   connectedAt: number | undefined;
   /** True while the user paused reading (`.pause`); replies must not resume it. */
   userPaused: boolean;
+  /** True once we aborted it with an RST (`.destroy`); a plain destroy() ends with a FIN. */
+  reset: boolean;
   reply: Replier | undefined;
   /** The options it was opened with (connect options, or the server's). */
   readonly options: ConnectOptions | ListenOptions;

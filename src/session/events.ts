@@ -82,8 +82,10 @@ export interface CloseEvent extends Time {
   type: 'close';
   id: string;
   hadError: boolean;
-  /** True when we aborted it (`.destroy`, `--force`, an idle timeout). */
+  /** True when we destroyed it (`.destroy`, `--force`, an idle timeout). */
   aborted?: boolean;
+  /** True when that destroy sent an RST (`.destroy`); otherwise the peer saw a FIN. */
+  reset?: boolean;
 }
 
 /** An error on an endpoint (or a session-level one when `id` is absent). */

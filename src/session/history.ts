@@ -30,13 +30,18 @@ export class History {
       return;
     }
     const step = toStep(ev);
-    if (!step) return;
+    if (step) this.push(step);
+    // An idle timeout destroys the socket without an RST: the peer sees a FIN, sent now.
+    if (ev.type === 'timeout' && ev.destroyed) this.push({ t: ev.t, kind: 'fin-out', id: ev.id });
+  };
+
+  private push(step: Step): void {
     this.steps.push(step);
     if (this.steps.length > HISTORY_LIMIT) {
       this.steps.shift();
       this.dropped++;
     }
-  };
+  }
 }
 
 function toStep(ev: SessionEvent): Step | undefined {
@@ -54,7 +59,7 @@ function toStep(ev: SessionEvent): Step | undefined {
     case 'end':
       return { t: ev.t, kind: 'fin-in', id: ev.id };
     case 'close':
-      return ev.id.startsWith('c') ? { t: ev.t, kind: ev.aborted ? 'rst' : 'closed', id: ev.id } : undefined;
+      return ev.id.startsWith('c') ? { t: ev.t, kind: ev.reset ? 'rst' : 'closed', id: ev.id } : undefined;
     case 'timeout':
       return { t: ev.t, kind: 'timeout', id: ev.id };
     case 'error':

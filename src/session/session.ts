@@ -221,6 +221,7 @@ export class Session extends Registry {
       chunksOut: 0,
       connectedAt: undefined,
       userPaused: false,
+      reset: false,
       reply: undefined,
       options,
     };
@@ -244,7 +245,10 @@ export class Session extends Registry {
     // go): Node then reports EINVAL and never closes the socket. Close it plainly instead.
     const finSending = s.writableEnded && !s.writableFinished;
     if (s.connecting || s.destroyed || finSending) s.destroy();
-    else s.resetAndDestroy();
+    else {
+      ep.reset = true;
+      s.resetAndDestroy();
+    }
   }
 
   /** Stop accepting; existing connections stay (or end at once with `force`). Returns how many stay open. */
@@ -266,8 +270,13 @@ export class Session extends Registry {
   pause(ep: SocketEndpoint, paused: boolean): void {
     if (!isLive(ep)) throw stateError(ep, paused ? 'pause' : 'resume');
     ep.userPaused = paused;
-    if (paused) ep.socket.pause();
-    else ep.socket.resume();
+    if (paused) {
+      ep.socket.pause();
+      setReading(ep.socket, false);
+    } else {
+      setReading(ep.socket, true);
+      ep.socket.resume();
+    }
   }
 
   /**
@@ -295,10 +304,7 @@ export class Session extends Registry {
       else {
         if (!ep.socket.writableEnded) ep.socket.end();
         // A paused socket would never read the peer's FIN: it would wait out the grace and be reset.
-        if (ep.socket.isPaused()) {
-          ep.userPaused = false;
-          ep.socket.resume();
-        }
+        if (ep.socket.isPaused()) this.pause(ep, false);
       }
     }
     const timer = setTimeout(() => {
@@ -307,6 +313,22 @@ export class Session extends Registry {
     await closed;
     clearTimeout(timer);
   }
+}
+
+/**
+ * pause() alone only stops 'data' events: Node goes on reading from the kernel
+ * into its own buffer (16 KiB). `.pause` stops the handle too, so the bytes
+ * stay in the kernel, its window fills and the peer's writes back up, as a
+ * paused reader should show; `.resume` starts it again. (`reading` is the flag
+ * net itself keeps on the handle for the same purpose.)
+ */
+function setReading(socket: net.Socket, on: boolean): void {
+  type Handle = { reading?: boolean; readStop?(): number; readStart?(): number };
+  const handle = (socket as unknown as { _handle?: Handle | null })._handle;
+  if (!handle?.readStop || !handle.readStart || socket.connecting || handle.reading === on) return;
+  handle.reading = on;
+  if (on) handle.readStart();
+  else handle.readStop();
 }
 
 function stateError(ep: ServerEndpoint | SocketEndpoint, what: string): SocklabError {

@@ -39,7 +39,7 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
     ep.closedAt = reg.now();
     ep.server?.connections.delete(ep);
-    reg.emit({ type: 'close', t: ep.closedAt, id, hadError, aborted });
+    reg.emit({ type: 'close', t: ep.closedAt, id, hadError, aborted, ...(ep.reset && { reset: true }) });
     reg.retire(ep);
   });
 }

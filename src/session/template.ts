@@ -1,6 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { decodeEscapes, decodePayload, type PayloadOptions } from '../parse/payload.js';
-import { readPayloadFile } from './payload-file.js';
+import { readPayloadFile } from '../parse/payload-file.js';
 
 /** What a reply template sees of one `data` event. */
 export interface ReplyContext {

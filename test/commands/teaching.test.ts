@@ -226,12 +226,9 @@ describe('what the lessons teach, checked on the wire', () => {
     expect(rig.log.of('close', 'c1')[0]).toMatchObject({ hadError: false });
   });
 
-  // BUG: the idle-timeout handler calls socket.destroy() (a FIN when nothing is
-  // unread) but marks the close `aborted`, so History records an 'rst' step:
-  // .timeline draws "×××× RST ××××" from c2 while c1 saw "← FIN", and the
-  // .explain line under "closed (aborted by us)" says "reset (RST) and the
-  // peer sees ECONNRESET". (.destroy, which uses resetAndDestroy, is right.)
-  it.fails('.timeline draws the idle-timeout close as the FIN the peer saw, not as an RST', async () => {
+  // The idle-timeout handler calls socket.destroy(): a FIN when nothing is
+  // unread, not an RST (.destroy uses resetAndDestroy).
+  it('.timeline draws the idle-timeout close as the FIN the peer saw, not as an RST', async () => {
     const rig = await idleTimedOut();
     await rig.ok('.timeline');
     const text = lastPrinted(rig.printed);
@@ -239,13 +236,9 @@ describe('what the lessons teach, checked on the wire', () => {
     expect(text).not.toContain('RST');
   });
 
-  // BUG: `.pause` calls socket.pause(), which stops delivering 'data' but not
-  // reading: Node keeps reading from the kernel into the stream buffer (up to
-  // 16 KiB). Typed by hand (a pause between the lines, as in the workshop),
-  // the sticky-packets lesson's three writes arrive as three data events and
-  // `.expect client <onetwothree>` times out ("received <one><two><three>").
-  // The script passes only because its three writes land within a millisecond.
-  it.fails('.pause keeps bytes in the kernel: three writes typed one by one arrive as one chunk after .resume', async () => {
+  // socket.pause() alone stops 'data' but not reading from the kernel (Node
+  // buffers up to 16 KiB): typed by hand, the three writes would arrive as three.
+  it('.pause keeps bytes in the kernel: three writes typed one by one arrive as one chunk after .resume', async () => {
     const rig = commandRig();
     await rig.ok(".listen 0 --reply '<{data}>' as srv");
     await rig.ok('.connect srv as client');

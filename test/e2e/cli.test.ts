@@ -220,3 +220,19 @@ describe('peer bytes never reach stdout raw', () => {
     expect(rawControls(lab.stdoutBytes())).toEqual([]);
   });
 });
+
+describe('a reader that goes away', () => {
+  it('socklab … | head -1: exits quietly, no EPIPE stack trace', async () => {
+    const { execFile } = await import('node:child_process');
+    // Output written in many turns, so socklab is still writing after head has left.
+    const steps = Array.from({ length: 20 }, () => "-e '.sendln c1 hi' -e '.expect c1 hi'").join(' ');
+    const script = `node bin/socklab.js --no-time -e '.listen 0 --reply echo' -e '.connect s1' ${steps} --exit | head -1`;
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile('bash', ['-c', `set -o pipefail; ${script}; echo "socklab exit $?" >&2`], { cwd: ROOT, timeout: 15_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+        err ? reject(err) : resolve({ stdout, stderr }),
+      ),
+    );
+    expect(result.stdout).toMatch(/^s1 {3}listening on 127\.0\.0\.1:\d+  \(reply: echo\)\n$/);
+    expect(result.stderr).toBe('socklab exit 0\n');
+  });
+});

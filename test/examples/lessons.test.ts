@@ -112,7 +112,7 @@ describe('each lesson runs as a script and shows its point', () => {
     const out = await selfRun('idle-timeout', 12_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
     expect(idsWith(out, 'idle for 3000 ms: timeout, destroyed'), out).toEqual(['c2']);
-    expect(idsWith(out, 'closed (aborted by us)'), out).toEqual(['c2']);
+    expect(idsWith(out, 'closed (destroyed by us)'), out).toEqual(['c2']);
     // The quiet client learns of it: the connection goes away and it closes.
     expect(idsWith(out, 'closed'), out).toContain('c1');
   }, 15_000);

@@ -139,6 +139,13 @@ describe('parseArgs', () => {
   });
 });
 
+describe('parseArgs: names of Object.prototype are not options', () => {
+  it.each(['toString', 'constructor', '__proto__', 'valueOf'])('--%s is unknown', (name) => {
+    const ls = COMMANDS.get('ls')!;
+    expect(() => parseArgs(ls.args, `--${name}=1`)).toThrow(/unknown option/);
+  });
+});
+
 describe('property: any input parses or throws a SocklabError', () => {
   const pieces = fc.constantFrom(' ', '  ', '"', "'", '\\', '--', '=', 'as', 'x', '0', '--reply', '--max', '--half-open', '--eol', '--repeat', 'é', '\t');
   const lines = fc.oneof(fc.string(), fc.array(pieces, { maxLength: 12 }).map((a) => a.join('')));

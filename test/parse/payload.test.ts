@@ -161,6 +161,11 @@ describe('decodePayload: file:', () => {
     expect(thrown(() => decodePayload(`file:${path}`, { maxBytes: 99 })).code).toBe('E_LIMIT');
   });
 
+  it('reads a device only up to the limit: file:/dev/zero is refused, not read forever', () => {
+    const err = thrown(() => decodePayload('file:/dev/zero', { maxBytes: 1024 }));
+    expect(err.code).toBe('E_LIMIT');
+  });
+
   it('reports a missing file as E_IO with the cause', () => {
     const path = join(tmpdir(), 'socklab-no-such-dir', 'missing.bin');
     const err = thrown(() => decodePayload(`file:${path}`));

@@ -51,7 +51,10 @@ describe('explainEvent: one line for every event kind that teaches something', (
   it('close: a normal close, a close after an error, and an abort (RST) say different things', () => {
     const normal = explainEvent(SAMPLES.close)!;
     const afterError = explainEvent({ ...SAMPLES.close, hadError: true })!;
-    const aborted = explainEvent({ ...SAMPLES.close, aborted: true })!;
+    const aborted = explainEvent({ ...SAMPLES.close, aborted: true, reset: true })!;
+    const destroyed = explainEvent({ ...SAMPLES.close, aborted: true })!;
+    expect(destroyed).toMatch(/FIN/);
+    expect(destroyed).not.toMatch(/ECONNRESET/);
     expect(new Set([normal, afterError, aborted]).size).toBe(3);
     expect(afterError).toMatch(/hadError true/);
     expect(aborted).toMatch(/RST/);

@@ -55,7 +55,8 @@ describe('formatEvent: one line per event kind', () => {
 
   it('close variants, stop with one connection, timeout without destroy, connect with alias', () => {
     expect(show({ ...SAMPLES.close, hadError: true })).toBe('c1   closed after an error');
-    expect(show({ ...SAMPLES.close, aborted: true })).toBe('c1   closed (aborted by us)');
+    expect(show({ ...SAMPLES.close, aborted: true, reset: true })).toBe('c1   closed (aborted by us)');
+    expect(show({ ...SAMPLES.close, aborted: true })).toBe('c1   closed (destroyed by us)');
     expect(show({ ...SAMPLES.stop, open: 1 })).toBe('s1   stopped accepting; 1 connection stays open');
     expect(show({ ...SAMPLES.timeout, destroyed: false })).toBe('c2   idle for 3000 ms: timeout');
     expect(show({ ...SAMPLES.connect, alias: 'alice' })).toBe('c1   connected 127.0.0.1:51234 → 127.0.0.1:9000 as alice');
@@ -184,5 +185,23 @@ describe('HumanPrinter', () => {
     expect(writes).toEqual([]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(writes).toEqual(['c2   ← FIN (peer ended its side)\na table\nc1   closed\n']);
+  });
+});
+
+describe('HumanPrinter: a stream that ends inside a UTF-8 character', () => {
+  it('shows the held bytes, escaped, before the FIN line', async () => {
+    const { HumanPrinter } = await import('../../src/render/printer.js');
+    const { defaultSettings } = await import('../../src/settings.js');
+    let out = '';
+    const printer = new HumanPrinter(defaultSettings({ time: false }), (text) => (out += text));
+    printer.handle({ type: 'data', t: 0, id: 'c1', data: Buffer.from([0x61, 0xe4, 0xbd]) });
+    printer.handle({ type: 'end', t: 0, id: 'c1' });
+    printer.flush();
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toEqual([
+      'c1   ← 3 B  "a"',
+      'c1   ← "\\xe4\\xbd" (the stream ended inside a UTF-8 character)',
+      'c1   ← FIN (peer ended its side)',
+    ]);
   });
 });

@@ -196,7 +196,7 @@ describe('History: the steps a session keeps for .timeline', () => {
     h.record({ type: 'send', t: T, id: 'c1', data });
     h.record({ type: 'shutdown', t: T, id: 'c1' });
     h.record({ type: 'end', t: T, id: 'c2' });
-    h.record({ type: 'close', t: T, id: 'c2', hadError: false, aborted: true });
+    h.record({ type: 'close', t: T, id: 'c2', hadError: false, aborted: true, reset: true });
     h.record({ type: 'close', t: T, id: 'c1', hadError: false });
     h.record({ type: 'error', t: T, code: 'EMFILE', message: 'session-wide' });
     h.record({ type: 'close', t: T, id: 's1', hadError: false });
