@@ -68,7 +68,7 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
 
 /** `6 B "hello\n"`, or `1.0 MiB in 16 chunks "…"` for a run of chunks. */
 function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' }>): string {
-  const chunks = s.chunks > 1 ? ` in ${s.chunks} chunks` : '';
+  const chunks = s.chunks > 1 ? ` in ${s.chunks} ${s.kind === 'send' ? 'writes' : 'chunks'}` : '';
   return `${formatBytes(s.bytes)}${chunks} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`;
 }
 

@@ -3,13 +3,14 @@ import type { SessionEvent } from './events.js';
 /** One step of a session's story, as `.timeline` draws it (bytes reduced to a count and a preview). */
 export type Step =
   | { t: number; kind: 'connect' | 'accept'; id: string; local: string; remote: string; server?: string }
-  | { t: number; kind: 'send' | 'data'; id: string; bytes: number; preview: Buffer; chunks: number }
+  | { t: number; kind: 'send' | 'data'; id: string; bytes: number; preview: Buffer; chunks: number; last?: number }
   | { t: number; kind: 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout'; id: string }
   | { t: number; kind: 'error'; id: string; code: string };
 
 /** Steps kept; older ones are dropped so a long session stays bounded. */
 export const HISTORY_LIMIT = 5000;
 const PREVIEW = 24;
+const MERGE_MS = 5;
 
 /**
  * The timeline subscriber: keeps the last HISTORY_LIMIT steps of the session
@@ -21,12 +22,14 @@ export class History {
   dropped = 0;
 
   readonly record = (ev: SessionEvent): void => {
-    // A run of chunks in one direction with nothing between them is one step:
-    // a flood costs a counter, not a copy per chunk.
+    // A burst of chunks in one direction (nothing between them, each within
+    // MERGE_MS of the one before) is one step: a flood costs a counter, not a
+    // copy per chunk, while writes typed one by one stay apart.
     const last = this.steps[this.steps.length - 1];
-    if ((ev.type === 'data' || ev.type === 'send') && last?.kind === ev.type && last.id === ev.id) {
+    if ((ev.type === 'data' || ev.type === 'send') && last?.kind === ev.type && last.id === ev.id && ev.t - (last.last ?? last.t) <= MERGE_MS) {
       last.bytes += ev.data.length;
       last.chunks++;
+      last.last = ev.t;
       return;
     }
     const step = toStep(ev);

@@ -219,6 +219,12 @@ describe('History: the steps a session keeps for .timeline', () => {
     expect(rows[1]).toMatchObject({ arrow: true, label: '1.0 MiB in 16 chunks "AAAAAAAAAAAAAAAA…"' });
   });
 
+  it('writes typed one by one (seconds apart) stay separate steps', () => {
+    const h = new History();
+    for (const [i, word] of ['one', 'two', 'three'].entries()) h.record({ type: 'send', t: T + i * 1000, id: 'c1', data: Buffer.from(word) });
+    expect(h.steps.map((s) => (s.kind === 'send' ? s.chunks : 0))).toEqual([1, 1, 1]);
+  });
+
   it(`keeps the last ${HISTORY_LIMIT} steps and counts the dropped ones`, () => {
     const h = new History();
     // Alternating sockets: consecutive chunks of one socket would fold into one step.
