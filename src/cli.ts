@@ -7,7 +7,7 @@ import type { CommandContext } from './commands/define.js';
 import { runCommandLine } from './commands/dispatch.js';
 import { SocklabError, messageOf } from './errors.js';
 import { jsonPrinter } from './render/json.js';
-import { HumanPrinter } from './render/printer.js';
+import { HumanPrinter, PIPE_BATCH_MS } from './render/printer.js';
 import { startRepl } from './repl/start.js';
 import { EXIT, runScript } from './script/runner.js';
 import { createSession, type Session } from './session/session.js';
@@ -102,7 +102,7 @@ async function main(args: CliArgs): Promise<number> {
 /** Run a script file, stdin or the -e lines without a prompt; resolve to the exit code. */
 async function headless(args: CliArgs, session: Session, settings: Settings): Promise<number> {
   const out = (text: string) => process.stdout.write(text);
-  const printer = new HumanPrinter(settings, out);
+  const printer = new HumanPrinter(settings, out, process.stdout.isTTY ? 0 : PIPE_BATCH_MS);
   if (args.json) session.subscribe(jsonPrinter(out));
   else session.subscribe(printer.handle);
   let stopping = false;

@@ -8,6 +8,8 @@ import { formatEvent, formatFold, type HumanOptions } from './human.js';
 
 /** Data events of one socket and direction shown per second before folding starts. */
 export const FOLD_AFTER = 20;
+/** How long output to a pipe or file is gathered before one write, ms. */
+export const PIPE_BATCH_MS = 10;
 /** How often folded streams print their summary, ms. */
 export const FOLD_INTERVAL = 1000;
 
@@ -35,9 +37,15 @@ export class HumanPrinter {
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
 
+  /**
+   * `batchMs` 0 writes once per turn of the event loop (a terminal: every
+   * event shows at once). A pipe or a file gets a few milliseconds more, so a
+   * busy server costs one write per batch, not one per connection.
+   */
   constructor(
     private readonly settings: Settings,
     private readonly write: (text: string) => void,
+    private readonly batchMs = 0,
   ) {}
 
   /** The subscriber: `session.subscribe(printer.handle)`. */
@@ -77,6 +85,8 @@ export class HumanPrinter {
     this.line(text);
   }
 
+  private readonly flushNow = (): void => this.flush();
+
   /** Write what is pending now (before exit, before a prompt). */
   flush(): void {
     this.scheduled = false;
@@ -109,7 +119,8 @@ export class HumanPrinter {
     this.pending.push(text);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      if (this.batchMs > 0) setTimeout(this.flushNow, this.batchMs);
+      else setImmediate(this.flushNow);
     }
   }
 

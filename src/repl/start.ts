@@ -6,7 +6,7 @@ import { splitCommand } from '../parse/command-line.js';
 import type { Session } from '../session/session.js';
 import { isLive } from '../session/endpoint.js';
 import type { Settings } from '../settings.js';
-import { HumanPrinter } from '../render/printer.js';
+import { HumanPrinter, PIPE_BATCH_MS } from '../render/printer.js';
 import { createBinder } from './bindings.js';
 import { printAbove } from './print-above.js';
 import { Attachment, DETACH_KEY } from './attach.js';
@@ -50,7 +50,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     preview: false,
   });
   let busy = false;
-  const printer = new HumanPrinter(settings, (text) => printAbove(server, output, text, !busy));
+  const printer = new HumanPrinter(settings, (text) => printAbove(server, output, text, !busy), options.terminal ? 0 : PIPE_BATCH_MS);
   const unsubscribe = options.render === 'none' ? () => {} : session.subscribe(printer.handle);
 
   let exiting: Promise<void> | undefined;

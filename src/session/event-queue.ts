@@ -4,6 +4,7 @@ import type { SessionEvent } from './events.js';
 /** Events a `.wait` can wait for. */
 export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'end', 'close', 'error', 'timeout'] as const;
 export type WaitableEvent = (typeof WAITABLE)[number];
+const IS_WAITABLE: ReadonlySet<string> = new Set(WAITABLE);
 
 /** Accepted-socket ids kept per server for `.wait … accept` that no wait has taken yet. */
 export const MAX_QUEUED_IDS = 10_000;
@@ -25,20 +26,21 @@ interface Slot {
  * socket receiving millions of chunks costs one number.
  */
 export class EventQueue {
-  private readonly slots = new Map<string, Slot>();
+  // By endpoint id, then by kind: the data path looks up two keys, builds no string.
+  private readonly slots = new Map<string, Partial<Record<WaitableEvent, Slot>>>();
 
   /** The subscriber: `session.subscribe(queue.record)`. */
   readonly record = (ev: SessionEvent): void => {
-    let key: string | undefined;
+    let id: string | undefined;
     let socketId: string | undefined;
     if (ev.type === 'accept') {
-      key = `${ev.server} accept`;
+      id = ev.server;
       socketId = ev.id;
-    } else if ((WAITABLE as readonly string[]).includes(ev.type) && 'id' in ev && ev.id !== undefined) {
-      key = `${ev.id} ${ev.type}`;
+    } else if (IS_WAITABLE.has(ev.type) && 'id' in ev) {
+      id = ev.id;
     }
-    if (key === undefined) return;
-    const slot = this.slot(key);
+    if (id === undefined) return;
+    const slot = this.slot(id, ev.type as WaitableEvent);
     slot.count++;
     if (socketId !== undefined) {
       slot.ids.push(socketId);
@@ -57,7 +59,7 @@ export class EventQueue {
    * accepted socket's id); reject with E_TIMEOUT after `timeoutMs`.
    */
   wait(id: string, kind: WaitableEvent, timeoutMs: number, describe: () => string): Promise<string | undefined> {
-    const slot = this.slot(`${id} ${kind}`);
+    const slot = this.slot(id, kind);
     if (slot.consumed < slot.count && slot.waiters.length === 0) return Promise.resolve(this.consume(slot));
     return new Promise((resolve, reject) => {
       const waiter = (socketId: string | undefined): void => {
@@ -74,10 +76,8 @@ export class EventQueue {
 
   /** Forget the queues of an endpoint that is gone (keeps a long session bounded). */
   forget(id: string): void {
-    for (const kind of WAITABLE) {
-      const slot = this.slots.get(`${id} ${kind}`);
-      if (slot && slot.waiters.length === 0) this.slots.delete(`${id} ${kind}`);
-    }
+    const kinds = this.slots.get(id);
+    if (kinds && !Object.values(kinds).some((slot) => slot.waiters.length > 0)) this.slots.delete(id);
   }
 
   private consume(slot: Slot): string | undefined {
@@ -85,12 +85,12 @@ export class EventQueue {
     return slot.ids.shift();
   }
 
-  private slot(key: string): Slot {
-    let slot = this.slots.get(key);
-    if (!slot) {
-      slot = { count: 0, consumed: 0, ids: [], waiters: [] };
-      this.slots.set(key, slot);
+  private slot(id: string, kind: WaitableEvent): Slot {
+    let kinds = this.slots.get(id);
+    if (!kinds) {
+      kinds = {};
+      this.slots.set(id, kinds);
     }
-    return slot;
+    return (kinds[kind] ??= { count: 0, consumed: 0, ids: [], waiters: [] });
   }
 }
