@@ -1,7 +1,7 @@
 import { SocklabError } from '../errors.js';
 import { isLive, type Endpoint } from '../session/endpoint.js';
 import { VIEWS, type Eol, type Settings, type View } from '../settings.js';
-import { formatAge, formatBytes, formatTable } from '../render/units.js';
+import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';
 import { defineCommand } from './define.js';
 
@@ -23,7 +23,7 @@ export const LS_ROWS = 40;
 function summarise(eps: Endpoint[]): string {
   const states = new Map<string, number>();
   for (const ep of eps) states.set(ep.state, (states.get(ep.state) ?? 0) + 1);
-  return [...states].map(([state, n]) => `${n.toLocaleString('en-US')} ${state}`).join(', ');
+  return [...states].map(([state, n]) => `${formatCount(n)} ${state}`).join(', ');
 }
 
 export const ls = defineCommand({
@@ -59,7 +59,7 @@ export const ls = defineCommand({
     let text = formatTable([header, ...shown.map((ep) => row(ep, now))]);
     if (shown.length < eps.length) {
       const rest = eps.slice(shown.length);
-      text += `\n… ${rest.length.toLocaleString('en-US')} more (${summarise(rest)}): .ls sN for one server, .ls --open, .ls --all for every row`;
+      text += `\n… ${formatCount(rest.length)} more (${summarise(rest)}): .ls sN for one server, .ls --open, .ls --all for every row`;
     }
     ctx.print(escapeMessage(text));
   },

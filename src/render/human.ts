@@ -2,7 +2,7 @@ import type { Colors } from 'picocolors/types.js';
 import type { SessionEvent } from '../session/events.js';
 import { escapeMessage, escapeText } from './escape.js';
 import { ERROR_HINTS } from './hints.js';
-import { formatBytes, formatClock } from './units.js';
+import { formatBytes, formatClock, formatCount } from './units.js';
 
 export interface HumanOptions {
   /** Prefix lines with `HH:MM:SS.mmm`. */
@@ -73,6 +73,6 @@ export function formatFold(
 ): string {
   const c = options.colors;
   const time = options.time ? `${c.dim(formatClock(fold.t))}  ` : '';
-  const text = `${fold.dir} ${fold.chunks.toLocaleString('en-US')} chunks, ${formatBytes(fold.bytes)} in ${(fold.ms / 1000).toFixed(1)} s`;
+  const text = `${fold.dir} ${formatCount(fold.chunks)} chunks, ${formatBytes(fold.bytes)} in ${(fold.ms / 1000).toFixed(1)} s`;
   return `${time}${c.bold(fold.id.padEnd(3))}  ${c[fold.dir === '←' ? 'cyan' : 'magenta'](text)}`;
 }

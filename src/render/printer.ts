@@ -5,6 +5,7 @@ import { StreamEscaper } from './escape.js';
 import { hexdump } from './hexdump.js';
 import { explainEvent } from './explain.js';
 import { formatEvent, formatFold, type HumanOptions } from './human.js';
+import { formatCount } from './units.js';
 
 /** Data events of one socket and direction shown per second before folding starts. */
 export const FOLD_AFTER = 20;
@@ -150,12 +151,12 @@ export class HumanPrinter {
     let payload = '';
     if (view === 'text' || view === 'both') {
       const { text, omitted } = s.escaper.write(ev.data, this.settings.maxbytes);
-      payload = `  "${text}"${omitted > 0 ? ` … (+${omitted.toLocaleString('en-US')} B)` : ''}`;
+      payload = `  "${text}"${omitted > 0 ? ` … (+${formatCount(omitted)} B)` : ''}`;
     }
     if (view === 'hex' || view === 'both') {
       const shown = ev.data.subarray(0, Math.max(this.settings.maxbytes, 16));
       const lines = hexdump(shown, s.hexOffset).split('\n').map((l) => `     ${l}`);
-      if (shown.length < ev.data.length) lines.push(`     … (+${(ev.data.length - shown.length).toLocaleString('en-US')} B)`);
+      if (shown.length < ev.data.length) lines.push(`     … (+${formatCount(ev.data.length - shown.length)} B)`);
       payload += `\n${options.colors.dim(lines.join('\n'))}`;
     }
     s.hexOffset += ev.data.length;

@@ -12,9 +12,9 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${UNITS[u]}`;
 }
 
-/** `1,234,567` — counts people read at a glance. */
+/** `1,234,567` — counts people read at a glance. (Not toLocaleString: its first call loads ICU, on the data path.) */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** `850ms`, `12.3s`, `4m05s`, `2h10m`. */

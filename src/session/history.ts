@@ -59,8 +59,9 @@ function toStep(ev: SessionEvent): Step | undefined {
       return { t: ev.t, kind: 'accept', id: ev.id, local: ev.local, remote: ev.remote, server: ev.server };
     case 'send':
     case 'data':
-      // A copy of a few bytes, not a reference: the chunk itself must not be kept alive.
-      return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: Buffer.from(ev.data.subarray(0, PREVIEW)), chunks: 1 };
+      // A copy of the first bytes: a chunk must not be kept alive for them, and
+      // a buffer written from JS may be changed by its owner afterwards.
+      return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: Buffer.copyBytesFrom(ev.data, 0, Math.min(ev.data.length, PREVIEW)), chunks: 1 };
     case 'shutdown':
       return { t: ev.t, kind: 'fin-out', id: ev.id };
     case 'end':

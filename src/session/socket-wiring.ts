@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { SocketState, formatHostPort, type SocketEndpoint } from './endpoint.js';
 import type { Registry } from './manager.js';
+import type { SendEvent } from './events.js';
 import { createReplier, parseReply, type ReplySpec } from './reply.js';
 
 type WriteCallback = (error?: Error | null) => void;
@@ -119,9 +120,19 @@ function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, enc
   ep.bytesOut += data.length;
   ep.chunksOut++;
   // Deferred, so a write() call returns before anyone hears of it; a microtask
-  // (not nextTick) keeps it ahead of the awaits that follow the write.
-  const id = ep.id;
-  queueMicrotask(() => reg.emit({ type: 'send', t: reg.now(), id, data }));
+  // (not nextTick) keeps it ahead of the awaits that follow the write. One
+  // microtask emits every send queued in the same turn.
+  pendingSends.push(reg, { type: 'send', t: reg.now(), id: ep.id, data });
+  if (pendingSends.length === 2) queueMicrotask(emitSends);
+}
+
+// Registry, event, registry, event… (several sessions can share a process).
+const pendingSends: Array<Registry | SendEvent> = [];
+
+function emitSends(): void {
+  // By index: a subscriber may write, which queues more sends here.
+  for (let i = 0; i < pendingSends.length; i += 2) (pendingSends[i] as Registry).emit(pendingSends[i + 1] as SendEvent);
+  pendingSends.length = 0;
 }
 
 /**

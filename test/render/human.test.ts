@@ -205,3 +205,16 @@ describe('HumanPrinter: a stream that ends inside a UTF-8 character', () => {
     ]);
   });
 });
+
+describe('formatCount', () => {
+  it.each([
+    [0, '0'],
+    [999, '999'],
+    [1000, '1,000'],
+    [48213, '48,213'],
+    [1234567, '1,234,567'],
+  ])('%i → %s', async (n, text) => {
+    const { formatCount } = await import('../../src/render/units.js');
+    expect(formatCount(n)).toBe(text);
+  });
+});
