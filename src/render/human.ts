@@ -1,6 +1,6 @@
 import type { Colors } from 'picocolors/types.js';
 import type { SessionEvent } from '../session/events.js';
-import { escapeMessage, escapeText } from './escape.js';
+import { escapeMessage } from './escape.js';
 import { ERROR_HINTS } from './hints.js';
 import { formatBytes, formatClock, formatCount } from './units.js';
 

@@ -1,0 +1,116 @@
+import net from 'node:net';
+import { SocklabError } from '../errors.js';
+import { ServerState, SocketState, formatHostPort, type ListenOptions, type ServerEndpoint } from './endpoint.js';
+import type { Registry } from './manager.js';
+import { newSocket } from './open-socket.js';
+import { checkReplyOptions, parseReply } from './reply.js';
+import { attachReply, errorCode, noteConnected, wireSocket } from './socket-wiring.js';
+
+/** Start a server. The endpoint exists at once; `ready` settles when it listens or fails. */
+export function openServer(reg: Registry, options: ListenOptions): ServerEndpoint {
+  reg.checkAlias(options.alias);
+  const reply = parseReply(options.reply ?? 'none');
+  checkReplyOptions(reply, options.http === true);
+  const server = net.createServer({
+    allowHalfOpen: options.halfOpen === true,
+    pauseOnConnect: options.pauseOnConnect === true,
+  });
+  let settle!: { resolve: () => void; reject: (err: unknown) => void };
+  const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  ready.catch(() => {}); // the failure is an event; callers that care await `ready`
+  const ep: ServerEndpoint = {
+    kind: 'server',
+    id: reg.nextServerId(),
+    alias: options.alias,
+    createdAt: reg.now(),
+    closedAt: undefined,
+    ready,
+    server,
+    state: ServerState.STARTING,
+    options,
+    address: options.path ?? formatHostPort(options.host, options.port),
+    connections: new Set(),
+    accepted: 0,
+  };
+  reg.add(ep);
+  if (options.max !== undefined) server.maxConnections = options.max;
+
+  server.on('listening', () => {
+    ep.state = ServerState.LISTENING;
+    const addr = server.address();
+    const base = { type: 'listening', t: reg.now(), id: ep.id, alias: ep.alias, reply: options.reply } as const;
+    if (typeof addr === 'string' || addr === null) {
+      ep.address = addr ?? options.path ?? '?';
+      reg.emit({ ...base, address: ep.address, path: ep.address, exposed: false });
+    } else {
+      ep.address = formatHostPort(addr.address, addr.port);
+      reg.emit({ ...base, address: addr.address, port: addr.port, exposed: !isLoopback(addr.address) });
+    }
+    settle.resolve();
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: errorCode(err), message: err.message });
+    if (ep.state === ServerState.STARTING) {
+      // net.Server emits no 'close' after a failed listen; the contract wants one.
+      ep.state = ServerState.CLOSED;
+      ep.closedAt = reg.now();
+      reg.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: true });
+      settle.reject(new SocklabError('E_NET', `${ep.id}: ${err.message}`, { cause: err, osCode: errorCode(err) }));
+      reg.retire(ep);
+    }
+  });
+  server.on('close', () => {
+    if (ep.state === ServerState.CLOSED) return;
+    // Closed before it listened (`.close` right after `.listen`): no 'listening' will come.
+    settle.reject(new SocklabError('E_STATE', `${ep.id} was closed before it was listening`));
+    // Node emits the server's 'close' as soon as its last connection is destroyed,
+    // before that socket's own 'close': report the server after its connections.
+    const left = [...ep.connections].map((c) => new Promise((resolve) => c.socket.once('close', resolve)));
+    void Promise.all(left).then(() => {
+      ep.state = ServerState.CLOSED;
+      ep.closedAt = reg.now();
+      reg.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: false });
+      reg.retire(ep);
+    });
+  });
+  server.on('connection', (socket) => accept(reg, ep, socket, reply));
+  // Past --max, Node closes the new connection itself and says so only with 'drop'.
+  server.on('drop', (data?: net.DropArgument) => {
+    const from = data ? ` from ${formatHostPort(data.remoteAddress, data.remotePort)}` : '';
+    reg.emit({ type: 'note', t: reg.now(), id: ep.id, message: `refused a connection${from}: --max ${options.max} reached` });
+  });
+
+  const listenOptions: net.ListenOptions = options.path
+    ? { path: options.path }
+    : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 };
+  if (options.backlog !== undefined) listenOptions.backlog = options.backlog;
+  server.listen(listenOptions);
+  return ep;
+}
+
+function accept(reg: Registry, server: ServerEndpoint, socket: net.Socket, reply: ReturnType<typeof parseReply>): void {
+  const opts = server.options;
+  const ep = newSocket(reg, socket, server, opts);
+  noteConnected(reg, ep);
+  server.connections.add(ep);
+  server.accepted++;
+  // Paused on purpose, as after `.pause`: .ls/.show say so, and a reply's drain must not resume it.
+  ep.userPaused = opts.pauseOnConnect === true;
+  wireSocket(reg, ep, { discard: reply.kind === 'discard' });
+  attachReply(reg, ep, reply, { closeAfterReply: opts.closeAfterReply, http: opts.http });
+  if (opts.idleTimeout !== undefined) {
+    const ms = opts.idleTimeout;
+    socket.setTimeout(ms, () => {
+      reg.emit({ type: 'timeout', t: reg.now(), id: ep.id, ms, destroyed: true });
+      ep.state = SocketState.DESTROYED;
+      socket.destroy();
+    });
+  }
+  reg.emit({ type: 'accept', t: reg.now(), id: ep.id, server: server.id, local: ep.local, remote: ep.remote });
+  if (opts.greet !== undefined && opts.greet.length > 0) socket.write(opts.greet);
+}
+
+/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
+export function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
