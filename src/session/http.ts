@@ -23,6 +23,8 @@ export interface HttpRequest {
 /** A request, or a terminal error to answer with `status` and then close the connection. */
 export type HttpParseResult =
   | { kind: 'request'; request: HttpRequest }
+  /** The head asked `Expect: 100-continue`: answer `100 Continue` now, the body follows. */
+  | { kind: 'continue' }
   | { kind: 'error'; status: 400 | 413 | 431 | 501 | 505; message: string };
 
 type ErrorStatus = Extract<HttpParseResult, { kind: 'error' }>['status'];
@@ -107,6 +109,10 @@ export class HttpRequestParser {
         ? new ChunkedBodyDecoder({ maxBodyBytes: this.maxBodyBytes, maxTrailerBytes: this.maxHeaderBytes })
         : new LengthBodyDecoder(parsed.framing);
     this.state = 'body';
+    // curl asks before a large upload and waits a second for this answer.
+    if (parsed.request.headers.some(([name, value]) => name.toLowerCase() === 'expect' && value.trim().toLowerCase() === '100-continue')) {
+      out.push({ kind: 'continue' });
+    }
     return data.subarray(end);
   }
 

@@ -69,6 +69,8 @@ export function createReplier(spec: ReplySpec, target: ReplyTarget, options: Rep
   }
 }
 
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
+
 // HTTP: the template builds the body of the response to each request; with no
 // template the body is echoed.
 function httpReplier(spec: ReplySpec, target: ReplyTarget): Replier {
@@ -77,6 +79,10 @@ function httpReplier(spec: ReplySpec, target: ReplyTarget): Replier {
     spec.kind === 'template' ? spec.template({ data, id: target.id, remote: target.remote }) : data;
   return (chunk) => {
     for (const result of parser.push(chunk)) {
+      if (result.kind === 'continue') {
+        target.write(CONTINUE);
+        continue;
+      }
       if (result.kind === 'error') {
         target.note(`HTTP ${result.status}: ${result.message}`, true);
         target.write(formatResponse(result.status, Buffer.from(`${result.message}\n`), { keepAlive: false }));

@@ -15,6 +15,7 @@ function parse(text: string | Buffer, limits?: { maxHeaderBytes?: number; maxBod
 
 function requests(results: HttpParseResult[]) {
   return results.map((result) => {
+    if (result.kind === 'continue') throw new Error('expected a request, got 100-continue');
     if (result.kind !== 'request') throw new Error(`expected a request, got ${result.status} ${result.message}`);
     return result.request;
   });
@@ -217,6 +218,10 @@ describe('against curl', () => {
       const parser = new HttpRequestParser();
       socket.on('data', (chunk: Buffer) => {
         for (const result of parser.push(chunk)) {
+          if (result.kind === 'continue') {
+            socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+            continue;
+          }
           const { status, body, keepAlive } =
             result.kind === 'error'
               ? { status: result.status, body: Buffer.from(`${result.message}\n`), keepAlive: false }
@@ -245,5 +250,21 @@ describe('against curl', () => {
     const { stdout, stderr } = await curl('--verbose', '--data', 'again', url, url);
     expect(stdout).toBe('You said "again"You said "again"');
     expect(stderr).toMatch(/Re-using existing connection/i);
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  it('answers the head first (continue), then the request once its body is in', () => {
+    const parser = new HttpRequestParser();
+    const head = 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n';
+    expect(parser.push(Buffer.from(head, 'latin1'))).toEqual([{ kind: 'continue' }]);
+    const [result] = parser.push(Buffer.from('hello'));
+    expect(result?.kind).toBe('request');
+    expect(result?.kind === 'request' && result.request.body.toString()).toBe('hello');
+  });
+
+  it('says nothing for a request without a body or without the header', () => {
+    expect(parse('GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n').map((r) => r.kind)).toEqual(['request']);
+    expect(parse('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi').map((r) => r.kind)).toEqual(['request']);
   });
 });
