@@ -27,11 +27,19 @@ export function formatAge(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** `HH:MM:SS.mmm` in local time. */
+let clockSecond = -1;
+let clockPrefix = '';
+
+/** `HH:MM:SS.mmm` in local time. (The `HH:MM:SS.` of the last second is reused: this runs per line.) */
 export function formatClock(t: number): string {
-  const d = new Date(t);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  const second = Math.floor(t / 1000);
+  if (second !== clockSecond) {
+    const d = new Date(t);
+    const p = (n: number) => String(n).padStart(2, '0');
+    clockSecond = second;
+    clockPrefix = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.`;
+  }
+  return clockPrefix + String(t - second * 1000).padStart(3, '0');
 }
 
 /** Lay rows out in columns (first row is the header). */

@@ -105,9 +105,10 @@ export class Registry {
     // Closed endpoints stay listed so `.ls`/`.show` can report how they ended,
     // but only the last few: a connect/close loop must not grow the maps.
     this.closedOrder.push(ep.id);
-    while (this.closedOrder.length > MAX_CLOSED_KEPT) {
-      const old = this.closedOrder.shift();
-      const gone = old === undefined ? undefined : this.endpoints.get(old);
+    // Forgotten in batches, so a connect/close loop does not shift the list per close.
+    if (this.closedOrder.length < MAX_CLOSED_KEPT + CLOSED_SLACK) return;
+    for (const old of this.closedOrder.splice(0, this.closedOrder.length - MAX_CLOSED_KEPT)) {
+      const gone = this.endpoints.get(old);
       if (gone && !isLive(gone)) {
         this.endpoints.delete(gone.id);
         if (gone.alias !== undefined && this.aliases.get(gone.alias) === gone) this.aliases.delete(gone.alias);
@@ -160,3 +161,5 @@ export class Registry {
 
 /** Closed endpoints kept for `.ls`/`.show`; older ones are forgotten so a long loop stays bounded. */
 export const MAX_CLOSED_KEPT = 200;
+/** Closed endpoints kept past MAX_CLOSED_KEPT before a batch is forgotten. */
+export const CLOSED_SLACK = 50;

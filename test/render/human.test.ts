@@ -218,3 +218,16 @@ describe('formatCount', () => {
     expect(formatCount(n)).toBe(text);
   });
 });
+
+describe('formatClock', () => {
+  it('is HH:MM:SS.mmm in local time, also across second boundaries', async () => {
+    const { formatClock } = await import('../../src/render/units.js');
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const base = Date.UTC(2026, 10, 22, 13, 59, 58, 990);
+    for (const dt of [0, 5, 9, 10, 11, 1009, 1010, 2000, 60_000, 3_600_000]) {
+      const t = base + dt;
+      const d = new Date(t);
+      expect(formatClock(t)).toBe(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`);
+    }
+  });
+});
