@@ -91,7 +91,9 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
 function accept(reg: Registry, server: ServerEndpoint, socket: net.Socket, reply: ReturnType<typeof parseReply>): void {
   const opts = server.options;
   const ep = newSocket(reg, socket, server, opts);
-  noteConnected(reg, ep);
+  // A server bound to one address knows the local end of what it accepts: no getsockname() per connection.
+  const wildcard = server.address.startsWith('0.0.0.0:') || server.address.startsWith('[::]:');
+  noteConnected(reg, ep, wildcard || opts.path !== undefined ? undefined : server.address);
   server.connections.add(ep);
   server.accepted++;
   // Paused on purpose, as after `.pause`: .ls/.show say so, and a reply's drain must not resume it.

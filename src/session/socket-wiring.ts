@@ -46,9 +46,9 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
 }
 
 /** Record the socket's addresses once it is connected. */
-export function noteConnected(reg: Registry, ep: SocketEndpoint): void {
+export function noteConnected(reg: Registry, ep: SocketEndpoint, knownLocal?: string): void {
   const s = ep.socket;
-  ep.local = s.localPort === undefined ? (s.localAddress ?? pathOf(s)) : formatHostPort(s.localAddress, s.localPort);
+  ep.local = knownLocal ?? (s.localPort === undefined ? (s.localAddress ?? pathOf(s)) : formatHostPort(s.localAddress, s.localPort));
   ep.remote = s.remotePort === undefined ? pathOf(s) : formatHostPort(s.remoteAddress, s.remotePort);
   ep.connectedAt = reg.now();
   ep.state = SocketState.OPEN;
