@@ -15,6 +15,7 @@ export type SocklabErrorCode =
   | 'E_BUFFER_FULL' // queued outgoing bytes would pass the per-socket cap
   | 'E_LIMIT' // an input limit (line length, payload size) was passed
   | 'E_TIMEOUT'
+  | 'E_CANCELLED' // the user stopped a wait (Ctrl+C)
   | 'E_EXPECT'
   | 'E_SCRIPT'
   | 'E_JS_REFUSED'

@@ -17,6 +17,10 @@ const SEND_OPTIONS = {
 async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<void> {
   const [target = '', payload = ''] = a.positionals;
   const targets = resolveTargets(ctx.session, target);
+  // A socket still connecting (a `.connect` pasted just before) is waited for, not refused.
+  // Awaited only then: the usual send starts writing in the same turn, before a line typed after it.
+  const connecting = targets.filter((ep) => ep.connectedAt === undefined);
+  if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
   let data = decodePayload(payload, { readFile: readPayloadFile });
   const suffix = EOL_BYTES[ctx.settings.eol];
   if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);

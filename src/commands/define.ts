@@ -22,6 +22,8 @@ export interface CommandContext {
   print(text: string): void;
   /** Write out what is waiting to be printed (before JavaScript that prints by itself). */
   flush?(): void;
+  /** Aborted when the user cancels a blocking command (Ctrl+C in the REPL). */
+  signal?: AbortSignal;
   /**
    * True in the REPL: `.listen`, `.connect` and `.send` return at once and
    * their outcome arrives as events. False in scripts: they complete first.

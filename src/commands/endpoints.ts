@@ -1,8 +1,8 @@
-import { SocklabError } from '../errors.js';
+import { SocklabError, messageOf } from '../errors.js';
 import { parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
-import { isLive, type Endpoint, type SocketEndpoint } from '../session/endpoint.js';
+import { ServerState, isLive, type Endpoint, type ServerEndpoint, type SocketEndpoint } from '../session/endpoint.js';
 import { readPayloadFile } from '../parse/payload-file.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../session/reply.js';
@@ -73,11 +73,23 @@ export const listen = defineCommand({
 });
 
 /** The address to reach: a literal one, or the one a server of this session listens on. */
-async function connectTarget(session: Session, text: string): Promise<Address> {
+function connectTarget(session: Session, text: string): Address | Promise<Address> {
   const server = session.find(text);
   if (server === undefined) return parseAddress(text, 'connect');
   if (server.kind !== 'server') throw new SocklabError('E_USAGE', `${text} is a socket: connect to a server (s1) or an address`);
-  await server.ready;
+  // Listening already: answer in the same turn, so a pasted `.connect s1 as a` then `.send a …` find `a`.
+  if (server.state === ServerState.STARTING) {
+    return server.ready.then(
+      () => listeningAddress(server),
+      (err: unknown) => {
+        throw new SocklabError('E_STATE', `${server.id} is not listening: ${messageOf(err).replace(/^s\d+: /, '')}`, { cause: err });
+      },
+    );
+  }
+  return listeningAddress(server);
+}
+
+function listeningAddress(server: ServerEndpoint): Address {
   const addr = server.server.address();
   if (addr === null) throw new SocklabError('E_STATE', `${server.id} is ${server.state}: it listens nowhere`);
   if (typeof addr === 'string') return { path: addr };
@@ -110,7 +122,8 @@ export const connect = defineCommand({
     const family = num(a, 'family');
     if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);
     const count = num(a, 'count') ?? 1;
-    const address = await connectTarget(ctx.session, a.positionals[0] ?? '');
+    const target = connectTarget(ctx.session, a.positionals[0] ?? '');
+    const address = target instanceof Promise ? await target : target;
     const eps: SocketEndpoint[] = [];
     for (let i = 1; i <= count; i++) {
       eps.push(

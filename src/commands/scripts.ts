@@ -48,7 +48,7 @@ export const wait = defineCommand({
     const ep = ctx.session.get(ref);
     const ms = (a.options.timeout as number | undefined) ?? DEFAULT_WAIT;
     const describe = () => `${ep.id} is ${ep.state}`;
-    const socketId = await ctx.session.events.wait(ep.id, kind as WaitableEvent, ms, describe);
+    const socketId = await ctx.session.events.wait(ep.id, kind as WaitableEvent, ms, describe, ctx.signal);
     if (a.alias !== undefined && socketId !== undefined) ctx.session.setAlias(ctx.session.get(socketId), a.alias);
   },
 });
@@ -87,7 +87,7 @@ export const expect = defineCommand({
     const line = `.expect ${ref} ${rest}`.trim();
     const s = ctx.session;
     try {
-      const received = await s.expects.expect(ep.id, pattern, ms, () => !isLive(ep) || ep.socket.readableEnded);
+      const received = await s.expects.expect(ep.id, pattern, ms, () => !isLive(ep) || ep.socket.readableEnded, ctx.signal);
       s.emit({ type: 'expect-ok', t: s.now(), id: ep.id, line, received });
     } catch (err) {
       const received = (err as { received?: Buffer }).received ?? Buffer.alloc(0);
@@ -106,8 +106,13 @@ export const sleepCommand = defineCommand({
   examples: ['.sleep 500ms', '.sleep 2s'],
   blocks: true,
   check: (a) => void parseDuration(a.positionals[0] ?? ''),
-  async run(_ctx, a) {
-    await sleep(parseDuration(a.positionals[0] ?? ''));
+  async run(ctx, a) {
+    try {
+      await sleep(parseDuration(a.positionals[0] ?? ''), undefined, { signal: ctx.signal });
+    } catch (err) {
+      if (ctx.signal?.aborted) throw new SocklabError('E_CANCELLED', 'sleep cancelled', { cause: err });
+      throw err;
+    }
   },
 });
 

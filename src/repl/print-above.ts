@@ -15,8 +15,16 @@ type Redrawable = REPLServer & { prevRows: number; _refreshLine(): void };
  */
 export function printAbove(repl: REPLServer, output: NodeJS.WritableStream, text: string, promptShown: boolean): void {
   const r = repl as Redrawable;
-  if (!r.terminal || !promptShown) {
+  if (!r.terminal) {
     output.write(text);
+    return;
+  }
+  if (!promptShown) {
+    // A command is blocking: no prompt, but the row may hold what the user is
+    // typing meanwhile. Print from the row's start and put the typing back.
+    readline.cursorTo(output, 0);
+    readline.clearLine(output, 0);
+    output.write(text + r.line);
     return;
   }
   readline.moveCursor(output, 0, -r.getCursorPos().rows);

@@ -1,4 +1,4 @@
-import repl, { type REPLCommand, type REPLEval, type REPLServer } from 'node:repl';
+import repl, { type REPLCommand, type REPLServer } from 'node:repl';
 import { COMMANDS } from '../commands/index.js';
 import type { CommandContext } from '../commands/define.js';
 import { runCommandLine } from '../commands/dispatch.js';
@@ -33,6 +33,9 @@ export interface SocklabRepl {
   /** Resolves when the REPL ends (`.exit`, Ctrl+D, end of input) and everything is closed. */
   closed: Promise<void>;
 }
+
+/** Commands the next typed line waits for (see `gate`). */
+const GATED = new Set(['listen', 'connect']);
 
 // Node's own file commands are replaced by .record/.replay; .clear would drop the bindings.
 const REMOVED = ['load', 'save', 'editor', 'clear', 'help', 'exit'];
@@ -80,23 +83,48 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     repl: { attach: (ep) => attachment.attach(ep), detach: () => attachment.detach() },
   };
 
+  // While a blocking command (.wait, .expect, .sleep, .replay) runs, lines
+  // typed or pasted after it wait their turn, as in a script; Ctrl+C cancels it.
+  let cancel: AbortController | undefined;
+  const queued: string[] = [];
+  // `.listen` and `.connect` do not block the prompt, but the lines after them
+  // wait until they are listening / connected (a moment on loopback), so that
+  // pasted lines find the names they create. Ctrl+C stops the waiting.
+  let gate: Promise<boolean> | undefined;
   const run = async (line: string): Promise<boolean> => {
-    const blocks = COMMANDS.get(splitCommand(line).name)?.blocks === true;
-    const done = runCommandLine(ctx, line);
-    if (!blocks) return done;
+    const name = splitCommand(line).name;
+    const blocks = COMMANDS.get(name)?.blocks === true;
+    if (!blocks) {
+      const done = runCommandLine(ctx, line);
+      if (GATED.has(name)) {
+        gate = done;
+        void done.finally(() => {
+          if (gate !== done) return;
+          gate = undefined;
+          drain();
+        });
+      }
+      return done;
+    }
     busy = true;
+    cancel = new AbortController();
+    ctx.signal = cancel.signal;
     try {
-      return await done;
+      return await runCommandLine(ctx, line);
     } finally {
       busy = false;
+      cancel = undefined;
+      ctx.signal = undefined;
       printer.flush();
     }
+  };
+  const drain = (): void => {
+    while (!busy && gate === undefined && exiting === undefined && queued.length > 0) handleLine(queued.shift() as string);
   };
 
   // node:repl types these as read-only; they are plain properties we adjust once, here.
   const mutable = server as unknown as {
     commands: Record<string, REPLCommand>;
-    eval: REPLEval;
     completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => void;
     _ttyWrite: (key: string | undefined, info: unknown) => void;
   };
@@ -106,7 +134,13 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       help: cmd.summary,
       action(rest: string) {
         const line = `.${cmd.name} ${rest}`;
-        if (cmd.blocks) void run(line).then(() => exiting === undefined && server.displayPrompt());
+        if (cmd.blocks) {
+          void run(line).then(() => {
+            if (exiting !== undefined) return;
+            server.displayPrompt();
+            drain();
+          });
+        }
         else {
           void run(line);
           server.displayPrompt();
@@ -128,13 +162,6 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   });
 
   const bind = createBinder(session, server.context);
-  const evaluate = mutable.eval;
-  mutable.eval = function (code, context, file, cb) {
-    bind();
-    const line = code.trim();
-    if (line !== '') session.emit({ type: 'command', t: session.now(), line });
-    evaluate.call(this, code, context, file, cb);
-  };
   if (options.historyFile) server.setupHistory(options.historyFile, () => {});
 
   // Dot-commands complete from the command table; anything else is JavaScript,
@@ -162,19 +189,59 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // ends an SMTP message; "{" is not JavaScript there). A lone "." otherwise
   // gets our unknown-command answer, not node's keyword parsing.
   const [onLine] = server.listeners('line') as Array<(this: REPLServer, line: string) => void>;
-  if (onLine) {
-    server.removeListener('line', onLine);
-    server.on('line', (line: string) => {
-      const name = /^\s*\.(\S*)/.exec(line)?.[1];
-      const ours = name !== undefined && (COMMANDS.has(name) || name === 'break');
-      if (attachment.attached && !ours) {
-        attachment.send(line);
-        server.displayPrompt();
-      } else if (name === '') {
-        void run(line);
-        server.displayPrompt();
-      } else onLine.call(server, line);
-    });
+  const [onSigint] = server.listeners('SIGINT') as Array<(this: REPLServer) => void>;
+  if (!onLine || !onSigint) throw new Error('node:repl changed: no line or SIGINT listener to wrap');
+  server.removeListener('line', onLine);
+  // Named functions: node:repl cuts an error's stack at the last unnamed
+  // frame, which must be the user's code, not these listeners.
+  server.on('line', function socklabLine(line: string) {
+    if ((busy || gate !== undefined) && exiting === undefined) queued.push(line);
+    else handleLine(line);
+  });
+  // Ctrl+C while a command blocks stops that command (and drops the lines
+  // queued behind it) instead of starting node's two-step exit.
+  server.removeListener('SIGINT', onSigint);
+  server.on('SIGINT', function socklabSigint() {
+    if (cancel) {
+      queued.length = 0;
+      cancel.abort();
+    } else if (gate !== undefined) {
+      queued.length = 0;
+      gate = undefined;
+      printer.print('stopped waiting; the connection attempt goes on and reports as an event');
+    } else onSigint.call(server);
+  });
+
+  function handleLine(line: string): void {
+    const name = /^\s*\.(\S*)/.exec(line)?.[1];
+    const ours = name !== undefined && (COMMANDS.has(name) || name === 'break');
+    if (attachment.attached && !ours) {
+      attachment.send(line);
+      server.displayPrompt();
+    } else if (name === '') {
+      void run(line);
+      server.displayPrompt();
+    } else if (name === undefined && forgotTheDot(line)) {
+      server.displayPrompt();
+    } else {
+      // JavaScript: the ids and names are bound first. (Done here, not by
+      // wrapping eval, so node:repl still trims its own frames from a stack.)
+      if (name === undefined) {
+        bind();
+        const js = line.trim();
+        if (js !== '') session.emit({ type: 'command', t: session.now(), line: js });
+      }
+      onLine?.call(server, line);
+    }
+  }
+
+  /** `ls` alone is a ReferenceError in JavaScript; say what was meant instead. */
+  function forgotTheDot(line: string): boolean {
+    const word = /^\s*([a-z]+)\s*$/.exec(line)?.[1];
+    if (word === undefined || !COMMANDS.has(word) || word in server.context) return false;
+    const message = `${word} is not defined in JavaScript: did you mean .${word}? (dot-commands start with a dot)`;
+    session.emit({ type: 'command-error', t: session.now(), line: line.trim(), code: 'E_UNKNOWN_COMMAND', message });
+    return true;
   }
 
   const closed = new Promise<void>((resolve) => {

@@ -39,6 +39,8 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
   let failures = 0;
   let evaluate: ((code: string) => Promise<unknown>) | undefined;
   for (const line of lines) {
+    // Ctrl+C during a `.replay`: the lines after the cancelled one do not run.
+    if (ctx.signal?.aborted) return EXIT.FAILED;
     const source = `${script.name}:${line.number}`;
     let ok: boolean;
     if (line.kind === 'command') ok = await runCommandLine(ctx, line.text, source);

@@ -58,18 +58,26 @@ export class EventQueue {
    * Resolve with the next unconsumed `kind` event of `id` (for `accept`, the
    * accepted socket's id); reject with E_TIMEOUT after `timeoutMs`.
    */
-  wait(id: string, kind: WaitableEvent, timeoutMs: number, describe: () => string): Promise<string | undefined> {
+  wait(id: string, kind: WaitableEvent, timeoutMs: number, describe: () => string, signal?: AbortSignal): Promise<string | undefined> {
     const slot = this.slot(id, kind);
     if (slot.consumed < slot.count && slot.waiters.length === 0) return Promise.resolve(this.consume(slot));
     return new Promise((resolve, reject) => {
-      const waiter = (socketId: string | undefined): void => {
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+      };
+      const waiter = (socketId: string | undefined): void => {
+        done();
         resolve(socketId);
       };
-      const timer = setTimeout(() => {
+      const give = (err: SocklabError): void => {
+        done();
         slot.waiters.splice(slot.waiters.indexOf(waiter), 1);
-        reject(new SocklabError('E_TIMEOUT', `wait ${id} ${kind} timed out after ${timeoutMs} ms (${describe()})`));
-      }, timeoutMs);
+        reject(err);
+      };
+      const cancel = (): void => give(new SocklabError('E_CANCELLED', `wait ${id} ${kind} cancelled`));
+      const timer = setTimeout(() => give(new SocklabError('E_TIMEOUT', `wait ${id} ${kind} timed out after ${timeoutMs} ms (${describe()})`)), timeoutMs);
+      signal?.addEventListener('abort', cancel, { once: true });
       slot.waiters.push(waiter);
     });
   }

@@ -70,7 +70,7 @@ export class ExpectBuffers {
    * reject on timeout, or when the socket can send no more (`ended()`), with
    * what did arrive on the error as `received`.
    */
-  async expect(id: string, pattern: Pattern, timeoutMs: number, ended: () => boolean): Promise<Buffer> {
+  async expect(id: string, pattern: Pattern, timeoutMs: number, ended: () => boolean, signal?: AbortSignal): Promise<Buffer> {
     const s = this.stream(id);
     if (s.waiter) throw new SocklabError('E_STATE', `an .expect on ${id} is already waiting`);
     const deadline = Date.now() + timeoutMs;
@@ -82,12 +82,16 @@ export class ExpectBuffers {
         if (ended()) throw this.miss(id, s, 'the peer closed before it arrived');
         const left = deadline - Date.now();
         if (left <= 0) throw this.miss(id, s, `timed out after ${timeoutMs} ms`);
+        if (signal?.aborted) throw this.miss(id, s, 'cancelled', 'E_CANCELLED');
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
-          s.waiter = () => {
+          const wake = (): void => {
             clearTimeout(timer);
+            signal?.removeEventListener('abort', wake);
             resolve();
           };
+          const timer = setTimeout(wake, left);
+          signal?.addEventListener('abort', wake, { once: true });
+          s.waiter = wake;
         });
         s.waiter = undefined;
       }
@@ -142,9 +146,9 @@ export class ExpectBuffers {
     return matched;
   }
 
-  private miss(id: string, s: Stream, why: string): SocklabError & { received: Buffer } {
+  private miss(id: string, s: Stream, why: string, code: 'E_EXPECT' | 'E_CANCELLED' = 'E_EXPECT'): SocklabError & { received: Buffer } {
     const received = Buffer.concat(s.chunks, s.bytes);
-    const err = new SocklabError('E_EXPECT', `expect ${id} ${why}`) as SocklabError & { received: Buffer };
+    const err = new SocklabError(code, `expect ${id} ${why}`) as SocklabError & { received: Buffer };
     err.received = received;
     return err;
   }

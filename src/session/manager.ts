@@ -82,14 +82,22 @@ export class Registry {
         `bad name "${alias}": use a name like alice or srv (letters, digits, _; not s1/c1, all or session)`,
       );
     }
-    if (this.aliases.has(alias)) {
-      throw new SocklabError('E_USAGE', `name "${alias}" is taken by ${this.aliases.get(alias)?.id}: choose another`);
+    // A closed endpoint gives its name up: a lesson can be replayed in the same session.
+    const holder = this.aliases.get(alias);
+    if (holder && isLive(holder)) {
+      throw new SocklabError('E_USAGE', `name "${alias}" is taken by ${holder.id}, which is ${holder.state}: choose another`);
     }
   }
 
   add(ep: Endpoint): void {
     this.endpoints.set(ep.id, ep);
-    if (ep.alias !== undefined) this.aliases.set(ep.alias, ep);
+    if (ep.alias !== undefined) this.claim(ep.alias, ep);
+  }
+
+  private claim(alias: string, ep: Endpoint): void {
+    const holder = this.aliases.get(alias);
+    if (holder && holder !== ep) holder.alias = undefined;
+    this.aliases.set(alias, ep);
   }
 
   /** Give an existing endpoint a name (`.wait s1 accept as peer`). */
@@ -97,7 +105,7 @@ export class Registry {
     this.checkAlias(alias);
     if (ep.alias !== undefined) this.aliases.delete(ep.alias);
     ep.alias = alias;
-    this.aliases.set(alias, ep);
+    this.claim(alias, ep);
   }
 
   /** Forget a closed endpoint's live object; its id stays used (ids are never reused). */

@@ -89,7 +89,8 @@ describe('EMFILE', () => {
     lab.write('.close all\n');
     lab.write('.exit\n');
     expect((await lab.waitForExit(10_000)).code).toBe(0);
-    expect(lab.stdout()).toMatch(line('closed 1 server and \\d+ sockets?; bye'));
+    // `.close all` may have closed s1 already by the time `.exit` counts what is left.
+    expect(lab.stdout()).toMatch(line('closed [01] servers? and \\d+ sockets?; bye'));
     expect(lab.stderr()).toBe('');
   }, 30_000);
 });

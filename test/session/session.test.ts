@@ -3,7 +3,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
-import { closeAll, collect, hasIpv6Loopback, is, newSession, peerClient, peerServer, receive, tempDir } from '../helpers/loopback.js';
+import { closeAll, collect, hasIpv6Loopback, is, newSession, peerClient, peerServer, receive, tempDir, waitForEvent } from '../helpers/loopback.js';
 
 afterEach(closeAll);
 
@@ -77,8 +77,20 @@ describe('Session.listen', () => {
     await session.listen({ port: 0, alias: 'srv' }).ready;
     const err = thrown(() => session.listen({ port: 0, alias: 'srv' }));
     expect(err.code).toBe('E_USAGE');
-    expect(err.message).toBe('name "srv" is taken by s1: choose another');
+    expect(err.message).toBe('name "srv" is taken by s1, which is listening: choose another');
     expect(session.listen({ port: 0 }).id).toBe('s2');
+  });
+
+  it('a closed endpoint gives its name up to the next one (a lesson replayed twice)', async () => {
+    const { session } = newSession();
+    const first = session.listen({ port: 0, alias: 'srv' });
+    await first.ready;
+    session.closeServer(first);
+    await waitForEvent(session, (ev) => ev.type === 'close' && ev.id === first.id);
+    const second = session.listen({ port: 0, alias: 'srv' });
+    await second.ready;
+    expect(session.get('srv')).toBe(second);
+    expect(first.alias).toBeUndefined();
   });
 
   it('EADDRINUSE: error event with the code, one close, ready rejects with osCode', async () => {
