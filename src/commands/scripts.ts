@@ -92,7 +92,9 @@ export const expect = defineCommand({
     } catch (err) {
       const received = (err as { received?: Buffer }).received ?? Buffer.alloc(0);
       s.emit({ type: 'expect-fail', t: s.now(), id: ep.id, line, received });
-      throw new SocklabError('E_EXPECT', `expect ${ep.id} ${text.trim()} ${messageOf(err).replace(/^expect \S+ /, '')}; received ${shown(received)}`, { cause: err });
+      const wanted = pattern.kind === 'bytes' ? shown(pattern.bytes) : text.trim();
+      const code = (err as { code?: string }).code === 'E_CANCELLED' ? 'E_CANCELLED' : 'E_EXPECT';
+      throw new SocklabError(code, `expect ${ep.id} ${wanted} ${messageOf(err).replace(/^expect \S+ /, '')}; received ${shown(received)}`, { cause: err });
     }
   },
 });

@@ -32,7 +32,7 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
 
   const ms = options.timeout ?? reg.connectTimeout;
   const timer = setTimeout(() => {
-    const err = Object.assign(new Error(`connect ETIMEDOUT ${target} (no answer within ${ms} ms)`), { code: 'ETIMEDOUT' });
+    const err = Object.assign(new Error(`connect ETIMEDOUT ${target} after ${ms} ms`), { code: 'ETIMEDOUT' });
     socket.destroy(err);
   }, ms);
   timer.unref();

@@ -68,7 +68,7 @@ beforeAll(async () => {
     ['.timeline --mermaid', /sequenceDiagram[^]*\n(?!.*->>)/],
   ];
   for (const [line, answer] of answers) await timeToAnswer(lab, line, answer);
-  await timeToAnswer(lab, '.expect c4 NEVER --timeout 100ms', /expect c4 NEVER .*received "[^\n]*\n/);
+  await timeToAnswer(lab, '.expect c4 NEVER --timeout 100ms', /expect c4 "NEVER" .*received "[^\n]*\n/);
 }, 30_000);
 
 afterAll(cleanupProcesses);
@@ -92,7 +92,7 @@ describe('no raw control byte reaches the output', () => {
   });
 
   it('.expect failure messages show what arrived, escaped', () => {
-    expect(lab.stdout()).toMatch(/expect c4 NEVER .*received "\\x1b]0;pwned\\x07"/);
+    expect(lab.stdout()).toMatch(/expect c4 "NEVER" .*received "\\x1b]0;pwned\\x07"/);
   });
 
   it('.ls, .show and .timeline answered, and the whole stdout is free of terminal controls', async () => {

@@ -103,7 +103,7 @@ describe('runScript (in-process)', () => {
     const errs = errors(events);
     expect(errs).toHaveLength(1);
     expect(errs[0]).toMatchObject({ code: 'E_EXPECT', source: 'demo.lab:5' });
-    expect(errs[0]?.message).toBe('expect c1 PONG timed out after 150 ms; received "PING\\n"');
+    expect(errs[0]?.message).toBe('expect c1 "PONG" timed out after 150 ms; received "PING\\n"');
     expect(commands(events)).not.toContain('.send c1 after');
     const fail = events.find((ev) => ev.type === 'expect-fail');
     expect(fail).toMatchObject({ id: 'c1', line: '.expect c1 PONG --timeout 150ms' });

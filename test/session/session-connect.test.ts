@@ -86,7 +86,7 @@ describe('Session.connect', () => {
     const c1 = session.connect({ host: 'silent.invalid', port: 80, timeout: 40 });
     const err = await rejection(c1.ready);
     expect(err).toMatchObject({ code: 'E_NET', osCode: 'ETIMEDOUT' });
-    expect(err.message).toMatch(/no answer within 40 ms/);
+    expect(err.message).toMatch(/ETIMEDOUT silent\.invalid:80 after 40 ms/);
     await log.waitFor(is('close', 'c1'));
     expect(log.of('error', 'c1')).toEqual([expect.objectContaining({ code: 'ETIMEDOUT' })]);
     expect(log.of('close', 'c1')).toEqual([expect.objectContaining({ hadError: true })]);
@@ -96,7 +96,7 @@ describe('Session.connect', () => {
     const lookup = (() => {}) as unknown as net.LookupFunction;
     const { session } = newSession({ lookup, connectTimeout: 30 });
     const err = await rejection(session.connect({ host: 'silent.invalid', port: 80 }).ready);
-    expect(err.message).toMatch(/no answer within 30 ms/);
+    expect(err.message).toMatch(/ETIMEDOUT .* after 30 ms/);
   });
 
   it('a connected socket is not timed out by the connect timer', async () => {
