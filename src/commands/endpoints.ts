@@ -118,6 +118,9 @@ export const connect = defineCommand({
   },
   help: 'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports.',
   examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay'],
+  check(a) {
+    if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');
+  },
   async run(ctx, a) {
     const family = num(a, 'family');
     if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);

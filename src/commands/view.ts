@@ -105,7 +105,11 @@ export const view = defineCommand({
   run(ctx, a) {
     const [mode = '', ref] = a.positionals;
     if (!(VIEWS as readonly string[]).includes(mode)) throw new SocklabError('E_USAGE', `unknown view "${mode}": use text, hex, both or off`);
-    if (ref === undefined) ctx.settings.view = mode as View;
+    if (ref === undefined) {
+      // The session's view replaces every per-socket one: `.view off` quiets everything.
+      ctx.settings.view = mode as View;
+      ctx.settings.views.clear();
+    }
     else ctx.settings.views.set(ctx.session.getSocket(ref).id, mode as View);
   },
 });

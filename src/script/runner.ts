@@ -63,6 +63,10 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
     // `.exit` leaves: the lines after it must not run against a session that is closing.
     if (ok && line.kind === 'command' && splitCommand(line.text).name === 'exit') break;
   }
+  if (failures > 0 && script.keepGoing) {
+    const message = `${script.name}: ${failures} of ${lines.length} lines failed`;
+    ctx.session.emit({ type: 'note', t: ctx.session.now(), message });
+  }
   return failures === 0 ? EXIT.OK : EXIT.FAILED;
 }
 

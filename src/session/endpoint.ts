@@ -125,5 +125,9 @@ export function formatHostPort(host: string | undefined, port: number | undefine
 
 /** Aliases: JS identifiers that do not look like ids and are not reserved words of socklab. */
 export const ALIAS_PATTERN = /^[A-Za-z_$][\w$]{0,63}$/;
-export const RESERVED_NAMES = new Set(['all', 'session', 'as']);
+// socklab's own words, and JavaScript's reserved words (a name is bound in the JS context).
+export const RESERVED_NAMES = new Set([
+  ...['all', 'session', 'as'],
+  ...'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await arguments eval undefined NaN Infinity'.split(' '),
+]);
 export const ID_PATTERN = /^[sc][1-9]\d*$/;

@@ -79,7 +79,7 @@ export class Registry {
     if (!ALIAS_PATTERN.test(alias) || ID_PATTERN.test(alias) || RESERVED_NAMES.has(alias)) {
       throw new SocklabError(
         'E_USAGE',
-        `bad name "${alias}": use a name like alice or srv (letters, digits, _; not s1/c1, all or session)`,
+        `bad name "${alias}": use a name like alice or srv (letters, digits, _; not s1/c1, all, session or a JavaScript keyword)`,
       );
     }
     // A closed endpoint gives its name up: a lesson can be replayed in the same session.

@@ -26,6 +26,8 @@ const KEYS: Record<string, string[]> = {
   'expect-fail': ['id', 'line', 'received'],
   // Not in SPEC section 5: we sent FIN (the peer's FIN is `end`).
   shutdown: ['id'],
+  // Not in SPEC section 5: a note for the person watching (here the --keep-going count).
+  note: ['id?', 'message'],
 };
 
 const HOST_PORT = /^127\.0\.0\.1:\d{1,5}$/;
