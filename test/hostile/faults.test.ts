@@ -9,22 +9,16 @@ import { once } from 'node:events';
 import net from 'node:net';
 import pc from 'picocolors';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocklabError } from '../../src/errors.js';
 import { formatEvent } from '../../src/render/human.js';
 import { sendTo } from '../../src/session/session.js';
 import { commandRig } from '../helpers/commands.js';
 import { closeAll, is, newSession, peerClient, peerServer, receive } from '../helpers/loopback.js';
 import { MiB } from './helpers.js';
+import { rejection } from '../helpers/errors.js';
 
 afterEach(closeAll);
 
 const plain = { time: false, colors: pc.createColors(false) };
-
-async function rejection(p: Promise<unknown>): Promise<SocklabError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(SocklabError);
-  return err as SocklabError;
-}
 
 describe('peer RST mid-transfer: exactly one error and one close', () => {
   it('while the peer sends to us', async () => {

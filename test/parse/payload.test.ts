@@ -5,19 +5,11 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
 import { decodeEscapes, decodePayload, type PayloadOptions } from '../../src/parse/payload.js';
+import { thrown } from '../helpers/errors.js';
 
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
 
 /** The SocklabError `fn` throws; fails the test if it returns or throws anything else. */
-function thrown(fn: () => unknown): SocklabError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SocklabError);
-    return err as SocklabError;
-  }
-  throw new Error('expected a SocklabError, but nothing was thrown');
-}
 
 describe('decodePayload: text and escapes', () => {
   it.each<[string, Buffer]>([

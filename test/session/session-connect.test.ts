@@ -1,19 +1,11 @@
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocklabError } from '../../src/errors.js';
 import { closeAll, closedPort, is, newSession, peerServer } from '../helpers/loopback.js';
+import { rejection } from '../helpers/errors.js';
 
 afterEach(closeAll);
 
 /** The rejection of a promise that must reject. */
-async function rejection(p: Promise<unknown>): Promise<SocklabError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SocklabError);
-  return err as SocklabError;
-}
 
 describe('Session.connect', () => {
   it('connects to a peer: connect event with both addresses, ready resolves', async () => {

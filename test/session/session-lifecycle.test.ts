@@ -1,20 +1,10 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocklabError } from '../../src/errors.js';
 import { closeAll, closedPort, collect, is, newSession, peerClient, peerServer, receive, until } from '../helpers/loopback.js';
+import { thrown } from '../helpers/errors.js';
 
 afterEach(closeAll);
-
-function thrown(fn: () => unknown): SocklabError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SocklabError);
-    return err as SocklabError;
-  }
-  throw new Error('expected a SocklabError, nothing was thrown');
-}
 
 const portOf = (server: net.Server): number => (server.address() as net.AddressInfo).port;
 

@@ -1,8 +1,8 @@
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocklabError } from '../../src/errors.js';
 import { resolveTargets, sendTo, type Session } from '../../src/session/session.js';
 import { closeAll, collect, is, newSession, peerServer, receive, until, type EventLog } from '../helpers/loopback.js';
+import { rejection } from '../helpers/errors.js';
 
 afterEach(closeAll);
 
@@ -19,15 +19,6 @@ async function serverWithClients(session: Session, log: EventLog, n: number) {
   }
   await until(() => log.of('accept').length === n, 3000, `${n} accepts`);
   return { s1, clients, accepted: [...s1.connections] };
-}
-
-async function rejection(p: Promise<unknown>): Promise<SocklabError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SocklabError);
-  return err as SocklabError;
 }
 
 describe('sendTo / resolveTargets', () => {

@@ -4,21 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
 import { closeAll, collect, hasIpv6Loopback, is, newSession, peerClient, peerServer, receive, tempDir, waitForEvent } from '../helpers/loopback.js';
+import { thrown } from '../helpers/errors.js';
 
 afterEach(closeAll);
 
 const ipv6 = await hasIpv6Loopback();
 
 /** The SocklabError a call throws. */
-function thrown(fn: () => unknown): SocklabError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SocklabError);
-    return err as SocklabError;
-  }
-  throw new Error('expected a SocklabError, nothing was thrown');
-}
 
 describe('Session.listen', () => {
   it('numbers servers s1, s2 and sockets c1, c2 in order of creation', async () => {
