@@ -49,7 +49,11 @@ export const wait = defineCommand({
     const ms = (a.options.timeout as number | undefined) ?? DEFAULT_WAIT;
     const describe = () => `${ep.id} is ${ep.state}`;
     const socketId = await ctx.session.events.wait(ep.id, kind as WaitableEvent, ms, describe, ctx.signal);
-    if (a.alias !== undefined && socketId !== undefined) ctx.session.setAlias(ctx.session.get(socketId), a.alias);
+    if (socketId === undefined) return;
+    const accepted = ctx.session.get(socketId);
+    if (a.alias !== undefined) ctx.session.setAlias(accepted, a.alias);
+    // The queue may hand over an accept from long ago: say so when that socket is gone already.
+    if (!isLive(accepted)) ctx.print(`${a.alias ?? accepted.id} is ${accepted.id}, accepted earlier and already ${accepted.state}`);
   },
 });
 

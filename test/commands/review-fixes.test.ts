@@ -78,3 +78,16 @@ describe('--keep-going', () => {
     expect(rig.log.of('note').map((n) => n.message)).toContain('kg.lab: 2 of 3 lines failed');
   });
 });
+
+describe('.wait … accept', () => {
+  it('says so when the queued accept it hands over is a socket that is already closed', async () => {
+    rig = commandRig();
+    await rig.ok('.listen 0 as q');
+    await rig.ok('.connect q as first');
+    await rig.ok('.close first');
+    await rig.ok('.wait first close');
+    await rig.ok('.wait c2 close');
+    await rig.ok('.wait q accept as old');
+    expect(rig.printed.at(-1)).toBe('old is c2, accepted earlier and already closed');
+  });
+});
