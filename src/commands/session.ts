@@ -1,5 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { closest } from '../parse/suggest.js';
+import { wrap } from '../render/wrap.js';
 import { GROUPS, defineCommand, type Command, type CommandTable, type Group } from './define.js';
 
 /** `.help NAME`: usage, what it does, options, examples. */
@@ -30,19 +31,6 @@ export function commandList(commands: CommandTable): string {
   return lines.join('\n');
 }
 
-/** Split text into lines of at most `width` characters at spaces. */
-export function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
 
 /** The command `.name` names, or a usage error with the nearest name. */
 export function findCommand(commands: CommandTable, name: string): Command {

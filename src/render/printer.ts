@@ -6,6 +6,7 @@ import { hexdump } from './hexdump.js';
 import { explainEvent } from './explain.js';
 import { formatEvent, formatFold, type HumanOptions } from './human.js';
 import { formatCount } from './units.js';
+import { wrap } from './wrap.js';
 
 /** Data events of one socket and direction shown per second before folding starts. */
 export const FOLD_AFTER = 20;
@@ -47,6 +48,8 @@ export class HumanPrinter {
     private readonly settings: Settings,
     private readonly write: (text: string) => void,
     private readonly batchMs = 0,
+    /** The terminal's width, to wrap explanations; undefined = do not wrap. */
+    private readonly columns: () => number | undefined = () => undefined,
   ) {}
 
   /** The subscriber: `session.subscribe(printer.handle)`. */
@@ -78,7 +81,10 @@ export class HumanPrinter {
       this.explained.add(key);
     }
     const text = explainEvent(ev);
-    if (text !== undefined) this.line(this.options().colors.dim(`     ↳ ${text}`));
+    if (text === undefined) return;
+    const width = this.columns();
+    const lines = width === undefined || width < 40 ? [text] : wrap(text, width - 8);
+    this.line(this.options().colors.dim(lines.map((l, i) => `${i === 0 ? '     ↳ ' : '       '}${l}`).join('\n')));
   }
 
   /** Print command output (tables, help) in order with the events. */

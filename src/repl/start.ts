@@ -53,7 +53,12 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     preview: false,
   });
   let busy = false;
-  const printer = new HumanPrinter(settings, (text) => printAbove(server, output, text, !busy), options.terminal ? 0 : PIPE_BATCH_MS);
+  const printer = new HumanPrinter(
+    settings,
+    (text) => printAbove(server, output, text, !busy),
+    options.terminal ? 0 : PIPE_BATCH_MS,
+    () => (options.terminal ? (output as NodeJS.WriteStream).columns : undefined),
+  );
   const unsubscribe = options.render === 'none' ? () => {} : session.subscribe(printer.handle);
 
   let exiting: Promise<void> | undefined;

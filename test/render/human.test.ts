@@ -231,3 +231,20 @@ describe('formatClock', () => {
     }
   });
 });
+
+describe('HumanPrinter: explanations in a narrow terminal', () => {
+  it('wraps them to the width, continuation lines indented under the text', async () => {
+    const { HumanPrinter } = await import('../../src/render/printer.js');
+    const { defaultSettings } = await import('../../src/settings.js');
+    let out = '';
+    const printer = new HumanPrinter(defaultSettings({ time: false, explain: true }), (text) => (out += text), 0, () => 60);
+    printer.handle({ type: 'end', t: 0, id: 'c1' });
+    printer.flush();
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toBe('c1   ← FIN (peer ended its side)');
+    expect(lines[1]).toMatch(/^ {5}↳ The peer sent FIN/);
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines.slice(1)) expect(l.length).toBeLessThanOrEqual(60);
+    for (const l of lines.slice(2)) expect(l).toMatch(/^ {7}\S/);
+  });
+});
