@@ -6,6 +6,20 @@ const FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+
+/** Escape `buf` through one StreamEscaper, cut at `cutsRaw` (any naturals, folded into range). */
+function escapeInPieces(buf: Uint8Array, cutsRaw: number[]): string {
+  const cuts = [...new Set(cutsRaw.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const esc = new StreamEscaper();
+  let text = '';
+  let prev = 0;
+  for (const cut of [...cuts, buf.length]) {
+    text += esc.write(buf.subarray(prev, cut)).text;
+    prev = cut;
+  }
+  return text + esc.flush();
+}
+
 describe('escapeBytes', () => {
   it.each<[string, Uint8Array, string]>([
     ['plain ASCII', utf8('hello world'), 'hello world'],
@@ -145,16 +159,7 @@ describe('StreamEscaper', () => {
         fc.array(fc.nat(), { maxLength: 10 }),
         (s, cutsRaw) => {
           const buf = utf8(s);
-          const cuts = [...new Set(cutsRaw.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-          const esc = new StreamEscaper();
-          let text = '';
-          let prev = 0;
-          for (const cut of [...cuts, buf.length]) {
-            text += esc.write(buf.subarray(prev, cut)).text;
-            prev = cut;
-          }
-          text += esc.flush();
-          expect(text).toBe(escapeBytes(buf).text);
+          expect(escapeInPieces(buf, cutsRaw)).toBe(escapeBytes(buf).text);
         },
       ),
       { numRuns: 1000 },
@@ -164,15 +169,7 @@ describe('StreamEscaper', () => {
   it('gives the same text as escapeBytes over any split of arbitrary bytes (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 60 }), fc.array(fc.nat(), { maxLength: 10 }), (buf, cutsRaw) => {
-        const cuts = [...new Set(cutsRaw.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-        const esc = new StreamEscaper();
-        let text = '';
-        let prev = 0;
-        for (const cut of [...cuts, buf.length]) {
-          text += esc.write(buf.subarray(prev, cut)).text;
-          prev = cut;
-        }
-        expect(text + esc.flush()).toBe(escapeBytes(buf).text);
+        expect(escapeInPieces(buf, cutsRaw)).toBe(escapeBytes(buf).text);
       }),
       { numRuns: 1000 },
     );
