@@ -3,6 +3,7 @@
  * which of Content-Length and chunked applies (RFC 9112 §6), and the chunked
  * transfer coding (RFC 9112 §7.1) decoded incrementally.
  */
+import { ByteAccumulator } from './http-bytes.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -20,8 +21,7 @@ export function clip(text: string): string {
  * out as latin1 text (one char per byte) without its LF or CRLF.
  */
 export class LineReader {
-  private parts: Buffer[] = [];
-  private size = 0;
+  private readonly bytes = new ByteAccumulator();
 
   /**
    * Reads from `data` at `from` up to and including the next LF. Returns the
@@ -31,20 +31,18 @@ export class LineReader {
   take(data: Buffer, from: number, maxBytes: number): { line: string; next: number } | 'more' | 'too-long' {
     const lf = data.indexOf(LF, from);
     const end = lf < 0 ? data.length : lf;
-    this.size += end - from;
-    if (this.size > maxBytes + 1) return 'too-long'; // +1: the CR of a CRLF
-    // Copied: the caller may reuse `data` before the line completes.
-    if (lf < 0) {
-      this.parts.push(Buffer.from(data.subarray(from)));
-      return 'more';
-    }
-    this.parts.push(data.subarray(from, lf));
-    let line = Buffer.concat(this.parts, this.size).toString('latin1');
-    this.parts = [];
-    this.size = 0;
+    if (this.bytes.length + end - from > maxBytes + 1) return 'too-long'; // +1: the CR of a CRLF
+    this.bytes.append(data, from, end);
+    if (lf < 0) return 'more';
+    let line = this.bytes.take().toString('latin1');
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.length > maxBytes) return 'too-long';
     return { line, next: lf + 1 };
+  }
+
+  /** Bytes of an unfinished line held, in bytes. */
+  get length(): number {
+    return this.bytes.length;
   }
 }
 
@@ -64,20 +62,34 @@ const MORE: BodyStep = { kind: 'more' };
  */
 export interface BodyDecoder {
   push(data: Buffer): BodyStep;
+  /** Body bytes received so far, and the total when Content-Length announced it. */
+  progress(): { received: number; expected?: number };
 }
 
-/** A body of known Content-Length (greater than 0). */
+/**
+ * A body of known Content-Length (greater than 0). A body that arrives in one
+ * chunk is a view into it; one spread over chunks is copied into one buffer
+ * (many tiny chunks must not each keep a Buffer object alive).
+ */
 export class LengthBodyDecoder implements BodyDecoder {
-  private parts: Buffer[] = [];
+  private readonly bytes = new ByteAccumulator();
+  private received = 0;
 
-  constructor(private remaining: number) {}
+  constructor(private readonly expected: number) {}
 
   push(data: Buffer): BodyStep {
-    const n = Math.min(this.remaining, data.length);
-    this.parts.push(data.subarray(0, n));
-    this.remaining -= n;
-    if (this.remaining > 0) return MORE;
-    return { kind: 'done', body: Buffer.concat(this.parts), consumed: n };
+    const n = Math.min(this.expected - this.received, data.length);
+    this.received += n;
+    if (this.received === this.expected && this.bytes.length === 0) {
+      return { kind: 'done', body: data.subarray(0, n), consumed: n };
+    }
+    this.bytes.append(data, 0, n);
+    if (this.received < this.expected) return MORE;
+    return { kind: 'done', body: this.bytes.take(), consumed: n };
+  }
+
+  progress(): { received: number; expected: number } {
+    return { received: this.received, expected: this.expected };
   }
 }
 
@@ -89,8 +101,7 @@ export class ChunkedBodyDecoder implements BodyDecoder {
   private state: 'size' | 'data' | 'data-cr' | 'data-lf' | 'trailer' = 'size';
   private readonly line = new LineReader();
   private remaining = 0;
-  private total = 0;
-  private parts: Buffer[] = [];
+  private readonly body = new ByteAccumulator();
   private trailerBytes = 0;
 
   constructor(private readonly limits: { maxBodyBytes: number; maxTrailerBytes: number }) {}
@@ -108,7 +119,7 @@ export class ChunkedBodyDecoder implements BodyDecoder {
           if (size === undefined) {
             return fail(400, `bad chunk size line "${clip(got.line)}": expected a hex size, optionally ";ext"`);
           }
-          if (this.total + size > this.limits.maxBodyBytes) {
+          if (this.body.length + size > this.limits.maxBodyBytes) {
             return fail(413, `chunked body exceeds the limit of ${this.limits.maxBodyBytes} bytes`);
           }
           this.remaining = size;
@@ -117,9 +128,8 @@ export class ChunkedBodyDecoder implements BodyDecoder {
         }
         case 'data': {
           const n = Math.min(this.remaining, data.length - i);
-          this.parts.push(data.subarray(i, i + n));
+          this.body.append(data, i, i + n);
           i += n;
-          this.total += n;
           this.remaining -= n;
           if (this.remaining === 0) this.state = 'data-cr';
           break;
@@ -143,15 +153,17 @@ export class ChunkedBodyDecoder implements BodyDecoder {
           this.trailerBytes += got.next - i;
           i = got.next;
           if (got.line === '') {
-            const body = Buffer.concat(this.parts, this.total);
-            this.parts = [];
-            return { kind: 'done', body, consumed: i };
+            return { kind: 'done', body: this.body.take(), consumed: i };
           }
           break;
         }
       }
     }
     return MORE;
+  }
+
+  progress(): { received: number } {
+    return { received: this.body.length };
   }
 }
 

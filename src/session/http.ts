@@ -4,7 +4,7 @@
  * bytes, get requests out. We do not use `node:http` because socklab shows
  * every byte the peer sends and must parse exactly those bytes.
  */
-import { SocklabError } from '../errors.js';
+import { ByteAccumulator } from './http-bytes.js';
 import { type BodyDecoder, ChunkedBodyDecoder, LengthBodyDecoder, bad, bodyFraming, clip, listOf } from './http-chunked.js';
 
 /** One complete request. Header names keep the case the peer sent; text is latin1 (one char per byte). */
@@ -23,9 +23,19 @@ export interface HttpRequest {
 /** A request, or a terminal error to answer with `status` and then close the connection. */
 export type HttpParseResult =
   | { kind: 'request'; request: HttpRequest }
-  /** The head asked `Expect: 100-continue`: answer `100 Continue` now, the body follows. */
+  /** An HTTP/1.1 head asked `Expect: 100-continue`: answer `100 Continue` now, the body follows. */
   | { kind: 'continue' }
-  | { kind: 'error'; status: 400 | 413 | 431 | 501 | 505; message: string };
+  | { kind: 'error'; status: 400 | 413 | 414 | 431 | 501 | 505; message: string }
+  /**
+   * Bytes that arrived after the last request the connection may carry (one
+   * with `Connection: close`, or an error) and were not parsed: RFC 9112 §9.6.
+   */
+  | { kind: 'ignored'; bytes: number; after: 'close' | 'error' };
+
+/** What a parser holds of a request that has not completed: part of a head, or part of a body. */
+export type PendingRequest =
+  | { part: 'head'; bytes: number; start: Buffer }
+  | { part: 'body'; method: string; target: string; received: number; expected?: number };
 
 type ErrorStatus = Extract<HttpParseResult, { kind: 'error' }>['status'];
 
@@ -49,11 +59,11 @@ export class HttpRequestParser {
   private readonly maxHeaderBytes: number;
   private readonly maxBodyBytes: number;
   private state: 'head' | 'body' | 'done' = 'head';
-  private headParts: Buffer[] = [];
-  private headBytes = 0;
+  private doneAfter: 'close' | 'error' = 'close';
+  private readonly head = new ByteAccumulator();
   // Where the header-terminator scan stands: 0 in a line, 1 after LF, 2 after LF CR.
   private newline: 0 | 1 | 2 = 0;
-  private pending: HttpRequest | undefined;
+  private pendingRequest: HttpRequest | undefined;
   private body: BodyDecoder | undefined;
 
   /** Limits default to 16 KiB of header section and 8 MiB of body. */
@@ -73,33 +83,44 @@ export class HttpRequestParser {
     while (data.length > 0 && this.state !== 'done') {
       data = this.state === 'head' ? this.readHead(data, out) : this.readBody(data, out);
     }
+    if (data.length > 0) out.push({ kind: 'ignored', bytes: data.length, after: this.doneAfter });
     return out;
+  }
+
+  /** The request in progress, if any bytes of one arrived (`start`: up to 80 bytes of its head). */
+  pending(): PendingRequest | undefined {
+    if (this.state === 'head' && this.head.length > 0) {
+      return { part: 'head', bytes: this.head.length, start: Buffer.from(this.head.peek().subarray(0, 80)) };
+    }
+    if (this.state !== 'body' || this.pendingRequest === undefined || this.body === undefined) return undefined;
+    const { method, target } = this.pendingRequest;
+    return { part: 'body', method, target, ...this.body.progress() };
   }
 
   private readHead(data: Buffer, out: HttpParseResult[]): Buffer {
     let start = 0;
-    if (this.headBytes === 0) {
+    if (this.head.length === 0) {
       while (data[start] === CR || data[start] === LF) start++;
       if (start === data.length) return EMPTY;
     }
+    const firstLine = this.head.length === 0 || !this.head.peek().includes(LF);
     const end = this.findHeadEnd(data, start);
-    this.headBytes += (end < 0 ? data.length : end) - start;
-    if (this.headBytes > this.maxHeaderBytes) {
-      return this.fail(out, 431, `header section exceeds the limit of ${this.maxHeaderBytes} bytes`);
+    const stop = end < 0 ? data.length : end;
+    if (this.head.length + stop - start > this.maxHeaderBytes) {
+      // RFC 9112 §3: a request line too long to parse is 414 URI Too Long.
+      const inFirstLine = firstLine && !data.subarray(start, stop).includes(LF);
+      return inFirstLine
+        ? this.fail(out, 414, `request line exceeds the limit of ${this.maxHeaderBytes} bytes`)
+        : this.fail(out, 431, `header section exceeds the limit of ${this.maxHeaderBytes} bytes`);
     }
-    if (end < 0) {
-      // Copied: the head is small and the caller's chunk may be large.
-      this.headParts.push(Buffer.from(data.subarray(start)));
-      return EMPTY;
-    }
-    this.headParts.push(data.subarray(start, end));
-    const head = Buffer.concat(this.headParts, this.headBytes).toString('latin1');
-    this.headParts = [];
-    this.headBytes = 0;
+    // Copied into one growing buffer: a head trickled byte by byte costs no object per byte.
+    this.head.append(data, start, stop);
+    if (end < 0) return EMPTY;
+    const head = this.head.take().toString('latin1');
     this.newline = 0;
     const parsed = parseHead(head, this.maxBodyBytes);
     if ('status' in parsed) return this.fail(out, parsed.status, parsed.message);
-    this.pending = parsed.request;
+    this.pendingRequest = parsed.request;
     if (parsed.framing === 0) {
       this.emit(out, EMPTY);
       return data.subarray(end);
@@ -109,10 +130,9 @@ export class HttpRequestParser {
         ? new ChunkedBodyDecoder({ maxBodyBytes: this.maxBodyBytes, maxTrailerBytes: this.maxHeaderBytes })
         : new LengthBodyDecoder(parsed.framing);
     this.state = 'body';
-    // curl asks before a large upload and waits a second for this answer.
-    if (parsed.request.headers.some(([name, value]) => name.toLowerCase() === 'expect' && value.trim().toLowerCase() === '100-continue')) {
-      out.push({ kind: 'continue' });
-    }
+    // curl asks before a large upload and waits a second for this answer;
+    // RFC 9110 §10.1.1: a server MUST ignore 100-continue in an HTTP/1.0 request.
+    if (parsed.request.version === 'HTTP/1.1' && expectsContinue(parsed.request.headers)) out.push({ kind: 'continue' });
     return data.subarray(end);
   }
 
@@ -145,10 +165,10 @@ export class HttpRequestParser {
   }
 
   private emit(out: HttpParseResult[], body: Buffer): void {
-    const request = this.pending;
+    const request = this.pendingRequest;
     if (request === undefined) return;
     request.body = body;
-    this.pending = undefined;
+    this.pendingRequest = undefined;
     out.push({ kind: 'request', request });
     this.state = request.keepAlive ? 'head' : 'done';
   }
@@ -156,10 +176,17 @@ export class HttpRequestParser {
   private fail(out: HttpParseResult[], status: ErrorStatus, message: string): Buffer {
     out.push({ kind: 'error', status, message });
     this.state = 'done';
-    this.headParts = [];
+    this.doneAfter = 'error';
+    this.head.clear();
     this.body = undefined;
+    this.pendingRequest = undefined;
     return EMPTY;
   }
+}
+
+/** Whether the head has `Expect: 100-continue` (RFC 9110 §10.1.1; the value is case-insensitive). */
+function expectsContinue(headers: Array<[string, string]>): boolean {
+  return listOf(headers, 'expect').some((value) => value.toLowerCase() === '100-continue');
 }
 
 type Head = { request: HttpRequest; framing: number | 'chunked' } | { status: ErrorStatus; message: string };
@@ -198,57 +225,4 @@ function parseHead(text: string, maxBodyBytes: number): Head {
   return { request: { method, target, version, headers, body: EMPTY, keepAlive }, framing };
 }
 
-const REASONS: Record<number, string> = {
-  100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted',
-  204: 'No Content', 206: 'Partial Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other',
-  304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request',
-  401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  408: 'Request Timeout', 411: 'Length Required', 413: 'Content Too Large', 414: 'URI Too Long',
-  415: 'Unsupported Media Type', 417: 'Expectation Failed', 426: 'Upgrade Required',
-  429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
-  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-/** The reason phrase for a status code (RFC 9110 names: 200 OK, 413 Content Too Large, …); '' when unknown. */
-export function reasonPhrase(status: number): string {
-  return REASONS[status] ?? '';
-}
-
-/**
- * Serializes an HTTP/1.1 response: status line, `Content-Type` (default
- * `text/plain; charset=utf-8`), `Content-Length`, `Connection: keep-alive` or
- * `close` (`keepAlive` defaults to true), any extra `headers`, blank line, body.
- * No `Date` header, so the bytes are deterministic. Framing headers
- * (Content-Length, Connection, Transfer-Encoding) are ours: passing them in
- * `headers` throws `E_BAD_OPTION`, as does a name or value that would break the head.
- */
-export function formatResponse(
-  status: number,
-  body: Buffer,
-  options?: { keepAlive?: boolean; contentType?: string; headers?: Array<[string, string]> },
-): Buffer {
-  if (!Number.isInteger(status) || status < 100 || status > 999) {
-    throw new SocklabError('E_BAD_OPTION', `bad HTTP status ${status}: expected an integer from 100 to 999`);
-  }
-  const fields: Array<[string, string]> = [
-    ['Content-Type', options?.contentType ?? 'text/plain; charset=utf-8'],
-    ['Content-Length', String(body.length)],
-    ['Connection', options?.keepAlive === false ? 'close' : 'keep-alive'],
-  ];
-  for (const [name, value] of options?.headers ?? []) {
-    if (/^(content-length|connection|transfer-encoding)$/i.test(name)) {
-      throw new SocklabError('E_BAD_OPTION', `header "${name}" is set by formatResponse itself`);
-    }
-    fields.push([name, value]);
-  }
-  const lines = [`HTTP/1.1 ${status} ${reasonPhrase(status)}`];
-  for (const [name, value] of fields) {
-    if (!TOKEN.test(name) || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) {
-      throw new SocklabError('E_BAD_OPTION', `bad response header ${JSON.stringify(`${name}: ${value}`)}`);
-    }
-    lines.push(`${name}: ${value}`);
-  }
-  const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  return Buffer.concat([head, body], head.length + body.length);
-}
+export { formatResponse, reasonPhrase } from './http-response.js';

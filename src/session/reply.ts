@@ -1,6 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { compileTemplate, type Template } from './template.js';
-import { HttpRequestParser, formatResponse } from './http.js';
+import { httpReplier } from './http-connection.js';
 
 /** What a socket does with the bytes it receives. */
 export type ReplySpec =
@@ -67,35 +67,6 @@ export function createReplier(spec: ReplySpec, target: ReplyTarget, options: Rep
       };
     }
   }
-}
-
-const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
-
-// HTTP: the template builds the body of the response to each request; with no
-// template the body is echoed.
-function httpReplier(spec: ReplySpec, target: ReplyTarget): Replier {
-  const parser = new HttpRequestParser();
-  const body = (data: Buffer): Buffer =>
-    spec.kind === 'template' ? spec.template({ data, id: target.id, remote: target.remote }) : data;
-  return (chunk) => {
-    for (const result of parser.push(chunk)) {
-      if (result.kind === 'continue') {
-        target.write(CONTINUE);
-        continue;
-      }
-      if (result.kind === 'error') {
-        target.note(`HTTP ${result.status}: ${result.message}`, true);
-        target.write(formatResponse(result.status, Buffer.from(`${result.message}\n`), { keepAlive: false }));
-        target.end();
-        return;
-      }
-      const { request } = result;
-      const response = body(request.body);
-      target.note(`HTTP ${request.method} ${request.target} (${request.body.length} B body) → 200, ${response.length} B`);
-      target.write(formatResponse(200, response, { keepAlive: request.keepAlive }));
-      if (!request.keepAlive) target.end();
-    }
-  };
 }
 
 /** Throw a usage error for `--reply` values that make no sense with the other options. */

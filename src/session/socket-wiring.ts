@@ -3,6 +3,7 @@ import { SocketState, formatHostPort, type SocketEndpoint } from './endpoint.js'
 import type { Registry } from './manager.js';
 import type { SendEvent } from './events.js';
 import { createReplier, parseReply, type ReplySpec } from './reply.js';
+import { endHttpInput } from './http-connection.js';
 
 type WriteCallback = (error?: Error | null) => void;
 type WritevChunk = { chunk: Buffer | string; encoding: BufferEncoding };
@@ -91,6 +92,11 @@ export function attachReply(
     },
     options,
   );
+  if (options.http) {
+    // A request left incomplete is said after the FIN line, or before the close line.
+    socket.on('end', () => endHttpInput(ep.reply, 'fin'));
+    socket.prependListener('close', () => endHttpInput(ep.reply, 'close'));
+  }
 }
 
 export { parseReply };

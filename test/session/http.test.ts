@@ -16,6 +16,7 @@ function parse(text: string | Buffer, limits?: { maxHeaderBytes?: number; maxBod
 function requests(results: HttpParseResult[]) {
   return results.map((result) => {
     if (result.kind === 'continue') throw new Error('expected a request, got 100-continue');
+    if (result.kind === 'ignored') throw new Error(`expected a request, got ${result.bytes} B ignored`);
     if (result.kind !== 'request') throw new Error(`expected a request, got ${result.status} ${result.message}`);
     return result.request;
   });
@@ -66,9 +67,10 @@ describe('HttpRequestParser.push', () => {
     expect(keepAlive('GET / HTTP/1.1\r\nConnection: upgrade, close')).toBe(false);
   });
 
-  it('processes nothing after a request that closes the connection', () => {
-    const got = requests(parse('GET / HTTP/1.0\r\n\r\nGET /ignored HTTP/1.0\r\n\r\n'));
-    expect(got.map((r) => [r.version, r.target])).toEqual([['HTTP/1.0', '/']]);
+  it('processes nothing after a request that closes the connection, and counts what it ignored', () => {
+    const [first, ...rest] = parse('GET / HTTP/1.0\r\n\r\nGET /ignored HTTP/1.0\r\n\r\n');
+    expect(first?.kind === 'request' && [first.request.version, first.request.target]).toEqual(['HTTP/1.0', '/']);
+    expect(rest).toEqual([{ kind: 'ignored', bytes: 27, after: 'close' }]);
   });
 
   it('accepts bare LF line endings and skips empty lines before a request', () => {
@@ -168,7 +170,7 @@ describe('HttpRequestParser errors', () => {
     const parser = new HttpRequestParser();
     const results = parser.push(Buffer.from('GET /ok HTTP/1.1\r\n\r\nBAD\r\n\r\n'));
     expect(results.map((r) => r.kind)).toEqual(['request', 'error']);
-    expect(parser.push(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toEqual([]);
+    expect(parser.push(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toEqual([{ kind: 'ignored', bytes: 18, after: 'error' }]);
   });
 });
 
@@ -222,6 +224,7 @@ describe('against curl', () => {
             socket.write('HTTP/1.1 100 Continue\r\n\r\n');
             continue;
           }
+          if (result.kind === 'ignored') continue;
           const { status, body, keepAlive } =
             result.kind === 'error'
               ? { status: result.status, body: Buffer.from(`${result.message}\n`), keepAlive: false }
