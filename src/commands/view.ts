@@ -1,5 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { isLive, type Endpoint } from '../session/endpoint.js';
+import { describeHttpConnection } from '../session/http-connection.js';
 import { VIEWS, type Eol, type Settings, type View } from '../settings.js';
 import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';
@@ -88,6 +89,8 @@ export const show = defineCommand({
         ['reading', ep.userPaused ? 'paused (.resume)' : s.isPaused() ? 'held (backpressure)' : 'yes'],
         ['connect time', ep.connectedAt === undefined ? '-' : `${ep.connectedAt - ep.createdAt}ms`],
       );
+      const http = describeHttpConnection(ep.reply);
+      if (http !== undefined) lines.push(['http', http]);
     }
     const opts = Object.entries(ep.options).filter(([, v]) => v !== undefined && v !== false);
     lines.push(['options', opts.map(([k, v]) => `${k}=${Buffer.isBuffer(v) ? JSON.stringify(v.toString()) : String(v)}`).join(' ') || '-']);

@@ -70,7 +70,7 @@ describe('HttpRequestParser.push', () => {
   it('processes nothing after a request that closes the connection, and counts what it ignored', () => {
     const [first, ...rest] = parse('GET / HTTP/1.0\r\n\r\nGET /ignored HTTP/1.0\r\n\r\n');
     expect(first?.kind === 'request' && [first.request.version, first.request.target]).toEqual(['HTTP/1.0', '/']);
-    expect(rest).toEqual([{ kind: 'ignored', bytes: 27, after: 'close' }]);
+    expect(rest).toEqual([{ kind: 'ignored', bytes: 25, after: 'close' }]);
   });
 
   it('accepts bare LF line endings and skips empty lines before a request', () => {
