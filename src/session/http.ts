@@ -61,6 +61,8 @@ export class HttpRequestParser {
   private state: 'head' | 'body' | 'done' = 'head';
   private doneAfter: 'close' | 'error' = 'close';
   private readonly head = new ByteAccumulator();
+  // No LF of the head seen yet: its bytes are the request line.
+  private inRequestLine = true;
   // Where the header-terminator scan stands: 0 in a line, 1 after LF, 2 after LF CR.
   private newline: 0 | 1 | 2 = 0;
   private pendingRequest: HttpRequest | undefined;
@@ -103,21 +105,23 @@ export class HttpRequestParser {
       while (data[start] === CR || data[start] === LF) start++;
       if (start === data.length) return EMPTY;
     }
-    const firstLine = this.head.length === 0 || !this.head.peek().includes(LF);
     const end = this.findHeadEnd(data, start);
     const stop = end < 0 ? data.length : end;
     if (this.head.length + stop - start > this.maxHeaderBytes) {
       // RFC 9112 §3: a request line too long to parse is 414 URI Too Long.
-      const inFirstLine = firstLine && !data.subarray(start, stop).includes(LF);
-      return inFirstLine
+      const lf = this.inRequestLine ? data.indexOf(LF, start) : -1;
+      const lineBytes = this.head.length + (lf < 0 ? stop : lf) - start;
+      return this.inRequestLine && lineBytes > this.maxHeaderBytes
         ? this.fail(out, 414, `request line exceeds the limit of ${this.maxHeaderBytes} bytes`)
         : this.fail(out, 431, `header section exceeds the limit of ${this.maxHeaderBytes} bytes`);
     }
+    if (this.inRequestLine && data.subarray(start, stop).includes(LF)) this.inRequestLine = false;
     // Copied into one growing buffer: a head trickled byte by byte costs no object per byte.
     this.head.append(data, start, stop);
     if (end < 0) return EMPTY;
     const head = this.head.take().toString('latin1');
     this.newline = 0;
+    this.inRequestLine = true;
     const parsed = parseHead(head, this.maxBodyBytes);
     if ('status' in parsed) return this.fail(out, parsed.status, parsed.message);
     this.pendingRequest = parsed.request;
