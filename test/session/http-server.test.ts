@@ -277,6 +277,19 @@ describe('bodies and framing (RFC 9112 §6, §7.1)', () => {
     expect(rig.log.of('send', 'c1')).toHaveLength(1);
   });
 
+  it('1,000 pipelined GETs: 20 request notes, the rest folded into a summary that counts them, before the close', async () => {
+    const { rig, port } = await httpServer(`'ok'`);
+    const got = await exchange(port, 'GET / HTTP/1.1\r\n\r\n'.repeat(999) + 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(got.match(/\r\n\r\nok/g)).toHaveLength(1000);
+    await rig.log.waitFor(is('close', 'c1'));
+    const one = notes(rig).filter((n) => n === 'HTTP GET / (0 B body) → 200, 2 B');
+    const folded = notes(rig).flatMap((n) => /^HTTP ([\d,]+) more requests answered in [\d.]+ s \(0 B of request bodies, 1\.9 KiB of response bodies; folded/.exec(n)?.[1] ?? []);
+    expect(one).toHaveLength(20);
+    expect(folded.map((n) => Number(n.replace(/,/g, '')))).toEqual([980]);
+    const last = rig.log.events.filter((ev) => 'id' in ev && ev.id === 'c1').at(-2);
+    expect(last?.type === 'note' && last.message).toMatch(/^HTTP 980 more requests/);
+  });
+
   it('a malformed request line quoting "EHTTP" keeps its whole message (no code-like prefix of ours)', async () => {
     const { rig, port } = await httpServer(`'ok'`);
     await exchange(port, 'EHTTP is not a request\r\n\r\n');
