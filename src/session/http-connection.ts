@@ -11,6 +11,7 @@
  *   request the connection may carry, are said in a note and in `.show`.
  */
 import { formatBytes, formatCount } from '../render/units.js';
+import { clip } from './http-chunked.js';
 import { HttpRequestParser, formatResponse, type HttpRequest, type PendingRequest } from './http.js';
 import type { Replier, ReplySpec, ReplyTarget } from './reply.js';
 
@@ -172,7 +173,8 @@ class RequestNotes {
     }
     if (this.timer === undefined && ++this.windowCount <= HTTP_NOTES_BEFORE_FOLD) {
       const sent = head ? `headers only (HEAD; Content-Length ${responseBytes})` : `${responseBytes} B`;
-      this.target.note(`HTTP ${request.method} ${request.target} (${request.body.length} B body) → 200, ${sent}`);
+      // Method and target are peer text of up to 16 KiB: cut, as every quote of the peer is.
+      this.target.note(`HTTP ${clip(request.method)} ${clip(request.target)} (${request.body.length} B body) → 200, ${sent}`);
       return;
     }
     if (this.timer === undefined) {

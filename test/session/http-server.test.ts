@@ -290,6 +290,13 @@ describe('bodies and framing (RFC 9112 §6, §7.1)', () => {
     expect(last?.type === 'note' && last.message).toMatch(/^HTTP 980 more requests/);
   });
 
+  it('a 10 KiB request target is cut in the note, as every quote of the peer is', async () => {
+    const { rig, port } = await httpServer(`'ok'`);
+    await exchange(port, `GET /${'a'.repeat(10_000)} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+    const note = await waitForNote(rig, 'HTTP GET');
+    expect(note.message).toBe(`HTTP GET /${'a'.repeat(79)}… (0 B body) → 200, 2 B`);
+  });
+
   it('a malformed request line quoting "EHTTP" keeps its whole message (no code-like prefix of ours)', async () => {
     const { rig, port } = await httpServer(`'ok'`);
     await exchange(port, 'EHTTP is not a request\r\n\r\n');
