@@ -27,8 +27,10 @@ export type HttpParseResult =
   | { kind: 'continue' }
   | { kind: 'error'; status: 400 | 413 | 414 | 431 | 501 | 505; message: string }
   /**
-   * Bytes that arrived after the last request the connection may carry (one
-   * with `Connection: close`, or an error) and were not parsed: RFC 9112 §9.6.
+   * Bytes that arrived after the last request the connection may carry and
+   * were not parsed (RFC 9112 §9.6): after one with `Connection: close`, from
+   * the byte after it; after an error, the chunks that came after the one
+   * holding the error (the rest of that chunk is part of the bad request).
    */
   | { kind: 'ignored'; bytes: number; after: 'close' | 'error' };
 

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
+import { thrown } from '../helpers/errors.js';
 import { type HttpParseResult, HttpRequestParser, formatResponse, reasonPhrase } from '../../src/session/http.js';
 
 const execFileAsync = promisify(execFile);
@@ -116,6 +117,58 @@ describe('HttpRequestParser.push', () => {
   });
 });
 
+describe('HttpRequestParser fuzz: arbitrary bytes, split anywhere', () => {
+  // Fragments that reach the parser's branches, mixed with any byte at all.
+  const FRAGMENTS = ['GET', 'POST', 'HEAD', ' ', '/', '/x', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2', '\r\n', '\n', '\r', ': ', 'Host', 'Content-Length: ',
+    'Transfer-Encoding: chunked', 'Connection: close', 'Connection: keep-alive', 'Expect: 100-continue', '0', '5', '-1', 'ff', ';ext', '\x00', '\xff', '\x1b[2J', 'EHTTP', '\t', 'a'];
+  const fragment = fc.oneof(fc.constantFrom(...FRAGMENTS), fc.uint8Array({ maxLength: 3 }).map((b) => Buffer.from(b).toString('latin1')));
+
+  /** The results with consecutive `ignored` counts merged (how bytes are split changes how they are counted, not how many). */
+  const normal = (results: HttpParseResult[]) =>
+    results.reduce<unknown[]>((out, r) => {
+      const last = out.at(-1) as { kind?: string; bytes?: number } | undefined;
+      // After an error only later chunks count as ignored: that depends on the split by design.
+      if (r.kind === 'ignored' && r.after === 'error') return out;
+      if (r.kind === 'ignored' && last?.kind === 'ignored') last.bytes! += r.bytes;
+      else out.push(r.kind === 'request' ? { ...r.request, body: r.request.body.toString('latin1') } : { ...r });
+      return out;
+    }, []);
+
+  it('never throws, gives the same results however the bytes are split, and holds no more than the limits', () => {
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 12 }), (parts, cuts) => {
+        const stream = Buffer.from(parts.join(''), 'latin1');
+        const limits = { maxHeaderBytes: 64, maxBodyBytes: 64 };
+        const whole = new HttpRequestParser(limits).push(stream);
+        const points = [...new Set(cuts.map((cut) => cut % (stream.length + 1)))].sort((a, b) => a - b);
+        const parser = new HttpRequestParser(limits);
+        const split = [0, ...points].flatMap((from, i) => parser.push(stream.subarray(from, points[i] ?? stream.length)));
+        expect(normal(split)).toEqual(normal(whole));
+        expect(whole.filter((r) => r.kind === 'error').length).toBeLessThanOrEqual(1);
+        const pending = parser.pending();
+        if (pending?.part === 'head') expect(pending.bytes).toBeLessThanOrEqual(64);
+        if (pending?.part === 'body') expect(pending.received).toBeLessThanOrEqual(64);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('HttpRequestParser.pending', () => {
+  it('says what is held: nothing, part of a head, part of a body', () => {
+    const parser = new HttpRequestParser();
+    expect(parser.pending()).toBeUndefined();
+    parser.push(Buffer.from('\r\nGET /a'));
+    expect(parser.pending()).toEqual({ part: 'head', bytes: 6, start: Buffer.from('GET /a') });
+    parser.push(Buffer.from(' HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc'));
+    expect(parser.pending()).toEqual({ part: 'body', method: 'GET', target: '/a', received: 3, expected: 10 });
+    parser.push(Buffer.from('defghij'));
+    expect(parser.pending()).toBeUndefined();
+    parser.push(Buffer.from('POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n'));
+    expect(parser.pending()).toEqual({ part: 'body', method: 'POST', target: '/c', received: 3 });
+  });
+});
+
 /** `body` in the chunked coding, cut into chunks of the given sizes (cycled). */
 function chunked(body: Buffer, sizes: number[]): Buffer {
   const parts: Buffer[] = [];
@@ -193,6 +246,22 @@ describe('formatResponse', () => {
       const attempt = () => formatResponse(200, Buffer.alloc(0), { headers: [header] });
       expect(attempt).toThrow(SocklabError);
       expect(attempt).toThrow(expect.objectContaining({ code: 'E_BAD_OPTION' }));
+    }
+  });
+
+  it('HEAD: the headers GET would get, Content-Length of its body, and no body (RFC 9110 §9.3.2)', () => {
+    const get = formatResponse(200, Buffer.from('hello'));
+    const head = formatResponse(200, Buffer.from('hello'), { head: true });
+    expect(head.toString()).toBe(get.toString().slice(0, -'hello'.length));
+    expect(head.toString()).toContain('Content-Length: 5\r\n');
+  });
+
+  it('1xx and 204 carry no framing headers and no body; 304 no body; a body for them is refused', () => {
+    expect(formatResponse(100, Buffer.alloc(0)).toString()).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    expect(formatResponse(204, Buffer.alloc(0), { headers: [['X-A', '1']] }).toString()).toBe('HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n');
+    expect(formatResponse(304, Buffer.alloc(0)).toString()).toMatch(/^HTTP\/1\.1 304 Not Modified\r\n[^]*\r\n\r\n$/);
+    for (const status of [100, 204, 304]) {
+      expect(thrown(() => formatResponse(status, Buffer.from('x'))).message).toBe(`an HTTP ${status} response has no body, but 1 B were given`);
     }
   });
 
