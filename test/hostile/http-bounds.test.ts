@@ -87,10 +87,12 @@ describe('--http, a flood of pipelined GETs', () => {
     const request = Buffer.from('GET / HTTP/1.1\r\n\r\n');
     const block = Buffer.concat(Array.from({ length: 3641 }, () => request));
     const blocks = 150; // 546,150 requests, 9.8 MB
+    const started = performance.now();
     for (let i = 0; i < blocks; i++) if (!peer.write(block)) await once(peer, 'drain');
     peer.end();
     await lab.waitForStdout(line('c1 +closed'), 60_000);
     const mem = memoryOf(lab.child.pid!);
+    const seconds = (performance.now() - started) / 1000;
     const requests = blocks * 3641;
     expect(answered).toBe(requests);
 
@@ -99,12 +101,14 @@ describe('--http, a flood of pipelined GETs', () => {
     const folded = [...out.matchAll(/c1 +HTTP ([\d,]+) more requests answered in/g)].map((m) => Number(m[1]!.replace(/,/g, '')));
     expect(one + folded.reduce((a, b) => a + b, 0)).toBe(requests);
     expect(one).toBeLessThanOrEqual(40);
+    // Folding prints a summary a second per stream (data in, data out, HTTP
+    // notes): the bound grows with the time taken, never with the requests.
     const lines = out.split('\n').length;
-    expect(lines).toBeLessThan(400);
+    expect(lines).toBeLessThan(100 + 5 * Math.ceil(seconds));
     expect(mem.peakKiB).toBeLessThan(MEMORY_BOUND_KIB);
     lab.write('.exit\n');
     expect((await lab.waitForExit(5000)).code).toBe(0);
-    console.info(`--http ${requests} pipelined GETs: ${lines} lines (${one} request lines, ${folded.length} summaries), peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
+    console.info(`--http ${requests} pipelined GETs in ${seconds.toFixed(1)} s: ${lines} lines (${one} request lines, ${folded.length} summaries), peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
   }, 120_000);
 });
 
