@@ -38,7 +38,11 @@ const DESCRIBE: Table = {
   stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],
   close: (ev) => [
     'dim',
-    ev.aborted ? (ev.reset ? 'closed (aborted by us)' : 'closed (destroyed by us)') : ev.hadError ? 'closed after an error' : 'closed',
+    ev.aborted
+      ? `closed (${ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`
+      : ev.hadError
+        ? 'closed after an error'
+        : 'closed',
   ],
   error: (ev) => {
     const what = escapeMessage(detail(ev.code, ev.message));

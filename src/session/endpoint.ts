@@ -98,6 +98,8 @@ export interface SocketEndpoint extends EndpointBase {
   userPaused: boolean;
   /** True once we aborted it with an RST (`.destroy`); a plain destroy() ends with a FIN. */
   reset: boolean;
+  /** Bytes still queued (not yet written to the kernel) when we destroyed it: they never went out. */
+  discarded?: number;
   reply: Replier | undefined;
   /** The options it was opened with (connect options, or the server's). */
   readonly options: ConnectOptions | ListenOptions;

@@ -86,6 +86,8 @@ export interface CloseEvent extends Time {
   aborted?: boolean;
   /** True when that destroy sent an RST (`.destroy`); otherwise the peer saw a FIN. */
   reset?: boolean;
+  /** Bytes of ours still queued when we destroyed it: discarded, the peer never gets them. */
+  discarded?: number;
 }
 
 /** An error on an endpoint (or a session-level one when `id` is absent). */

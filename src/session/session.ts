@@ -62,14 +62,22 @@ export class Session extends Registry {
     ep.socket.end();
   }
 
-  /** Abort at once, with RST where the platform allows. */
+  /**
+   * Abort at once with an RST: Node's queued bytes and the kernel's send queue
+   * are discarded (SO_LINGER 0); the close event says how many Node still held.
+   * Bytes already in the peer's receive queue still reach a reader there, then
+   * its read fails with ECONNRESET (checked with a Python peer).
+   */
   destroy(ep: SocketEndpoint): void {
     if (!isLive(ep)) throw stateError(ep, 'destroy');
     ep.state = SocketState.DESTROYED;
     const s = ep.socket;
-    // libuv refuses a reset while our FIN is on its way (`.end` then `.destroy` in one
-    // go): Node then reports EINVAL and never closes the socket. Close it plainly instead.
-    const finSending = s.writableEnded && !s.writableFinished;
+    ep.discarded = s.writableLength;
+    // libuv refuses a reset (EINVAL, and Node then never closes the socket) only while its
+    // shutdown(2) is pending: after Node called _final, before 'finish'. An end() still
+    // queued behind writes is not there yet, and resetAndDestroy() does send the RST then.
+    // In that short window our FIN is going out anyway: close plainly (the peer sees a FIN).
+    const finSending = (s as unknown as { _writableState: { finalCalled: boolean } })._writableState.finalCalled && !s.writableFinished;
     if (s.connecting || s.destroyed || finSending) s.destroy();
     else {
       ep.reset = true;

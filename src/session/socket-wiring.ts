@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import type net from 'node:net';
 import { SocketState, formatHostPort, type SocketEndpoint } from './endpoint.js';
 import type { Registry } from './manager.js';
@@ -23,6 +24,13 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     ep.reply?.(data);
   });
   socket.on('end', () => {
+    const reset = resetBehindEof(socket);
+    if (reset) {
+      // Not a FIN: the peer reset. Ending the socket with the error makes Node do what it does
+      // for a reset it sees (error, then close with hadError), instead of a clean close.
+      socket.destroy(reset);
+      return;
+    }
     ep.state = ep.state === SocketState.LOCAL_FIN ? SocketState.CLOSING : SocketState.REMOTE_FIN;
     reg.emit({ type: 'end', t: reg.now(), id });
   });
@@ -40,9 +48,43 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
     ep.closedAt = reg.now();
     ep.server?.connections.delete(ep);
-    reg.emit({ type: 'close', t: ep.closedAt, id, hadError, aborted, ...(ep.reset && { reset: true }) });
+    reg.emit({
+      type: 'close',
+      t: ep.closedAt,
+      id,
+      hadError,
+      aborted,
+      ...(ep.reset && { reset: true }),
+      ...(ep.discarded !== undefined && ep.discarded > 0 && { discarded: ep.discarded }),
+    });
     reg.retire(ep);
   });
+}
+
+/**
+ * Whether an end-of-stream Node reported was really a reset (RST). libuv turns
+ * a hang-up (POLLHUP) that comes after a short read into end-of-stream without
+ * reading again, so an RST that arrives behind bytes not yet read reaches
+ * Node as 'end', and Node's automatic end() then meets ENOTCONN, which it
+ * ignores. The kernel still holds the answer: the socket is CLOSE (not
+ * CLOSE_WAIT) with ECONNRESET pending, and one read(2) returns it; after a real
+ * FIN the same read returns 0. The fd is non-blocking (libuv), so this never
+ * waits. Returns the error to end the socket with, or undefined for a FIN.
+ */
+export function resetBehindEof(socket: net.Socket): NodeJS.ErrnoException | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (fd === undefined || fd < 0) return undefined; // Windows, or already closed: trust Node
+  try {
+    readSync(fd, Buffer.alloc(1));
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ECONNRESET') return undefined; // EAGAIN: nothing pending, the FIN stands
+    return Object.assign(new Error('read ECONNRESET'), {
+      code: 'ECONNRESET',
+      syscall: 'read',
+    });
+  }
 }
 
 /** Record the socket's addresses once it is connected. */
