@@ -154,7 +154,7 @@ export const end = defineCommand({
   group: 'endpoints',
   summary: 'half-close: send FIN, keep reading',
   args: ID_ARGS('end'),
-  help: 'The peer sees end-of-stream; we can still receive until it ends too.',
+  help: 'The peer sees end-of-stream; we can still receive until it ends too. On a socket that already sent FIN (or closed) it does nothing and says so.',
   examples: ['.end c1'],
   run(ctx, a) {
     ctx.session.end(ctx.session.getSocket(a.positionals[0] ?? ''));
@@ -170,7 +170,9 @@ export const close = defineCommand({
     positionals: ['ID'],
     options: { force: { type: 'flag', help: 'destroy instead: sockets at once, a server with all its connections' } },
   },
-  help: 'A paused socket reads again, so that it sees the peer\'s FIN and can close.',
+  help:
+    'A paused socket reads again, so that it sees the peer\'s FIN and can close. ' +
+    'Idempotent: closing what already sent FIN, is closing or closed is a note, not an error.',
   examples: ['.close c1', '.close s1 --force', '.close all'],
   run(ctx, a) {
     const ref = a.positionals[0] ?? '';
@@ -178,6 +180,7 @@ export const close = defineCommand({
     const targets = ref === 'all' ? ctx.session.list().filter(isLive) : [ctx.session.get(ref)];
     for (const ep of targets) {
       if (ep.kind === 'server') ctx.session.closeServer(ep, force);
+      else if (!isLive(ep)) ctx.session.note(ep.id, `${ep.id} is already ${ep.state}: nothing to close`);
       else if (force) ctx.session.destroy(ep);
       else {
         if (ref !== 'all' || !ep.socket.writableEnded) ctx.session.end(ep);

@@ -55,10 +55,18 @@ export class Session extends Registry {
     return openSocket(this, options);
   }
 
-  /** Half-close: send FIN, keep reading. */
+  /**
+   * Half-close: send FIN, keep reading. Idempotent (SPEC 3): on a socket that
+   * already sent FIN, or is closed, it does nothing and says so in a note.
+   */
   end(ep: SocketEndpoint): void {
-    if (!isLive(ep)) throw stateError(ep, 'end');
-    if (ep.socket.writableEnded) throw new SocklabError('E_STATE', `${ep.id} already sent FIN (${ep.state}); .destroy ${ep.id} aborts it`);
+    if (!isLive(ep)) return this.note(ep.id, `${ep.id} is already ${ep.state}: nothing to end`);
+    if (ep.socket.writableEnded) {
+      // Without --half-open, Node ends our side itself once the peer's FIN arrives.
+      const auto = !ep.socket.allowHalfOpen && ep.socket.readableEnded;
+      const why = auto ? " (Node ended our side when the peer's FIN came; --half-open keeps it open)" : '';
+      return this.note(ep.id, `${ep.id} already sent FIN${why}: nothing to do; .destroy ${ep.id} aborts it`);
+    }
     ep.socket.end();
   }
 
@@ -85,19 +93,38 @@ export class Session extends Registry {
     }
   }
 
-  /** Stop accepting; existing connections stay (or end at once with `force`). Returns how many stay open. */
+  /**
+   * Stop accepting; existing connections stay (or end at once with `force`).
+   * Idempotent (SPEC 3): a server already stopped or closed gets a note, and
+   * only the call that stops it emits `stop`. Returns how many stay open.
+   */
   closeServer(ep: ServerEndpoint, force = false): number {
-    if (ep.state === ServerState.CLOSED) throw stateError(ep, 'close');
-    const open = force ? 0 : ep.connections.size;
-    // Queued before server.close(), whose own 'close' (no connections left) also comes on nextTick:
-    // the stop must come first, since close is an endpoint's last event.
-    process.nextTick(() => this.emit({ type: 'stop', t: this.now(), id: ep.id, open }));
-    if (ep.state !== ServerState.STOPPED) {
+    if (ep.state === ServerState.CLOSED) {
+      this.note(ep.id, `${ep.id} is already closed: nothing to do`);
+      return 0;
+    }
+    const live = [...ep.connections].filter(isLive);
+    if (ep.state === ServerState.STOPPED) {
+      if (!force) {
+        const n = live.length;
+        this.note(ep.id, `${ep.id} already stopped accepting; ${plural(n, 'connection')} still open (.close ${ep.id} --force destroys them)`);
+        return n;
+      }
+    } else {
+      const open = force ? 0 : ep.connections.size;
+      // Queued before server.close(), whose own 'close' (no connections left) also comes on nextTick:
+      // the stop must come first, since close is an endpoint's last event.
+      process.nextTick(() => this.emit({ type: 'stop', t: this.now(), id: ep.id, open }));
       ep.state = ServerState.STOPPED;
       ep.server.close();
     }
-    if (force) for (const c of ep.connections) if (isLive(c)) this.destroy(c);
-    return open;
+    if (force) for (const c of live) this.destroy(c);
+    return force ? 0 : ep.connections.size;
+  }
+
+  /** A note for the person watching, after the call returns (events never come synchronously). */
+  note(id: string, message: string): void {
+    process.nextTick(() => this.emit({ type: 'note', t: this.now(), id, message }));
   }
 
   /** Stop or restart reading (flow control: the peer's writes back up). */
@@ -163,6 +190,10 @@ function setReading(socket: net.Socket, on: boolean): void {
   handle.reading = on;
   if (on) handle.readStart();
   else handle.readStop();
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function stateError(ep: ServerEndpoint | SocketEndpoint, what: string): SocklabError {
