@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, closedPort, collect, is, newSession, peerClient, peerServer, receive, until } from '../helpers/loopback.js';
-import { thrown } from '../helpers/errors.js';
 
 afterEach(closeAll);
 
