@@ -108,6 +108,8 @@ export const connect = defineCommand({
     options: {
       count: { type: 'int', value: 'N', min: 1, max: 10_000, help: 'open N sockets at once (as NAME names them NAME1…NAMEn)' },
       timeout: { type: 'duration', value: 'MS', help: 'give up connecting after this long (default 10s)' },
+      idle: { type: 'duration', value: 'MS', help: 'idle timeout once connected: a timeout event when nothing moved this long' },
+      'idle-destroy': { type: 'flag', help: 'with --idle: also destroy the socket when it fires' },
       nodelay: { type: 'flag', help: 'setNoDelay: turn off Nagle, small writes go out at once' },
       keepalive: { type: 'duration', value: 'MS', help: 'TCP keep-alive probes after this much idle time' },
       'local-port': { type: 'int', value: 'P', min: 1, max: 65535, help: 'bind the local end to port P' },
@@ -116,10 +118,16 @@ export const connect = defineCommand({
       'half-open': { type: 'flag', help: 'allowHalfOpen: a peer FIN does not end our side' },
     },
   },
-  help: 'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports.',
+  help:
+    'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports. ' +
+    '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too).',
   examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay'],
   check(a) {
     if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');
+    if (a.options.idle === 0) throw new SocklabError('E_USAGE', '--idle 0 turns the idle timeout off: give a duration like 500ms or 5s');
+    if (flag(a, 'idle-destroy') && a.options.idle === undefined) {
+      throw new SocklabError('E_USAGE', '--idle-destroy needs --idle MS: how long the socket may be idle, e.g. --idle 5s --idle-destroy');
+    }
   },
   async run(ctx, a) {
     const family = num(a, 'family');
@@ -134,6 +142,8 @@ export const connect = defineCommand({
           ...address,
           alias: a.alias === undefined ? undefined : count > 1 ? `${a.alias}${i}` : a.alias,
           timeout: num(a, 'timeout'),
+          idle: num(a, 'idle'),
+          idleDestroy: flag(a, 'idle-destroy'),
           noDelay: flag(a, 'nodelay'),
           keepAlive: num(a, 'keepalive'),
           localPort: num(a, 'local-port'),

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
-import { ServerState, SocketState, formatHostPort, type ListenOptions, type ServerEndpoint } from './endpoint.js';
+import { ServerState, formatHostPort, type ListenOptions, type ServerEndpoint } from './endpoint.js';
 import type { Registry } from './manager.js';
 import { newSocket } from './open-socket.js';
 import { checkReplyOptions, parseReply } from './reply.js';
@@ -101,12 +101,9 @@ function accept(reg: Registry, server: ServerEndpoint, socket: net.Socket, reply
   wireSocket(reg, ep, { discard: reply.kind === 'discard' });
   attachReply(reg, ep, reply, { closeAfterReply: opts.closeAfterReply, http: opts.http });
   if (opts.idleTimeout !== undefined) {
-    const ms = opts.idleTimeout;
-    socket.setTimeout(ms, () => {
-      reg.emit({ type: 'timeout', t: reg.now(), id: ep.id, ms, destroyed: true });
-      ep.state = SocketState.DESTROYED;
-      socket.destroy();
-    });
+    // The 'timeout' listener of wireSocket reports it and destroys the socket.
+    ep.idleDestroy = true;
+    socket.setTimeout(opts.idleTimeout);
   }
   reg.emit({ type: 'accept', t: reg.now(), id: ep.id, server: server.id, local: ep.local, remote: ep.remote });
   if (opts.greet !== undefined && opts.greet.length > 0) socket.write(opts.greet);

@@ -43,6 +43,16 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
   socket.on('error', (err: NodeJS.ErrnoException) => {
     reg.emit({ type: 'error', t: reg.now(), id, code: errorCode(err), message: errorMessage(err) });
   });
+  // Every idle timeout, socklab's own (`--timeout`, `--idle`) or one set from JavaScript
+  // (`c1.setTimeout(500)`), comes through this one listener: one event per timeout.
+  socket.on('timeout', () => {
+    const destroyed = ep.idleDestroy === true && isLiveSocket(ep);
+    reg.emit({ type: 'timeout', t: reg.now(), id, ms: socket.timeout ?? 0, destroyed });
+    if (destroyed) {
+      ep.state = SocketState.DESTROYED;
+      socket.destroy();
+    }
+  });
   socket.on('close', (hadError: boolean) => {
     const aborted = ep.state === SocketState.DESTROYED;
     ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
@@ -85,6 +95,10 @@ export function resetBehindEof(socket: net.Socket): NodeJS.ErrnoException | unde
       syscall: 'read',
     });
   }
+}
+
+function isLiveSocket(ep: SocketEndpoint): boolean {
+  return ep.state !== SocketState.CLOSED && ep.state !== SocketState.DESTROYED;
 }
 
 /** Record the socket's addresses once it is connected. */
