@@ -1,7 +1,7 @@
 import type { Colors } from 'picocolors/types.js';
 import type { SessionEvent } from '../session/events.js';
 import { escapeMessage } from './escape.js';
-import { ERROR_HINTS } from './hints.js';
+import { errorHint } from './hints.js';
 import { formatBytes, formatClock, formatCount } from './units.js';
 
 export interface HumanOptions {
@@ -46,7 +46,7 @@ const DESCRIBE: Table = {
   ],
   error: (ev) => {
     const what = escapeMessage(detail(ev.code, ev.message));
-    const hint = ERROR_HINTS[ev.code];
+    const hint = errorHint(ev.code, ev.context);
     return ['red', `error ${ev.code}${what ? ` ${what}` : ''}${hint ? ` (${hint})` : ''}`];
   },
   timeout: (ev) => ['yellow', `idle for ${ev.ms} ms: timeout${ev.destroyed ? ', destroyed' : ''}`],

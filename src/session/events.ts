@@ -96,7 +96,21 @@ export interface ErrorEvent extends Time {
   id?: string;
   code: string;
   message: string;
+  /**
+   * What the code means here, when the same OS code means different things
+   * (EADDRINUSE on a port, on a socket file, on `--local-port`): see ERROR_HINTS.
+   */
+  context?: ErrorContext;
 }
+
+/**
+ * `socket-file-stale`: listen on a path whose file exists and nothing answers
+ * on it; `socket-file-live`: a server answers on it; `socket-dir`: the
+ * directory of the path is missing; `socket-dir-denied`: we may not create a
+ * file in it; `local-port`: a connect whose `--local-port`
+ * is taken.
+ */
+export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'local-port';
 
 /** The socket was idle for `ms`; `destroyed` says whether we ended it. */
 export interface TimeoutEvent extends Time {

@@ -1,8 +1,8 @@
 import { readSync } from 'node:fs';
 import type net from 'node:net';
-import { SocketState, formatHostPort, type SocketEndpoint } from './endpoint.js';
+import { SocketState, formatHostPort, type ConnectOptions, type SocketEndpoint } from './endpoint.js';
 import type { Registry } from './manager.js';
-import type { SendEvent } from './events.js';
+import type { ErrorContext, SendEvent } from './events.js';
 import { createReplier, parseReply, type ReplySpec } from './reply.js';
 
 type WriteCallback = (error?: Error | null) => void;
@@ -41,7 +41,9 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     reg.emit({ type: 'shutdown', t: reg.now(), id });
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
-    reg.emit({ type: 'error', t: reg.now(), id, code: errorCode(err), message: errorMessage(err) });
+    const code = errorCode(err);
+    const context = ep.connectedAt === undefined ? connectContext(ep, code) : undefined;
+    reg.emit({ type: 'error', t: reg.now(), id, code, message: errorMessage(err), ...(context && { context }) });
   });
   // Every idle timeout, socklab's own (`--timeout`, `--idle`) or one set from JavaScript
   // (`c1.setTimeout(500)`), comes through this one listener: one event per timeout.
@@ -69,6 +71,14 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     });
     reg.retire(ep);
   });
+}
+
+/** What a failed connect's code means here (see ErrorContext). */
+function connectContext(ep: SocketEndpoint, code: string): ErrorContext | undefined {
+  const options = ep.options as ConnectOptions;
+  if (options.localPort !== undefined && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) return 'local-port';
+  if (options.path !== undefined && code === 'ECONNREFUSED') return 'socket-file-stale';
+  return undefined;
 }
 
 /**
