@@ -111,19 +111,26 @@ function isLiveSocket(ep: SocketEndpoint): boolean {
   return ep.state !== SocketState.CLOSED && ep.state !== SocketState.DESTROYED;
 }
 
+/**
+ * A Unix socket end that has no name: a client socket is not bound to a path
+ * (Node cannot bind one), so the server's side of it has no peer name either.
+ */
+export const UNNAMED = '(unnamed)';
+
 /** Record the socket's addresses once it is connected. */
 export function noteConnected(reg: Registry, ep: SocketEndpoint, knownLocal?: string): void {
   const s = ep.socket;
-  ep.local = knownLocal ?? (s.localPort === undefined ? (s.localAddress ?? pathOf(s)) : formatHostPort(s.localAddress, s.localPort));
-  ep.remote = s.remotePort === undefined ? pathOf(s) : formatHostPort(s.remoteAddress, s.remotePort);
+  if (s.remotePort === undefined && s.localPort === undefined) {
+    // A Unix socket: the path is the server's name; the client's end is unnamed.
+    const path = ep.server?.address ?? (ep.options as ConnectOptions).path ?? '?';
+    ep.local = ep.server ? path : UNNAMED;
+    ep.remote = ep.server ? UNNAMED : path;
+  } else {
+    ep.local = knownLocal ?? formatHostPort(s.localAddress, s.localPort);
+    ep.remote = formatHostPort(s.remoteAddress, s.remotePort);
+  }
   ep.connectedAt = reg.now();
   ep.state = SocketState.OPEN;
-}
-
-function pathOf(s: net.Socket): string {
-  // Unix sockets have no ports; the path is on the server's address or the connect options.
-  const path = (s as unknown as { _pendingPath?: string; server?: net.Server }).server?.address();
-  return typeof path === 'string' ? path : 'unix';
 }
 
 /** Give the socket its reply behaviour (echo, template, HTTP). */
