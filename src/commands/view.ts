@@ -41,7 +41,7 @@ export const ls = defineCommand({
   },
   help:
     'in/out count bytes received and sent; queued is what Node holds because the kernel would not take it yet (a peer that does not read makes it grow). ' +
-    `\`.ls s1\` lists s1 and its connections. Past ${LS_ROWS} rows the rest is summarised by state.`,
+    `\`.ls s1\` lists s1 and its connections. Past ${LS_ROWS} rows the open ones come first, then the most recently closed; the rest is summarised by state.`,
   examples: ['.ls', '.ls s1', '.ls --open'],
   run(ctx, a) {
     const filter = a.positionals[0];
@@ -55,15 +55,26 @@ export const ls = defineCommand({
     }
     const now = Date.now();
     const header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
-    const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : eps.slice(0, LS_ROWS);
+    const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : firstRows(eps, LS_ROWS);
     let text = formatTable([header, ...shown.map((ep) => row(ep, now))]);
     if (shown.length < eps.length) {
-      const rest = eps.slice(shown.length);
+      const kept = new Set(shown);
+      const rest = eps.filter((ep) => !kept.has(ep));
       text += `\n… ${formatCount(rest.length)} more (${summarise(rest)}): .ls sN for one server, .ls --open, .ls --all for every row`;
     }
     ctx.print(escapeMessage(text));
   },
 });
+
+/**
+ * The rows `.ls` shows when there are more than `n`: every live endpoint first
+ * (in order of creation), then the closed ones, most recently closed first.
+ */
+export function firstRows(eps: Endpoint[], n: number): Endpoint[] {
+  const live = eps.filter(isLive);
+  const closed = eps.filter((ep) => !isLive(ep)).sort((x, y) => (y.closedAt ?? 0) - (x.closedAt ?? 0));
+  return [...live, ...closed].slice(0, n);
+}
 
 export const show = defineCommand({
   name: 'show',
