@@ -1,6 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { isLive, type Endpoint } from '../session/endpoint.js';
-import { VIEWS, type Eol, type Settings, type View } from '../settings.js';
+import { EOL_BYTES, VIEWS, type Eol, type Settings, type View } from '../settings.js';
 import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';
 import { defineCommand } from './define.js';
@@ -126,7 +126,7 @@ export const view = defineCommand({
 });
 
 const SETTERS: Record<string, { values: string; apply(s: Settings, v: string): boolean }> = {
-  eol: { values: 'lf | crlf | none', apply: (s, v) => ['lf', 'crlf', 'none'].includes(v) && ((s.eol = v as Eol), true) },
+  eol: { values: 'lf | crlf | cr | none', apply: (s, v) => Object.hasOwn(EOL_BYTES, v) && ((s.eol = v as Eol), true) },
   time: { values: 'on | off', apply: (s, v) => onOff(v, (b) => (s.time = b)) },
   color: { values: 'on | off', apply: (s, v) => onOff(v, (b) => (s.color = b)) },
   maxbytes: { values: 'a number of bytes ≥ 1', apply: (s, v) => /^\d+$/.test(v) && Number(v) >= 1 && ((s.maxbytes = Number(v)), true) },
@@ -143,7 +143,7 @@ export const set = defineCommand({
   group: 'view',
   summary: 'session settings: eol, time, maxbytes, color',
   args: { usage: '.set [KEY VALUE]', positionals: ['KEY', 'VALUE'], required: 0 },
-  help: 'eol lf|crlf|none (what .sendln appends), time on|off (timestamps), maxbytes N (bytes shown per data event), color on|off. Without arguments: the current values.',
+  help: 'eol lf|crlf|cr|none (what .sendln and .attach append; cr for devices that want CR-only lines), time on|off (timestamps), maxbytes N (bytes shown per data event), color on|off. Without arguments: the current values.',
   examples: ['.set eol crlf', '.set maxbytes 1024', '.set time off'],
   run(ctx, a) {
     const [key, value] = a.positionals;
