@@ -190,7 +190,7 @@ export const close = defineCommand({
     const targets = ref === 'all' ? ctx.session.list().filter(isLive) : [ctx.session.get(ref)];
     for (const ep of targets) {
       if (ep.kind === 'server') ctx.session.closeServer(ep, force);
-      else if (!isLive(ep)) ctx.session.note(ep.id, `${ep.id} is already ${ep.state}: nothing to close`);
+      else if (!isLive(ep)) ctx.session.note(ep.id, `already ${ep.state}: nothing to close`);
       else if (force) ctx.session.destroy(ep);
       else {
         if (ref !== 'all' || !ep.socket.writableEnded) ctx.session.end(ep);

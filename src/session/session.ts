@@ -60,12 +60,12 @@ export class Session extends Registry {
    * already sent FIN, or is closed, it does nothing and says so in a note.
    */
   end(ep: SocketEndpoint): void {
-    if (!isLive(ep)) return this.note(ep.id, `${ep.id} is already ${ep.state}: nothing to end`);
+    if (!isLive(ep)) return this.note(ep.id, `already ${ep.state}: nothing to end`);
     if (ep.socket.writableEnded) {
       // Without --half-open, Node ends our side itself once the peer's FIN arrives.
       const auto = !ep.socket.allowHalfOpen && ep.socket.readableEnded;
       const why = auto ? " (Node ended our side when the peer's FIN came; --half-open keeps it open)" : '';
-      return this.note(ep.id, `${ep.id} already sent FIN${why}: nothing to do; .destroy ${ep.id} aborts it`);
+      return this.note(ep.id, `already sent FIN${why}: nothing to do; .destroy ${ep.id} aborts it`);
     }
     ep.socket.end();
   }
@@ -100,14 +100,14 @@ export class Session extends Registry {
    */
   closeServer(ep: ServerEndpoint, force = false): number {
     if (ep.state === ServerState.CLOSED) {
-      this.note(ep.id, `${ep.id} is already closed: nothing to do`);
+      this.note(ep.id, 'already closed: nothing to do');
       return 0;
     }
     const live = [...ep.connections].filter(isLive);
     if (ep.state === ServerState.STOPPED) {
       if (!force) {
         const n = live.length;
-        this.note(ep.id, `${ep.id} already stopped accepting; ${plural(n, 'connection')} still open (.close ${ep.id} --force destroys them)`);
+        this.note(ep.id, `already stopped accepting; ${plural(n, 'connection')} still open (.close ${ep.id} --force destroys them)`);
         return n;
       }
     } else {

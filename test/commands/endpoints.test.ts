@@ -114,7 +114,7 @@ describe('.end / .close / .destroy / .pause / .resume', () => {
     await rig.log.waitFor(is('end', 'c2'));
     expect(rig.log.of('shutdown', 'c1')).toHaveLength(1);
     await rig.ok('.end c1');
-    expect((await rig.log.waitFor(is('note', 'c1'))).message).toMatch(/^c1 already sent FIN/);
+    expect((await rig.log.waitFor(is('note', 'c1'))).message).toMatch(/^already sent FIN/);
   });
 
   it('.close s1 stops accepting and says how many stay; .close c1 ends gracefully', async () => {

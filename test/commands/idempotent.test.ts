@@ -22,7 +22,7 @@ describe('.close and .end on a socket, in every state', () => {
     await rig.ok('.close peer');
     await rig.log.waitFor((ev) => ev.type === 'note' && ev.id === 'c2');
     expect(notes(rig, 'c2')[0]).toBe(
-      "c2 already sent FIN (Node ended our side when the peer's FIN came; --half-open keeps it open): nothing to do; .destroy c2 aborts it",
+      "already sent FIN (Node ended our side when the peer's FIN came; --half-open keeps it open): nothing to do; .destroy c2 aborts it",
     );
     await rig.ok('.end peer');
     await rig.ok('.wait c1 close');
@@ -31,7 +31,7 @@ describe('.close and .end on a socket, in every state', () => {
     await rig.ok('.end peer');
     await rig.ok('.close peer --force');
     await rig.log.waitFor(() => notes(rig, 'c2').length === 5);
-    expect(notes(rig, 'c2').slice(2)).toEqual(['c2 is already closed: nothing to close', 'c2 is already closed: nothing to end', 'c2 is already closed: nothing to close']);
+    expect(notes(rig, 'c2').slice(2)).toEqual(['already closed: nothing to close', 'already closed: nothing to end', 'already closed: nothing to close']);
     expect(rig.log.of('command-error')).toEqual([]);
   });
 
@@ -45,8 +45,8 @@ describe('.close and .end on a socket, in every state', () => {
     await rig.ok('.close c1');
     await rig.log.waitFor(() => notes(rig, 'c1').length === 2);
     expect(notes(rig, 'c1')).toEqual([
-      'c1 already sent FIN: nothing to do; .destroy c1 aborts it',
-      'c1 already sent FIN: nothing to do; .destroy c1 aborts it',
+      'already sent FIN: nothing to do; .destroy c1 aborts it',
+      'already sent FIN: nothing to do; .destroy c1 aborts it',
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('.close and .end on a socket, in every state', () => {
     await rig.ok('.close c1');
     await rig.ok('.end c1');
     await rig.log.waitFor(() => notes(rig, 'c1').length === 2);
-    expect(notes(rig, 'c1')).toEqual(['c1 is already destroyed: nothing to close', 'c1 is already destroyed: nothing to end']);
+    expect(notes(rig, 'c1')).toEqual(['already destroyed: nothing to close', 'already destroyed: nothing to end']);
   });
 });
 
@@ -77,9 +77,9 @@ describe('.close on a server: one stop, then notes', () => {
     await rig.log.waitFor(() => notes(rig, 's1').length === 3);
     expect(rig.log.of('stop', 's1')).toEqual([expect.objectContaining({ open: 1 })]);
     expect(notes(rig, 's1')).toEqual([
-      's1 already stopped accepting; 1 connection still open (.close s1 --force destroys them)',
-      's1 is already closed: nothing to do',
-      's1 is already closed: nothing to do',
+      'already stopped accepting; 1 connection still open (.close s1 --force destroys them)',
+      'already closed: nothing to do',
+      'already closed: nothing to do',
     ]);
     expect(rig.log.of('close', 'c2')).toEqual([expect.objectContaining({ aborted: true })]);
     expect(rig.log.of('command-error')).toEqual([]);

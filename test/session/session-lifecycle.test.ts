@@ -32,7 +32,7 @@ describe('Session.end', () => {
     session.end(c1);
     session.end(c1);
     const note = await log.waitFor(is('note', 'c1'));
-    expect(note.message).toBe('c1 already sent FIN: nothing to do; .destroy c1 aborts it');
+    expect(note.message).toBe('already sent FIN: nothing to do; .destroy c1 aborts it');
   });
 });
 
@@ -118,7 +118,7 @@ describe('Session.closeServer', () => {
     await log.waitFor(is('close', 's1'));
     expect(log.events.filter((e) => 'id' in e && e.id === 's1').map((e) => e.type)).toEqual(['listening', 'stop', 'close']);
     session.closeServer(s1);
-    expect((await log.waitFor(is('note', 's1'))).message).toBe('s1 is already closed: nothing to do');
+    expect((await log.waitFor(is('note', 's1'))).message).toBe('already closed: nothing to do');
   });
 });
 
