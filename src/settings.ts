@@ -2,8 +2,9 @@
 export type View = 'text' | 'hex' | 'both' | 'off';
 export const VIEWS: readonly View[] = ['text', 'hex', 'both', 'off'];
 
-export type Eol = 'lf' | 'crlf' | 'none';
-export const EOL_BYTES: Record<Eol, string> = { lf: '\n', crlf: '\r\n', none: '' };
+/** What `.sendln` and `.attach` append: `cr` for devices that want CR-only lines. */
+export type Eol = 'lf' | 'crlf' | 'cr' | 'none';
+export const EOL_BYTES: Record<Eol, string> = { lf: '\n', crlf: '\r\n', cr: '\r', none: '' };
 
 /** Session settings (`.set`, `.view`); renderers read them live. */
 export interface Settings {

@@ -7,9 +7,9 @@ import { formatBytes } from '../render/units.js';
 import { defineCommand, type CommandContext } from './define.js';
 
 const SEND_OPTIONS = {
-  repeat: { type: 'int', value: 'N', min: 1, help: 'send the payload N times' },
-  chunk: { type: 'int', value: 'N', min: 1, help: 'split into writes of N bytes (TCP has no message boundaries)' },
-  delay: { type: 'duration', value: 'MS', help: 'wait this long between writes' },
+  repeat: { type: 'int', value: 'N', min: 1, help: 'send the payload N times, joined into one stream of bytes' },
+  chunk: { type: 'int', value: 'N', min: 1, help: 'cut those bytes into writes of N (TCP has no message boundaries)' },
+  delay: { type: 'duration', value: 'MS', help: 'wait this long between --chunk writes (without --chunk: between repetitions)' },
   eol: { type: 'flag', help: 'append the session end-of-line (.set eol)' },
   'no-drain': { type: 'flag', help: 'do not wait for the peer to read: Node queues what the kernel will not take (.ls shows it; 8 MiB cap)' },
 } as const;
@@ -53,7 +53,9 @@ export const sendCommand = defineCommand({
   args: { usage: '.send [opts] TARGET PAYLOAD', positionals: ['TARGET', 'PAYLOAD'], rest: true, options: SEND_OPTIONS },
   help:
     `${PAYLOAD_HELP} Completes once the kernel has the bytes (it waits for 'drain' when the peer reads slowly). ` +
-    '--repeat joins the repetitions into large writes; add --chunk to choose the write size yourself.',
+    '--repeat N joins N copies into one stream of bytes (large writes); --chunk N cuts that stream into writes of N bytes, ' +
+    'a write may span two copies (--repeat 2 --chunk 3 abcd writes abc, dab, cd); --delay waits between those writes, ' +
+    'or without --chunk between repetitions.',
   examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
   check: checkPayload,
   run: (ctx, a) => send(ctx, a, false),
@@ -62,10 +64,10 @@ export const sendCommand = defineCommand({
 export const sendln = defineCommand({
   name: 'sendln',
   group: 'data',
-  summary: '.send with the end-of-line appended (\\n; .set eol crlf)',
-  args: { usage: '.sendln [opts] TARGET PAYLOAD', positionals: ['TARGET', 'PAYLOAD'], rest: true, options: SEND_OPTIONS },
-  help: PAYLOAD_HELP,
-  examples: ['.sendln c1 I am Chuck Norris!', '.sendln all hello everyone'],
+  summary: '.send with the end-of-line appended (\\n; .set eol crlf | cr | none)',
+  args: { usage: '.sendln [opts] TARGET [PAYLOAD]', positionals: ['TARGET', 'PAYLOAD'], required: 1, rest: true, options: SEND_OPTIONS },
+  help: `${PAYLOAD_HELP} Without a PAYLOAD it sends the end-of-line alone, as pressing Enter in nc does.`,
+  examples: ['.sendln c1 I am Chuck Norris!', '.sendln all hello everyone', '.sendln c1'],
   check: checkPayload,
   run: (ctx, a) => send(ctx, a, true),
 });

@@ -108,6 +108,8 @@ export const connect = defineCommand({
     options: {
       count: { type: 'int', value: 'N', min: 1, max: 10_000, help: 'open N sockets at once (as NAME names them NAME1…NAMEn)' },
       timeout: { type: 'duration', value: 'MS', help: 'give up connecting after this long (default 10s)' },
+      idle: { type: 'duration', value: 'MS', help: 'idle timeout once connected: a timeout event when nothing moved this long' },
+      'idle-destroy': { type: 'flag', help: 'with --idle: also destroy the socket when it fires' },
       nodelay: { type: 'flag', help: 'setNoDelay: turn off Nagle, small writes go out at once' },
       keepalive: { type: 'duration', value: 'MS', help: 'TCP keep-alive probes after this much idle time' },
       'local-port': { type: 'int', value: 'P', min: 1, max: 65535, help: 'bind the local end to port P' },
@@ -116,10 +118,16 @@ export const connect = defineCommand({
       'half-open': { type: 'flag', help: 'allowHalfOpen: a peer FIN does not end our side' },
     },
   },
-  help: 'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports.',
+  help:
+    'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports. ' +
+    '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too).',
   examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay'],
   check(a) {
     if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');
+    if (a.options.idle === 0) throw new SocklabError('E_USAGE', '--idle 0 turns the idle timeout off: give a duration like 500ms or 5s');
+    if (flag(a, 'idle-destroy') && a.options.idle === undefined) {
+      throw new SocklabError('E_USAGE', '--idle-destroy needs --idle MS: how long the socket may be idle, e.g. --idle 5s --idle-destroy');
+    }
   },
   async run(ctx, a) {
     const family = num(a, 'family');
@@ -134,6 +142,8 @@ export const connect = defineCommand({
           ...address,
           alias: a.alias === undefined ? undefined : count > 1 ? `${a.alias}${i}` : a.alias,
           timeout: num(a, 'timeout'),
+          idle: num(a, 'idle'),
+          idleDestroy: flag(a, 'idle-destroy'),
           noDelay: flag(a, 'nodelay'),
           keepAlive: num(a, 'keepalive'),
           localPort: num(a, 'local-port'),
@@ -154,7 +164,7 @@ export const end = defineCommand({
   group: 'endpoints',
   summary: 'half-close: send FIN, keep reading',
   args: ID_ARGS('end'),
-  help: 'The peer sees end-of-stream; we can still receive until it ends too.',
+  help: 'The peer sees end-of-stream; we can still receive until it ends too. On a socket that already sent FIN (or closed) it does nothing and says so.',
   examples: ['.end c1'],
   run(ctx, a) {
     ctx.session.end(ctx.session.getSocket(a.positionals[0] ?? ''));
@@ -170,7 +180,9 @@ export const close = defineCommand({
     positionals: ['ID'],
     options: { force: { type: 'flag', help: 'destroy instead: sockets at once, a server with all its connections' } },
   },
-  help: 'A paused socket reads again, so that it sees the peer\'s FIN and can close.',
+  help:
+    'A paused socket reads again, so that it sees the peer\'s FIN and can close. ' +
+    'Idempotent: closing what already sent FIN, is closing or closed is a note, not an error.',
   examples: ['.close c1', '.close s1 --force', '.close all'],
   run(ctx, a) {
     const ref = a.positionals[0] ?? '';
@@ -178,6 +190,7 @@ export const close = defineCommand({
     const targets = ref === 'all' ? ctx.session.list().filter(isLive) : [ctx.session.get(ref)];
     for (const ep of targets) {
       if (ep.kind === 'server') ctx.session.closeServer(ep, force);
+      else if (!isLive(ep)) ctx.session.note(ep.id, `already ${ep.state}: nothing to close`);
       else if (force) ctx.session.destroy(ep);
       else {
         if (ref !== 'all' || !ep.socket.writableEnded) ctx.session.end(ep);

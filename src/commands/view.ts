@@ -1,7 +1,7 @@
 import { SocklabError } from '../errors.js';
 import { isLive, type Endpoint } from '../session/endpoint.js';
 import { describeHttpConnection } from '../session/http-connection.js';
-import { VIEWS, type Eol, type Settings, type View } from '../settings.js';
+import { EOL_BYTES, VIEWS, type Eol, type Settings, type View } from '../settings.js';
 import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';
 import { defineCommand } from './define.js';
@@ -42,7 +42,7 @@ export const ls = defineCommand({
   },
   help:
     'in/out count bytes received and sent; queued is what Node holds because the kernel would not take it yet (a peer that does not read makes it grow). ' +
-    `\`.ls s1\` lists s1 and its connections. Past ${LS_ROWS} rows the rest is summarised by state.`,
+    `\`.ls s1\` lists s1 and its connections. Past ${LS_ROWS} rows the open ones come first, then the most recently closed; the rest is summarised by state.`,
   examples: ['.ls', '.ls s1', '.ls --open'],
   run(ctx, a) {
     const filter = a.positionals[0];
@@ -56,15 +56,26 @@ export const ls = defineCommand({
     }
     const now = Date.now();
     const header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
-    const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : eps.slice(0, LS_ROWS);
+    const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : firstRows(eps, LS_ROWS);
     let text = formatTable([header, ...shown.map((ep) => row(ep, now))]);
     if (shown.length < eps.length) {
-      const rest = eps.slice(shown.length);
+      const kept = new Set(shown);
+      const rest = eps.filter((ep) => !kept.has(ep));
       text += `\n… ${formatCount(rest.length)} more (${summarise(rest)}): .ls sN for one server, .ls --open, .ls --all for every row`;
     }
     ctx.print(escapeMessage(text));
   },
 });
+
+/**
+ * The rows `.ls` shows when there are more than `n`: every live endpoint first
+ * (in order of creation), then the closed ones, most recently closed first.
+ */
+export function firstRows(eps: Endpoint[], n: number): Endpoint[] {
+  const live = eps.filter(isLive);
+  const closed = eps.filter((ep) => !isLive(ep)).sort((x, y) => (y.closedAt ?? 0) - (x.closedAt ?? 0));
+  return [...live, ...closed].slice(0, n);
+}
 
 export const show = defineCommand({
   name: 'show',
@@ -118,7 +129,7 @@ export const view = defineCommand({
 });
 
 const SETTERS: Record<string, { values: string; apply(s: Settings, v: string): boolean }> = {
-  eol: { values: 'lf | crlf | none', apply: (s, v) => ['lf', 'crlf', 'none'].includes(v) && ((s.eol = v as Eol), true) },
+  eol: { values: 'lf | crlf | cr | none', apply: (s, v) => Object.hasOwn(EOL_BYTES, v) && ((s.eol = v as Eol), true) },
   time: { values: 'on | off', apply: (s, v) => onOff(v, (b) => (s.time = b)) },
   color: { values: 'on | off', apply: (s, v) => onOff(v, (b) => (s.color = b)) },
   maxbytes: { values: 'a number of bytes ≥ 1', apply: (s, v) => /^\d+$/.test(v) && Number(v) >= 1 && ((s.maxbytes = Number(v)), true) },
@@ -135,7 +146,7 @@ export const set = defineCommand({
   group: 'view',
   summary: 'session settings: eol, time, maxbytes, color',
   args: { usage: '.set [KEY VALUE]', positionals: ['KEY', 'VALUE'], required: 0 },
-  help: 'eol lf|crlf|none (what .sendln appends), time on|off (timestamps), maxbytes N (bytes shown per data event), color on|off. Without arguments: the current values.',
+  help: 'eol lf|crlf|cr|none (what .sendln and .attach append; cr for devices that want CR-only lines), time on|off (timestamps), maxbytes N (bytes shown per data event), color on|off. Without arguments: the current values.',
   examples: ['.set eol crlf', '.set maxbytes 1024', '.set time off'],
   run(ctx, a) {
     const [key, value] = a.positionals;

@@ -60,6 +60,10 @@ export function parseArgs(spec: ArgsSpec, text: string, offset = 0): ParsedArgs 
     if (m?.[1] !== undefined && outsideQuotes(input, m.index)) {
       result.alias = m[1];
       input = input.slice(0, m.index).trimEnd();
+    } else {
+      // `as NAME` followed by more words: name the words, not `as`.
+      const late = /(?:^|\s)as\s+(\S+)\s+(\S.*)$/.exec(input);
+      if (late?.[2] !== undefined && outsideQuotes(input, late.index)) throw usage(spec, afterName(late[1] ?? '', late[2]));
     }
   }
   const max = spec.positionals.length;
@@ -77,6 +81,7 @@ export function parseArgs(spec: ArgsSpec, text: string, offset = 0): ParsedArgs 
     }
     const token = readToken(input, i, offset);
     if (result.positionals.length >= max) {
+      if (token.value.startsWith('#')) throw usage(spec, `unexpected "${input.slice(i)}": ${COMMENT_RULE}`);
       throw usage(spec, `unexpected "${token.value}"`);
     }
     result.positionals.push(token.value);
@@ -87,6 +92,16 @@ export function parseArgs(spec: ArgsSpec, text: string, offset = 0): ParsedArgs 
     throw usage(spec, `missing ${spec.positionals[result.positionals.length] ?? 'argument'}`);
   }
   return result;
+}
+
+// SPEC 6: `#` starts a comment only at the start of a line (on a payload command it is payload).
+const COMMENT_RULE = 'a comment is a line of its own that starts with # (put the note on the line above)';
+
+/** The message for words after `as NAME`: the name must come last. */
+function afterName(name: string, extra: string): string {
+  if (extra.startsWith('#')) return `unexpected "${extra}" after "as ${name}": ${COMMENT_RULE}`;
+  const word = extra.split(/\s+/)[0] ?? extra;
+  return `unexpected "${word}" after "as ${name}": the name comes last (… as ${name})`;
 }
 
 function readOption(spec: ArgsSpec, input: string, start: number, out: Record<string, OptionValue>, offset: number): number {

@@ -19,12 +19,36 @@ const ERRORS: Record<string, string> = {
   ENOENT: 'No Unix socket file exists at that path: nothing listens there.',
 };
 
+/** The same codes where they mean something else (the error event's context). */
+const ERRORS_IN_CONTEXT: Record<string, string> = {
+  'EADDRINUSE/socket-file-stale':
+    'A Unix socket path is a file; bind() refuses a path that exists, even when no process listens on it any more (a server that was killed leaves its file behind). Remove the file, then listen again.',
+  'EADDRINUSE/socket-file-live': 'A Unix socket path is a file, and a server listens on this one: two servers cannot share a path.',
+  'ENOENT/socket-dir': "A Unix socket file is created in an existing directory; this one's directory does not exist.",
+  'EACCES/socket-dir': "A Unix socket file is created in an existing directory; this one's directory does not exist.",
+  'EACCES/socket-dir-denied': 'Creating a Unix socket file needs write permission on its directory.',
+  'ECONNREFUSED/socket-file-stale':
+    'The socket file exists but no process listens on it: a stale file a server left behind (Unix sockets refuse like a closed TCP port).',
+  'EADDRINUSE/local-port':
+    'Our end of the connection asked for a local port that is in use: one address:port can be bound once (unless both sides set SO_REUSEADDR/SO_REUSEPORT). Leave --local-port out and the kernel picks a free one.',
+  'EADDRNOTAVAIL/local-port':
+    'connect() found the connection (our address:port, their address:port) already in use, often by an earlier one in TIME_WAIT. Pick another --local-port, or leave it out.',
+};
+
+/** Unix socket addresses are paths (TCP ones never hold a slash). */
+const isPath = (address: string): boolean => address.includes('/');
+
 const EXPLAIN: Table = {
   listening: () =>
     'The kernel now queues incoming connections for this server (backlog) and Node hands each one over as a new socket.',
   accept: (ev) =>
-    `The TCP three-way handshake finished; the server's 'connection' event gave us ${ev.id}, a socket of its own, separate from ${ev.server}.`,
-  connect: () => "Our SYN was answered with SYN-ACK and we acknowledged it: the connection is open both ways ('connect' event).",
+    isPath(ev.local)
+      ? `A client connected to the Unix socket file (no TCP handshake: the kernel joins the two ends); the server's 'connection' event gave us ${ev.id}, a socket of its own, separate from ${ev.server}.`
+      : `The TCP three-way handshake finished; the server's 'connection' event gave us ${ev.id}, a socket of its own, separate from ${ev.server}.`,
+  connect: (ev) =>
+    isPath(ev.remote)
+      ? "We connected to a Unix socket file: no handshake packets, no ports; the kernel joined us to the server's socket ('connect' event). Our end has no name."
+      : "Our SYN was answered with SYN-ACK and we acknowledged it: the connection is open both ways ('connect' event).",
   data: () =>
     "Bytes arrived ('data' event). TCP is a byte stream: one write by the peer can arrive as several chunks, and several writes as one.",
   send: () =>
@@ -35,17 +59,20 @@ const EXPLAIN: Table = {
   stop: () => "server.close() stops new connections only; the open ones carry on, and the server's 'close' comes after the last of them.",
   close: (ev) =>
     ev.id.startsWith('s')
-      ? 'The server has stopped listening and its last connection has closed: its port is free again.'
+      ? ev.hadError
+        ? 'This server never started listening (the error above): it held no address, and whoever holds that address still does.'
+        : 'The server has stopped listening and its last connection has closed: it no longer holds its address.'
       : ev.aborted && ev.reset
-      ? 'We aborted it: no FIN handshake; the connection is reset (RST) and the peer sees ECONNRESET.'
-      : ev.aborted
-        ? 'We destroyed it (socket.destroy()): with nothing left unread the kernel ends the connection with a FIN; .destroy would send an RST.'
-      : ev.hadError
-        ? "Closed because of the error above ('close' with hadError true); the file descriptor is released."
-        : "Both sides are done and the file descriptor is released ('close'). Every socket ends with exactly one close.",
-  error: (ev) => ERRORS[ev.code],
-  timeout: () =>
-    "No bytes moved for the idle time ('timeout'). Node only reports it; the connection stays open unless the handler ends it — here socklab destroyed it.",
+        ? `We aborted it: no FIN handshake; the connection is reset (RST) and the peer sees ECONNRESET${ev.discarded ? ', and the bytes still queued were thrown away' : ''}.`
+        : ev.aborted
+          ? 'We destroyed it (socket.destroy()): with nothing left unread the kernel ends the connection with a FIN; .destroy would send an RST.'
+          : ev.hadError
+            ? "Closed because of the error above ('close' with hadError true); the file descriptor is released."
+            : "Both sides are done and the file descriptor is released ('close'). Every socket ends with exactly one close.",
+  error: (ev) => (ev.context === undefined ? undefined : ERRORS_IN_CONTEXT[`${ev.code}/${ev.context}`]) ?? ERRORS[ev.code],
+  timeout: (ev) =>
+    "No bytes moved for the idle time ('timeout'). Node only reports it; the connection stays open unless the handler ends it" +
+    (ev.destroyed ? ' — here socklab destroyed it.' : ' — here nothing ends it (--idle-destroy would).'),
 };
 
 /** One sentence that explains an event to a learner, or undefined when there is nothing to teach. */

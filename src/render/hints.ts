@@ -2,7 +2,7 @@
 export const ERROR_HINTS: Record<string, string> = {
   ECONNREFUSED: 'nothing listens there',
   EADDRINUSE: 'another server already listens on that port: pick another, or 0 for any free one',
-  EACCES: 'not allowed: ports below 1024 need privileges (use a port ≥ 1024); a socket file needs a directory you may write to',
+  EACCES: 'not allowed: ports below 1024 need privileges (use a port ≥ 1024)',
   EPERM: 'not allowed by the system',
   ENOTFOUND: 'the host name does not resolve',
   EAI_AGAIN: 'the name server did not answer',
@@ -17,3 +17,25 @@ export const ERROR_HINTS: Record<string, string> = {
   ENOENT: 'no such socket file',
   EHTTP: 'answered with an error status',
 };
+
+/**
+ * Hints for a code in a situation where the one above would be wrong, keyed
+ * `CODE/context` (the context of an error event, see ErrorContext).
+ */
+export const CONTEXT_HINTS: Record<string, string> = {
+  'EADDRINUSE/socket-file-stale':
+    'the socket file exists, but nothing answers on it (left by a process that ended without removing it): remove the file (rm PATH) and listen again',
+  'ECONNREFUSED/socket-file-stale': 'the socket file exists, but no server listens on it (a stale file left by a process that ended)',
+  'EADDRINUSE/socket-file-live': 'the socket file exists and a server answers on it: pick another path, or stop that server',
+  'ENOENT/socket-dir': 'the directory of that socket file does not exist: create it, or pick a path in an existing directory',
+  'EACCES/socket-dir': 'the directory of that socket file does not exist: create it, or pick a path in an existing directory',
+  'EACCES/socket-dir-denied': 'no permission to create a file in that directory: pick a directory you may write to',
+  'EADDRINUSE/local-port': 'that local port is in use (by a server, or a connection to the same address): pick another --local-port, or leave it out',
+  'EADDRNOTAVAIL/local-port':
+    'that local port is still in use towards this address (a connection on it, or one in TIME_WAIT): pick another --local-port, or leave it out',
+};
+
+/** The hint for an error: the one for its situation, else the one for its code. */
+export function errorHint(code: string, context?: string): string | undefined {
+  return (context === undefined ? undefined : CONTEXT_HINTS[`${code}/${context}`]) ?? ERROR_HINTS[code];
+}

@@ -1,7 +1,7 @@
 import type { Colors } from 'picocolors/types.js';
 import type { SessionEvent } from '../session/events.js';
 import { escapeMessage } from './escape.js';
-import { ERROR_HINTS } from './hints.js';
+import { errorHint } from './hints.js';
 import { formatBytes, formatClock, formatCount } from './units.js';
 
 export interface HumanOptions {
@@ -38,11 +38,15 @@ const DESCRIBE: Table = {
   stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],
   close: (ev) => [
     'dim',
-    ev.aborted ? (ev.reset ? 'closed (aborted by us)' : 'closed (destroyed by us)') : ev.hadError ? 'closed after an error' : 'closed',
+    ev.aborted
+      ? `closed (${ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`
+      : ev.hadError
+        ? 'closed after an error'
+        : 'closed',
   ],
   error: (ev) => {
     const what = escapeMessage(detail(ev.code, ev.message));
-    const hint = ERROR_HINTS[ev.code];
+    const hint = errorHint(ev.code, ev.context);
     return ['red', `error ${ev.code}${what ? ` ${what}` : ''}${hint ? ` (${hint})` : ''}`];
   },
   timeout: (ev) => ['yellow', `idle for ${ev.ms} ms: timeout${ev.destroyed ? ', destroyed' : ''}`],

@@ -52,6 +52,10 @@ export interface ConnectOptions {
   alias?: string;
   /** Connect timeout, ms (default 10 s). */
   timeout?: number;
+  /** Idle timeout once connected, ms: a `timeout` event when nothing moved this long. */
+  idle?: number;
+  /** With `idle`: also destroy the socket when it fires. */
+  idleDestroy?: boolean;
   noDelay?: boolean;
   keepAlive?: number;
   localPort?: number;
@@ -98,7 +102,11 @@ export interface SocketEndpoint extends EndpointBase {
   userPaused: boolean;
   /** True once we aborted it with an RST (`.destroy`); a plain destroy() ends with a FIN. */
   reset: boolean;
+  /** Bytes still queued (not yet written to the kernel) when we destroyed it: they never went out. */
+  discarded?: number;
   reply: Replier | undefined;
+  /** True when an idle timeout destroys it (`.listen --timeout`, `.connect --idle-destroy`). */
+  idleDestroy?: boolean;
   /** The options it was opened with (connect options, or the server's). */
   readonly options: ConnectOptions | ListenOptions;
 }

@@ -86,6 +86,8 @@ export interface CloseEvent extends Time {
   aborted?: boolean;
   /** True when that destroy sent an RST (`.destroy`); otherwise the peer saw a FIN. */
   reset?: boolean;
+  /** Bytes of ours still queued when we destroyed it: discarded, the peer never gets them. */
+  discarded?: number;
 }
 
 /** An error on an endpoint (or a session-level one when `id` is absent). */
@@ -94,7 +96,21 @@ export interface ErrorEvent extends Time {
   id?: string;
   code: string;
   message: string;
+  /**
+   * What the code means here, when the same OS code means different things
+   * (EADDRINUSE on a port, on a socket file, on `--local-port`): see ERROR_HINTS.
+   */
+  context?: ErrorContext;
 }
+
+/**
+ * `socket-file-stale`: listen on a path whose file exists and nothing answers
+ * on it; `socket-file-live`: a server answers on it; `socket-dir`: the
+ * directory of the path is missing; `socket-dir-denied`: we may not create a
+ * file in it; `local-port`: a connect whose `--local-port`
+ * is taken.
+ */
+export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'local-port';
 
 /** The socket was idle for `ms`; `destroyed` says whether we ended it. */
 export interface TimeoutEvent extends Time {

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { dirname } from 'node:path';
 import { SocklabError } from '../errors.js';
-import { ServerState, SocketState, formatHostPort, type ListenOptions, type ServerEndpoint } from './endpoint.js';
+import { ServerState, formatHostPort, type ListenOptions, type ServerEndpoint } from './endpoint.js';
+import type { ErrorContext } from './events.js';
 import type { Registry } from './manager.js';
 import { newSocket } from './open-socket.js';
 import { checkReplyOptions, parseReply } from './reply.js';
@@ -49,7 +52,14 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
     settle.resolve();
   });
   server.on('error', (err: NodeJS.ErrnoException) => {
-    reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: errorCode(err), message: err.message });
+    const code = errorCode(err);
+    if (ep.state === ServerState.STARTING && options.path !== undefined) {
+      // Said only once we know whether the file is stale: its error, then its close.
+      void socketFileContext(options.path, code).then((context) => failed(err, context));
+    } else failed(err, undefined);
+  });
+  const failed = (err: NodeJS.ErrnoException, context: ErrorContext | undefined): void => {
+    reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: errorCode(err), message: err.message, ...(context && { context }) });
     if (ep.state === ServerState.STARTING) {
       // net.Server emits no 'close' after a failed listen; the contract wants one.
       ep.state = ServerState.CLOSED;
@@ -58,7 +68,7 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
       settle.reject(new SocklabError('E_NET', `${ep.id}: ${err.message}`, { cause: err, osCode: errorCode(err) }));
       reg.retire(ep);
     }
-  });
+  };
   server.on('close', () => {
     if (ep.state === ServerState.CLOSED) return;
     // Closed before it listened (`.close` right after `.listen`): no 'listening' will come.
@@ -101,15 +111,32 @@ function accept(reg: Registry, server: ServerEndpoint, socket: net.Socket, reply
   wireSocket(reg, ep, { discard: reply.kind === 'discard' });
   attachReply(reg, ep, reply, { closeAfterReply: opts.closeAfterReply, http: opts.http });
   if (opts.idleTimeout !== undefined) {
-    const ms = opts.idleTimeout;
-    socket.setTimeout(ms, () => {
-      reg.emit({ type: 'timeout', t: reg.now(), id: ep.id, ms, destroyed: true });
-      ep.state = SocketState.DESTROYED;
-      socket.destroy();
-    });
+    // The 'timeout' listener of wireSocket reports it and destroys the socket.
+    ep.idleDestroy = true;
+    socket.setTimeout(opts.idleTimeout);
   }
   reg.emit({ type: 'accept', t: reg.now(), id: ep.id, server: server.id, local: ep.local, remote: ep.remote });
   if (opts.greet !== undefined && opts.greet.length > 0) socket.write(opts.greet);
+}
+
+/**
+ * What a failed listen on a Unix socket path means: EADDRINUSE is a file that
+ * exists (it answers, or it is stale: connecting is refused); ENOENT and
+ * EACCES are about its directory.
+ */
+function socketFileContext(path: string, code: string): Promise<ErrorContext | undefined> {
+  // libuv reports a missing directory as EACCES as well as ENOENT: look.
+  if (code === 'ENOENT' || code === 'EACCES') return Promise.resolve(existsSync(dirname(path)) ? 'socket-dir-denied' : 'socket-dir');
+  if (code !== 'EADDRINUSE') return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const probe = net.connect({ path });
+    const done = (context: ErrorContext): void => {
+      probe.destroy();
+      resolve(context);
+    };
+    probe.once('connect', () => done('socket-file-live'));
+    probe.once('error', () => done('socket-file-stale'));
+  });
 }
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */

@@ -39,6 +39,11 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
   const ready = new Promise<void>((resolve, reject) => {
     socket.once('connect', () => {
       clearTimeout(timer);
+      // Armed once connected, so it never races the connect timeout (`--timeout`).
+      if (options.idle !== undefined) {
+        ep.idleDestroy = options.idleDestroy === true;
+        socket.setTimeout(options.idle);
+      }
       noteConnected(reg, ep);
       reg.emit({ type: 'connect', t: reg.now(), id: ep.id, alias: ep.alias, local: ep.local, remote: ep.remote });
       resolve();

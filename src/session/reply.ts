@@ -61,12 +61,38 @@ export function createReplier(spec: ReplySpec, target: ReplyTarget, options: Rep
       };
     case 'template': {
       const { template } = spec;
+      // {upper} and {lower} decode each chunk as UTF-8 on its own (as the tutorial server's
+      // toString() does): a character split across two chunks becomes two U+FFFD. Kept, and said once.
+      let warned = !/\{(upper|lower)\}/.test(spec.source);
       return (chunk) => {
+        if (!warned && splitsCharacter(chunk)) {
+          warned = true;
+          target.note(
+            'this chunk starts or ends inside a UTF-8 character: {upper}/{lower} read each chunk on its own, so each half becomes U+FFFD (the template runs once per data chunk)',
+          );
+        }
         if (!target.write(template({ data: chunk, id: target.id, remote: target.remote }))) target.holdUntilDrain();
         after?.();
       };
     }
   }
+}
+
+/**
+ * True when a chunk begins with a UTF-8 continuation byte, or ends with the
+ * start of a multi-byte character whose remaining bytes are not in it.
+ */
+export function splitsCharacter(chunk: Buffer): boolean {
+  if (chunk.length === 0) return false;
+  if (((chunk[0] as number) & 0xc0) === 0x80) return true;
+  // Look back over at most 3 continuation bytes for the lead byte of the last character.
+  for (let back = 1; back <= Math.min(4, chunk.length); back++) {
+    const b = chunk[chunk.length - back] as number;
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back;
+  }
+  return false;
 }
 
 /** Throw a usage error for `--reply` values that make no sense with the other options. */

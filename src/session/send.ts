@@ -8,7 +8,7 @@ export interface SendOptions {
   repeat?: number;
   /** Split into writes of at most this many bytes. */
   chunk?: number;
-  /** Wait this long between writes, ms (with `chunk` or `repeat`). */
+  /** Wait this long, ms: between `chunk` writes, or without `chunk` between repetitions. */
   delay?: number;
   /**
    * Do not wait for the peer to read: write everything now and let Node queue
@@ -50,38 +50,69 @@ export function resolveTargets(reg: Registry, ref: string): SocketEndpoint[] {
 export async function sendTo(reg: Registry, targets: SocketEndpoint[], data: Buffer, options: SendOptions = {}): Promise<SendResult> {
   const repeat = options.repeat ?? 1;
   for (const ep of targets) checkWritable(reg, ep, Math.min(data.length * repeat, PIECE));
-  const results = await Promise.all(targets.map((ep) => sendOne(reg, ep, pieces(data, repeat, options.chunk), options)));
+  const results = await Promise.all(targets.map((ep) => sendOne(reg, ep, pieces(data, repeat, options.chunk, options.delay !== undefined), options)));
   const buffered: Record<string, number> = {};
   for (const ep of targets) buffered[ep.id] = ep.socket.writableLength;
   return { bytes: results.reduce((a, b) => a + b, 0), buffered };
 }
 
+/** One write of a send; `pause`: the send's `delay` goes before it. */
+export interface Piece {
+  data: Buffer;
+  pause: boolean;
+}
+
 /**
- * The writes of a send. With `chunk`, every repetition is split into writes
- * of that size (the framing lesson). Without it, repetitions are joined into
- * writes of up to 64 KiB, built once and reused, so `--repeat 1000000` costs
- * a few hundred writes and one block of memory.
+ * The writes of a send. The payload is repeated `repeat` times and joined
+ * into one stream of bytes; with `chunk`, that stream is cut into writes of
+ * `chunk` bytes (a write can span two repetitions: `--repeat 2 --chunk 3 abcd`
+ * writes `abc`, `dab`, `cd`), with the delay between every two writes. Without
+ * `chunk`, `spaced` (a delay was given) makes each repetition its own write,
+ * the delay between repetitions; otherwise repetitions are joined into writes
+ * of up to 64 KiB, built once and reused, so `--repeat 1000000` costs a few
+ * hundred writes and one block of memory.
  */
-export function* pieces(data: Buffer, repeat: number, chunk?: number): Generator<Buffer> {
+export function* pieces(data: Buffer, repeat: number, chunk?: number, spaced = false): Generator<Piece> {
   if (data.length === 0) return;
-  if (chunk !== undefined || data.length >= PIECE) {
-    const size = Math.min(chunk ?? PIECE, PIECE);
-    for (let r = 0; r < repeat; r++) for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+  if (chunk !== undefined) {
+    const size = Math.min(chunk, PIECE);
+    let rep = 0;
+    let at = 0;
+    let first = true;
+    while (rep < repeat) {
+      const parts: Buffer[] = [];
+      for (let need = size; need > 0 && rep < repeat; ) {
+        const take = Math.min(need, data.length - at);
+        parts.push(data.subarray(at, at + take));
+        need -= take;
+        at += take;
+        if (at === data.length) {
+          at = 0;
+          rep++;
+        }
+      }
+      yield { data: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), pause: !first };
+      first = false;
+    }
+    return;
+  }
+  if (spaced || data.length >= PIECE) {
+    for (let r = 0; r < repeat; r++) {
+      for (let at = 0; at < data.length; at += PIECE) yield { data: data.subarray(at, at + PIECE), pause: spaced && r > 0 && at === 0 };
+    }
     return;
   }
   const perBlock = Math.floor(PIECE / data.length);
   const block = Buffer.concat(Array<Buffer>(Math.min(perBlock, repeat)).fill(data));
   for (let left = repeat; left > 0; left -= perBlock) {
-    yield left >= perBlock ? block : block.subarray(0, left * data.length);
+    yield { data: left >= perBlock ? block : block.subarray(0, left * data.length), pause: false };
   }
 }
 
-async function sendOne(reg: Registry, ep: SocketEndpoint, writes: Iterable<Buffer>, options: SendOptions): Promise<number> {
+async function sendOne(reg: Registry, ep: SocketEndpoint, writes: Iterable<Piece>, options: SendOptions): Promise<number> {
   let sent = 0;
-  let first = true;
-  for (const part of writes) {
-    if (!first && options.delay) await delay(options.delay);
-    first = false;
+  for (const { data: part, pause } of writes) {
+    if (pause && options.delay) await delay(options.delay);
     checkWritable(reg, ep, part.length);
     sent += part.length;
     if (!ep.socket.write(part) && !options.noDrain) await drained(ep);

@@ -55,21 +55,37 @@ export class Session extends Registry {
     return openSocket(this, options);
   }
 
-  /** Half-close: send FIN, keep reading. */
+  /**
+   * Half-close: send FIN, keep reading. Idempotent (SPEC 3): on a socket that
+   * already sent FIN, or is closed, it does nothing and says so in a note.
+   */
   end(ep: SocketEndpoint): void {
-    if (!isLive(ep)) throw stateError(ep, 'end');
-    if (ep.socket.writableEnded) throw new SocklabError('E_STATE', `${ep.id} already sent FIN (${ep.state}); .destroy ${ep.id} aborts it`);
+    if (!isLive(ep)) return this.note(ep.id, `already ${ep.state}: nothing to end`);
+    if (ep.socket.writableEnded) {
+      // Without --half-open, Node ends our side itself once the peer's FIN arrives.
+      const auto = !ep.socket.allowHalfOpen && ep.socket.readableEnded;
+      const why = auto ? " (Node ended our side when the peer's FIN came; --half-open keeps it open)" : '';
+      return this.note(ep.id, `already sent FIN${why}: nothing to do; .destroy ${ep.id} aborts it`);
+    }
     ep.socket.end();
   }
 
-  /** Abort at once, with RST where the platform allows. */
+  /**
+   * Abort at once with an RST: Node's queued bytes and the kernel's send queue
+   * are discarded (SO_LINGER 0); the close event says how many Node still held.
+   * Bytes already in the peer's receive queue still reach a reader there, then
+   * its read fails with ECONNRESET (checked with a Python peer).
+   */
   destroy(ep: SocketEndpoint): void {
     if (!isLive(ep)) throw stateError(ep, 'destroy');
     ep.state = SocketState.DESTROYED;
     const s = ep.socket;
-    // libuv refuses a reset while our FIN is on its way (`.end` then `.destroy` in one
-    // go): Node then reports EINVAL and never closes the socket. Close it plainly instead.
-    const finSending = s.writableEnded && !s.writableFinished;
+    ep.discarded = s.writableLength;
+    // libuv refuses a reset (EINVAL, and Node then never closes the socket) only while its
+    // shutdown(2) is pending: after Node called _final, before 'finish'. An end() still
+    // queued behind writes is not there yet, and resetAndDestroy() does send the RST then.
+    // In that short window our FIN is going out anyway: close plainly (the peer sees a FIN).
+    const finSending = (s as unknown as { _writableState: { finalCalled: boolean } })._writableState.finalCalled && !s.writableFinished;
     if (s.connecting || s.destroyed || finSending) s.destroy();
     else {
       ep.reset = true;
@@ -77,19 +93,38 @@ export class Session extends Registry {
     }
   }
 
-  /** Stop accepting; existing connections stay (or end at once with `force`). Returns how many stay open. */
+  /**
+   * Stop accepting; existing connections stay (or end at once with `force`).
+   * Idempotent (SPEC 3): a server already stopped or closed gets a note, and
+   * only the call that stops it emits `stop`. Returns how many stay open.
+   */
   closeServer(ep: ServerEndpoint, force = false): number {
-    if (ep.state === ServerState.CLOSED) throw stateError(ep, 'close');
-    const open = force ? 0 : ep.connections.size;
-    // Queued before server.close(), whose own 'close' (no connections left) also comes on nextTick:
-    // the stop must come first, since close is an endpoint's last event.
-    process.nextTick(() => this.emit({ type: 'stop', t: this.now(), id: ep.id, open }));
-    if (ep.state !== ServerState.STOPPED) {
+    if (ep.state === ServerState.CLOSED) {
+      this.note(ep.id, 'already closed: nothing to do');
+      return 0;
+    }
+    const live = [...ep.connections].filter(isLive);
+    if (ep.state === ServerState.STOPPED) {
+      if (!force) {
+        const n = live.length;
+        this.note(ep.id, `already stopped accepting; ${plural(n, 'connection')} still open (.close ${ep.id} --force destroys them)`);
+        return n;
+      }
+    } else {
+      const open = force ? 0 : ep.connections.size;
+      // Queued before server.close(), whose own 'close' (no connections left) also comes on nextTick:
+      // the stop must come first, since close is an endpoint's last event.
+      process.nextTick(() => this.emit({ type: 'stop', t: this.now(), id: ep.id, open }));
       ep.state = ServerState.STOPPED;
       ep.server.close();
     }
-    if (force) for (const c of ep.connections) if (isLive(c)) this.destroy(c);
-    return open;
+    if (force) for (const c of live) this.destroy(c);
+    return force ? 0 : ep.connections.size;
+  }
+
+  /** A note for the person watching, after the call returns (events never come synchronously). */
+  note(id: string, message: string): void {
+    process.nextTick(() => this.emit({ type: 'note', t: this.now(), id, message }));
   }
 
   /** Stop or restart reading (flow control: the peer's writes back up). */
@@ -155,6 +190,10 @@ function setReading(socket: net.Socket, on: boolean): void {
   handle.reading = on;
   if (on) handle.readStart();
   else handle.readStop();
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function stateError(ep: ServerEndpoint | SocketEndpoint, what: string): SocklabError {

@@ -1,7 +1,8 @@
+import { readSync } from 'node:fs';
 import type net from 'node:net';
-import { SocketState, formatHostPort, type SocketEndpoint } from './endpoint.js';
+import { SocketState, formatHostPort, type ConnectOptions, type SocketEndpoint } from './endpoint.js';
 import type { Registry } from './manager.js';
-import type { SendEvent } from './events.js';
+import type { ErrorContext, SendEvent } from './events.js';
 import { createReplier, parseReply, type ReplySpec } from './reply.js';
 import { endHttpInput } from './http-connection.js';
 
@@ -24,6 +25,13 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     ep.reply?.(data);
   });
   socket.on('end', () => {
+    const reset = resetBehindEof(socket);
+    if (reset) {
+      // Not a FIN: the peer reset. Ending the socket with the error makes Node do what it does
+      // for a reset it sees (error, then close with hadError), instead of a clean close.
+      socket.destroy(reset);
+      return;
+    }
     ep.state = ep.state === SocketState.LOCAL_FIN ? SocketState.CLOSING : SocketState.REMOTE_FIN;
     reg.emit({ type: 'end', t: reg.now(), id });
   });
@@ -34,31 +42,96 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     reg.emit({ type: 'shutdown', t: reg.now(), id });
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
-    reg.emit({ type: 'error', t: reg.now(), id, code: errorCode(err), message: errorMessage(err) });
+    const code = errorCode(err);
+    const context = ep.connectedAt === undefined ? connectContext(ep, code) : undefined;
+    reg.emit({ type: 'error', t: reg.now(), id, code, message: errorMessage(err), ...(context && { context }) });
+  });
+  // Every idle timeout, socklab's own (`--timeout`, `--idle`) or one set from JavaScript
+  // (`c1.setTimeout(500)`), comes through this one listener: one event per timeout.
+  socket.on('timeout', () => {
+    const destroyed = ep.idleDestroy === true && isLiveSocket(ep);
+    reg.emit({ type: 'timeout', t: reg.now(), id, ms: socket.timeout ?? 0, destroyed });
+    if (destroyed) {
+      ep.state = SocketState.DESTROYED;
+      socket.destroy();
+    }
   });
   socket.on('close', (hadError: boolean) => {
     const aborted = ep.state === SocketState.DESTROYED;
     ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
     ep.closedAt = reg.now();
     ep.server?.connections.delete(ep);
-    reg.emit({ type: 'close', t: ep.closedAt, id, hadError, aborted, ...(ep.reset && { reset: true }) });
+    reg.emit({
+      type: 'close',
+      t: ep.closedAt,
+      id,
+      hadError,
+      aborted,
+      ...(ep.reset && { reset: true }),
+      ...(ep.discarded !== undefined && ep.discarded > 0 && { discarded: ep.discarded }),
+    });
     reg.retire(ep);
   });
 }
 
+/** What a failed connect's code means here (see ErrorContext). */
+function connectContext(ep: SocketEndpoint, code: string): ErrorContext | undefined {
+  const options = ep.options as ConnectOptions;
+  if (options.localPort !== undefined && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) return 'local-port';
+  if (options.path !== undefined && code === 'ECONNREFUSED') return 'socket-file-stale';
+  return undefined;
+}
+
+/**
+ * Whether an end-of-stream Node reported was really a reset (RST). libuv turns
+ * a hang-up (POLLHUP) that comes after a short read into end-of-stream without
+ * reading again, so an RST that arrives behind bytes not yet read reaches
+ * Node as 'end', and Node's automatic end() then meets ENOTCONN, which it
+ * ignores. The kernel still holds the answer: the socket is CLOSE (not
+ * CLOSE_WAIT) with ECONNRESET pending, and one read(2) returns it; after a real
+ * FIN the same read returns 0. The fd is non-blocking (libuv), so this never
+ * waits. Returns the error to end the socket with, or undefined for a FIN.
+ */
+export function resetBehindEof(socket: net.Socket): NodeJS.ErrnoException | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (fd === undefined || fd < 0) return undefined; // Windows, or already closed: trust Node
+  try {
+    readSync(fd, Buffer.alloc(1));
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ECONNRESET') return undefined; // EAGAIN: nothing pending, the FIN stands
+    return Object.assign(new Error('read ECONNRESET'), {
+      code: 'ECONNRESET',
+      syscall: 'read',
+    });
+  }
+}
+
+function isLiveSocket(ep: SocketEndpoint): boolean {
+  return ep.state !== SocketState.CLOSED && ep.state !== SocketState.DESTROYED;
+}
+
+/**
+ * A Unix socket end that has no name: a client socket is not bound to a path
+ * (Node cannot bind one), so the server's side of it has no peer name either.
+ */
+export const UNNAMED = '(unnamed)';
+
 /** Record the socket's addresses once it is connected. */
 export function noteConnected(reg: Registry, ep: SocketEndpoint, knownLocal?: string): void {
   const s = ep.socket;
-  ep.local = knownLocal ?? (s.localPort === undefined ? (s.localAddress ?? pathOf(s)) : formatHostPort(s.localAddress, s.localPort));
-  ep.remote = s.remotePort === undefined ? pathOf(s) : formatHostPort(s.remoteAddress, s.remotePort);
+  if (s.remotePort === undefined && s.localPort === undefined) {
+    // A Unix socket: the path is the server's name; the client's end is unnamed.
+    const path = ep.server?.address ?? (ep.options as ConnectOptions).path ?? '?';
+    ep.local = ep.server ? path : UNNAMED;
+    ep.remote = ep.server ? UNNAMED : path;
+  } else {
+    ep.local = knownLocal ?? formatHostPort(s.localAddress, s.localPort);
+    ep.remote = formatHostPort(s.remoteAddress, s.remotePort);
+  }
   ep.connectedAt = reg.now();
   ep.state = SocketState.OPEN;
-}
-
-function pathOf(s: net.Socket): string {
-  // Unix sockets have no ports; the path is on the server's address or the connect options.
-  const path = (s as unknown as { _pendingPath?: string; server?: net.Server }).server?.address();
-  return typeof path === 'string' ? path : 'unix';
 }
 
 /** Give the socket its reply behaviour (echo, template, HTTP). */

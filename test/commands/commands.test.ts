@@ -27,7 +27,7 @@ describe('usage errors: one command-error with a code and a clear text, nothing 
     ['.listen 0 as s2', 'E_USAGE', expect.stringMatching(/^bad name "s2"/)],
     ['.connect 9 --family 5', 'E_USAGE', '--family takes 4 or 6, not 5'],
     ['.view purple', 'E_USAGE', 'unknown view "purple": use text, hex, both or off'],
-    ['.set eol weird', 'E_USAGE', '.set eol takes lf | crlf | none'],
+    ['.set eol weird', 'E_USAGE', '.set eol takes lf | crlf | cr | none'],
     ['.set maxbytes 0', 'E_USAGE', '.set maxbytes takes a number of bytes ≥ 1'],
     ['.set volume 11', 'E_USAGE', 'unknown setting "volume": use eol, time, color, maxbytes'],
     ['.send all hi', 'E_STATE', 'no open socket to send to: .connect or wait for a client first'],

@@ -203,13 +203,12 @@ describe('ExpectBuffers: misses', () => {
     const b = new ExpectBuffers();
     feed(b, ['partial']);
     let ended = false;
-    const started = Date.now();
-    const p = miss(b.expect('c1', lit('PONG'), 5000, () => ended));
+    // A timeout far past the test's own: the test passes only if the end, not the timer, settles it.
+    const p = miss(b.expect('c1', lit('PONG'), 600_000, () => ended));
     await Promise.resolve();
     ended = true;
     b.record({ type: 'end', t: 0, id: 'c1' });
     const err = await p;
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(err.code).toBe('E_EXPECT');
     expect(err.message).toMatch(/closed/);
     expect(err.received.toString()).toBe('partial');

@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, closedPort, collect, is, newSession, peerClient, peerServer, receive, until } from '../helpers/loopback.js';
-import { thrown } from '../helpers/errors.js';
 
 afterEach(closeAll);
 
@@ -25,15 +24,15 @@ describe('Session.end', () => {
     expect(log.of('end', 'c1')).toHaveLength(1);
   });
 
-  it('a second .end is an E_STATE error that names the state', async () => {
+  it('a second .end is a note, not an error (SPEC 3: idempotent)', async () => {
     const peer = await peerServer({ allowHalfOpen: true });
-    const { session } = newSession();
+    const { session, log } = newSession();
     const c1 = session.connect({ port: peer.port });
     await c1.ready;
     session.end(c1);
-    const err = thrown(() => session.end(c1));
-    expect(err.code).toBe('E_STATE');
-    expect(err.message).toMatch(/^c1 already sent FIN/);
+    session.end(c1);
+    const note = await log.waitFor(is('note', 'c1'));
+    expect(note.message).toBe('already sent FIN: nothing to do; .destroy c1 aborts it');
   });
 });
 
@@ -111,15 +110,15 @@ describe('Session.closeServer', () => {
     expect(log.events.map((e) => e.type)).toEqual(['stop', 'close']);
   });
 
-  it('an idle server: stop, then close; closing it again is E_STATE', async () => {
+  it('an idle server: stop, then close; closing it again is a note', async () => {
     const { session, log } = newSession();
     const s1 = session.listen({ port: 0 });
     await s1.ready;
     session.closeServer(s1);
     await log.waitFor(is('close', 's1'));
     expect(log.events.filter((e) => 'id' in e && e.id === 's1').map((e) => e.type)).toEqual(['listening', 'stop', 'close']);
-    const err = thrown(() => session.closeServer(s1));
-    expect(err).toMatchObject({ code: 'E_STATE', message: 'cannot close s1: it is closed' });
+    session.closeServer(s1);
+    expect((await log.waitFor(is('note', 's1'))).message).toBe('already closed: nothing to do');
   });
 });
 
