@@ -1,7 +1,23 @@
 /**
- * Terminal-safe display of bytes and text that came from a peer. Nothing a peer
- * sends may reach the terminal as a control: C0, DEL, C1, ESC sequences,
- * invisible and bidi formatting characters are all shown as escapes.
+ * The one escaping table for text that reaches a terminal. Every view uses
+ * the same decision, {@link isShownEscaped}: the human event lines, command
+ * output, the REPL's printing of JavaScript values and completion candidates
+ * show such a code point as `\u{hhhh}` (a byte that is not valid UTF-8 as
+ * `\xHH`), and the NDJSON stream writes it as a JSON `\uXXXX` escape.
+ *
+ * The class, by Unicode property (the tables of the running Node's ICU):
+ * - general categories Cc (C0, DEL, C1 controls), Cf (format: bidi
+ *   controls, zero-width characters, U+0600 and U+06DD number signs, tags
+ *   U+E0001–U+E007F), Co (private use), Cs (lone surrogates), Cn
+ *   (unassigned code points and noncharacters: nobody can tell how a
+ *   terminal draws them), Zl and Zp (U+2028, U+2029 break lines);
+ * - Default_Ignorable_Code_Point: characters a terminal draws as nothing,
+ *   though their category says otherwise (the Hangul fillers U+115F, U+1160,
+ *   U+3164, U+FFA0; U+034F, U+17B4/5, U+180B–U+180F; the variation selectors
+ *   U+FE00–U+FE0F and U+E0100–U+E01EF, so `❤️` shows as `❤\u{fe0f}`);
+ * - U+FFFD, so a `�` on screen never hides which bytes arrived.
+ * Visible blanks that take a cell (U+00A0 and the other Zs spaces, U+2800)
+ * are shown as themselves, as are combining marks and emoji.
  */
 
 /** What one escaping pass produced: the shown text and how many bytes were cut. */
@@ -34,22 +50,29 @@ BYTE_TEXT[0x0d] = '\\r';
 BYTE_TEXT[0x22] = '\\"';
 BYTE_TEXT[0x5c] = '\\\\';
 
-const HIDDEN = /\p{Cc}|\p{Cf}|\p{Co}|\p{Cs}/u;
-// Lazily filled verdicts for the BMP (0 unknown, 1 shown, 2 escaped), so text in
-// one script pays the regex once per distinct character, not once per character.
-const bmpVerdict = new Uint8Array(0x10000);
+/** The class of {@link isShownEscaped} as a RegExp character class (needs the `u` flag). */
+export const SHOWN_ESCAPED_CLASS =
+  '[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}\\p{Cn}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u{fffd}]';
+const HIDDEN = new RegExp(SHOWN_ESCAPED_CLASS, 'u');
+// Lazily filled verdicts for every code point (0 unknown, 1 shown, 2 escaped),
+// so text pays the regex once per distinct character, not once per character.
+const verdict = new Uint8Array(0x110000);
 
-function isHidden(cp: number): boolean {
-  if (cp >= 0x10000) return HIDDEN.test(String.fromCodePoint(cp));
-  let v = bmpVerdict[cp]!;
+/**
+ * True when code point `cp` is shown escaped in every view (the rule is in
+ * this module's comment). Code points outside 0–U+10FFFF count as escaped.
+ */
+export function isShownEscaped(cp: number): boolean {
+  if (cp < 0x80) return PLAIN[cp] !== 1 && cp !== 0x22 && cp !== 0x5c;
+  if (cp > 0x10ffff) return true;
+  let v = verdict[cp]!;
   if (v === 0) {
-    // U+2028/U+2029 are Zl/Zp, not Cf, yet they break lines in terminals.
-    const hidden = cp < 0xa0 || cp === 0x2028 || cp === 0x2029 || HIDDEN.test(String.fromCharCode(cp));
-    v = hidden ? 2 : 1;
-    bmpVerdict[cp] = v;
+    v = HIDDEN.test(String.fromCodePoint(cp)) ? 2 : 1;
+    verdict[cp] = v;
   }
   return v === 2;
 }
+const isHidden = isShownEscaped;
 
 /** Display form of a code point ≥ U+0080. */
 function showCodePoint(cp: number): string {
@@ -217,8 +240,29 @@ export class StreamEscaper {
   }
 }
 
-/** Escape a JS string that came from a peer (HTTP header, error text): same rules applied to code points. */
+/**
+ * Escape a JS string that came from a peer (HTTP header, error text): the
+ * rules of escapeBytes applied to code points, for display inside double
+ * quotes (`"` and `\` are escaped too). A lone surrogate is `\u{d800}`.
+ */
 export function escapeText(s: string): string {
+  return escapeString(s, true);
+}
+
+/**
+ * Escape text for a message line (errors, tables, command output, paths): the
+ * same table as escapeText, but quotes and backslashes stay as they are and
+ * `\n` still breaks lines. Escaping twice changes nothing.
+ */
+export function escapeMessage(s: string): string {
+  return escapeString(s, false);
+}
+
+// Fast check: only printable ASCII and newlines (plus `"`/`\` in message mode) is left alone.
+const PLAIN_MESSAGE = /^[\x20-\x7e\n]*$/;
+
+function escapeString(s: string, quoted: boolean): string {
+  if (!quoted && PLAIN_MESSAGE.test(s)) return s;
   let text = '';
   let i = 0;
   const len = s.length;
@@ -231,7 +275,7 @@ export function escapeText(s: string): string {
         text += s.slice(i, j);
         i = j;
       } else {
-        text += BYTE_TEXT[c]!;
+        text += quoted || (c !== 0x0a && c !== 0x22 && c !== 0x5c) ? BYTE_TEXT[c]! : s[i]!;
         i++;
       }
       continue;
@@ -248,13 +292,44 @@ export function escapeText(s: string): string {
   return text;
 }
 
+const ESCAPE_AT = /^\\(?:u\{[0-9a-f]+\}|x[0-9a-f]{2}|.)/u;
+
 /**
- * Escape text for a message line (errors, tables): like escapeText, but quotes
- * and backslashes stay as they are and `\n` still breaks lines.
+ * The first `max` characters of already escaped text, for a column of fixed
+ * width. Cuts between code points, never inside a surrogate pair or an escape
+ * (`\x1b`, `\u{202e}`, `\\` each count as one and stay whole or go whole), so a
+ * cut can neither make a lone surrogate nor a broken escape. Returns `text`
+ * when it fits.
  */
-export function escapeMessage(s: string): string {
-  return s
-    .split('\n')
-    .map((line) => escapeText(line).replace(/\\(["\\])/g, '$1'))
-    .join('\n');
+export function cutEscaped(text: string, max: number): string {
+  let count = 0;
+  let i = 0;
+  while (i < text.length) {
+    if (count >= max) return text.slice(0, i);
+    let n = 1;
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) n = ESCAPE_AT.exec(text.slice(i, i + 12))?.[0].length ?? 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) n = 2;
+    i += n;
+    count++;
+  }
+  return text;
+}
+
+const HIDDEN_ALL = new RegExp(SHOWN_ESCAPED_CLASS, 'gu');
+const jsonEscape = (ch: string): string => {
+  let out = '';
+  for (let k = 0; k < ch.length; k++) out += `\\u${ch.charCodeAt(k).toString(16).padStart(4, '0')}`;
+  return out;
+};
+
+/**
+ * The NDJSON side of the table: every code point isShownEscaped picks is
+ * written as a JSON `\uXXXX` escape (a surrogate pair for astral ones), so the
+ * parsed value is unchanged and no such character is in the line itself.
+ * `json` is the text of JSON.stringify; outside strings it is plain ASCII.
+ */
+export function escapeJsonHidden(json: string): string {
+  HIDDEN_ALL.lastIndex = 0;
+  return json.replace(HIDDEN_ALL, jsonEscape);
 }
