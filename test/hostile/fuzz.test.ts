@@ -182,7 +182,8 @@ describe('fuzz: the REPL', () => {
         noRawControls(json);
         for (const line of json.trimEnd().split('\n')) if (line !== '') JSON.parse(line);
       }),
-      runs(40),
+      // A run that hangs fails with its counterexample instead of timing out the test.
+      { ...runs(40), timeout: 10_000 },
     );
-  }, 60_000);
+  }, 120_000);
 });
