@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, track } from '../helpers/loopback.js';
 import { startHarness, type ReplHarness } from '../helpers/repl-harness.js';
-import { rawControls } from '../hostile/helpers.js';
+import { rawControls, sendAndEnd } from '../hostile/helpers.js';
 
 afterEach(closeAll);
 
@@ -103,5 +103,17 @@ describe('JS lines queued behind .listen print like lines typed at the prompt', 
     h.type('1 + 1');
     await h.waitFor(/^(?:socklab> )*2$/m);
     expect(h.output()).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('error lines are never cut inside the user text', () => {
+  it('an HTTP request containing "EHTTP" shows its whole error line', async () => {
+    const h = startHarness();
+    h.type('.listen 0 --http');
+    const port = Number((await h.waitFor(/listening on 127\.0\.0\.1:\d+/)).split(':').at(-1));
+    await sendAndEnd(port, 'GET /EHTTP-then-more x y\r\n\r\n');
+    const line = await h.waitFor(/c1 +error EHTTP [^\n]*\n/);
+    expect(line).toContain('bad request line "GET /EHTTP-then-more x y"');
+    expect(clean(h)).toEqual([]);
   });
 });
