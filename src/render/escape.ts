@@ -1,24 +1,14 @@
 /**
- * The one escaping table for text that reaches a terminal. Every view uses
- * the same decision, {@link isShownEscaped}: the human event lines, command
- * output, the REPL's printing of JavaScript values and completion candidates
- * show such a code point as `\u{hhhh}` (a byte that is not valid UTF-8 as
- * `\xHH`), and the NDJSON stream writes it as a JSON `\uXXXX` escape.
- *
- * The class, by Unicode property (the tables of the running Node's ICU):
- * - general categories Cc (C0, DEL, C1 controls), Cf (format: bidi
- *   controls, zero-width characters, U+0600 and U+06DD number signs, tags
- *   U+E0001–U+E007F), Co (private use), Cs (lone surrogates), Cn
- *   (unassigned code points and noncharacters: nobody can tell how a
- *   terminal draws them), Zl and Zp (U+2028, U+2029 break lines);
- * - Default_Ignorable_Code_Point: characters a terminal draws as nothing,
- *   though their category says otherwise (the Hangul fillers U+115F, U+1160,
- *   U+3164, U+FFA0; U+034F, U+17B4/5, U+180B–U+180F; the variation selectors
- *   U+FE00–U+FE0F and U+E0100–U+E01EF, so `❤️` shows as `❤\u{fe0f}`);
- * - U+FFFD, so a `�` on screen never hides which bytes arrived.
- * Visible blanks that take a cell (U+00A0 and the other Zs spaces, U+2800)
- * are shown as themselves, as are combining marks and emoji.
+ * Terminal-safe display of bytes that came from a peer, by the one escaping
+ * table of escape-table.ts (its comment states the rule): a C0, DEL or C1
+ * control, an invisible, bidi, tag or private-use character, and every byte
+ * that is not valid UTF-8 are shown as escapes. The string side (message
+ * lines, JSON) is in escape-text.ts; both are exported from here.
  */
+import { BYTE_TEXT, HEX, PLAIN, isShownEscaped } from './escape-table.js';
+
+export { SHOWN_ESCAPED_CLASS, isShownEscaped } from './escape-table.js';
+export { cutEscaped, escapeJsonHidden, escapeMessage, escapeText } from './escape-text.js';
 
 /** What one escaping pass produced: the shown text and how many bytes were cut. */
 export interface Escaped {
@@ -28,56 +18,8 @@ export interface Escaped {
   omitted: number;
 }
 
-const HEX = '0123456789abcdef';
-const hex2 = (b: number): string => HEX[b >> 4]! + HEX[b & 15]!;
 
-// 1 where an ASCII byte is shown as itself; the hot loop only asks this table.
-const PLAIN = new Uint8Array(256);
-// Display form of every byte value taken on its own (ASCII or an invalid UTF-8 byte).
-const BYTE_TEXT: string[] = [];
-for (let b = 0; b < 256; b++) {
-  if (b >= 0x20 && b <= 0x7e && b !== 0x5c && b !== 0x22) {
-    PLAIN[b] = 1;
-    BYTE_TEXT.push(String.fromCharCode(b));
-  } else {
-    BYTE_TEXT.push('\\x' + hex2(b));
-  }
-}
-BYTE_TEXT[0x00] = '\\0';
-BYTE_TEXT[0x09] = '\\t';
-BYTE_TEXT[0x0a] = '\\n';
-BYTE_TEXT[0x0d] = '\\r';
-BYTE_TEXT[0x22] = '\\"';
-BYTE_TEXT[0x5c] = '\\\\';
-
-/** The class of {@link isShownEscaped} as a RegExp character class (needs the `u` flag). */
-export const SHOWN_ESCAPED_CLASS =
-  '[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}\\p{Cn}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u{fffd}]';
-const HIDDEN = new RegExp(SHOWN_ESCAPED_CLASS, 'u');
-// Lazily filled verdicts for every code point (0 unknown, 1 shown, 2 escaped),
-// so text pays the regex once per distinct character, not once per character.
-const verdict = new Uint8Array(0x110000);
-
-/**
- * True when code point `cp` is shown escaped in every view (the rule is in
- * this module's comment). Code points outside 0–U+10FFFF count as escaped.
- */
-export function isShownEscaped(cp: number): boolean {
-  if (cp < 0x80) return PLAIN[cp] !== 1 && cp !== 0x22 && cp !== 0x5c;
-  if (cp > 0x10ffff) return true;
-  let v = verdict[cp]!;
-  if (v === 0) {
-    v = HIDDEN.test(String.fromCodePoint(cp)) ? 2 : 1;
-    verdict[cp] = v;
-  }
-  return v === 2;
-}
 const isHidden = isShownEscaped;
-
-/** Display form of a code point ≥ U+0080. */
-function showCodePoint(cp: number): string {
-  return isHidden(cp) ? '\\u{' + cp.toString(16).padStart(4, '0') + '}' : String.fromCodePoint(cp);
-}
 
 function asBuffer(buf: Uint8Array): Buffer {
   return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -240,96 +182,3 @@ export class StreamEscaper {
   }
 }
 
-/**
- * Escape a JS string that came from a peer (HTTP header, error text): the
- * rules of escapeBytes applied to code points, for display inside double
- * quotes (`"` and `\` are escaped too). A lone surrogate is `\u{d800}`.
- */
-export function escapeText(s: string): string {
-  return escapeString(s, true);
-}
-
-/**
- * Escape text for a message line (errors, tables, command output, paths): the
- * same table as escapeText, but quotes and backslashes stay as they are and
- * `\n` still breaks lines. Escaping twice changes nothing.
- */
-export function escapeMessage(s: string): string {
-  return escapeString(s, false);
-}
-
-// Fast check: only printable ASCII and newlines (plus `"`/`\` in message mode) is left alone.
-const PLAIN_MESSAGE = /^[\x20-\x7e\n]*$/;
-
-function escapeString(s: string, quoted: boolean): string {
-  if (!quoted && PLAIN_MESSAGE.test(s)) return s;
-  let text = '';
-  let i = 0;
-  const len = s.length;
-  while (i < len) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) {
-      if (PLAIN[c] === 1) {
-        let j = i + 1;
-        while (j < len && PLAIN[s.charCodeAt(j)] === 1) j++;
-        text += s.slice(i, j);
-        i = j;
-      } else {
-        text += quoted || (c !== 0x0a && c !== 0x22 && c !== 0x5c) ? BYTE_TEXT[c]! : s[i]!;
-        i++;
-      }
-      continue;
-    }
-    let cp = c;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-      const lo = s.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-    }
-    // A lone surrogate stays `cp = c` and is escaped as category Cs.
-    text += showCodePoint(cp);
-    i += cp >= 0x10000 ? 2 : 1;
-  }
-  return text;
-}
-
-const ESCAPE_AT = /^\\(?:u\{[0-9a-f]+\}|x[0-9a-f]{2}|.)/u;
-
-/**
- * The first `max` characters of already escaped text, for a column of fixed
- * width. Cuts between code points, never inside a surrogate pair or an escape
- * (`\x1b`, `\u{202e}`, `\\` each count as one and stay whole or go whole), so a
- * cut can neither make a lone surrogate nor a broken escape. Returns `text`
- * when it fits.
- */
-export function cutEscaped(text: string, max: number): string {
-  let count = 0;
-  let i = 0;
-  while (i < text.length) {
-    if (count >= max) return text.slice(0, i);
-    let n = 1;
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) n = ESCAPE_AT.exec(text.slice(i, i + 12))?.[0].length ?? 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) n = 2;
-    i += n;
-    count++;
-  }
-  return text;
-}
-
-const HIDDEN_ALL = new RegExp(SHOWN_ESCAPED_CLASS, 'gu');
-const jsonEscape = (ch: string): string => {
-  let out = '';
-  for (let k = 0; k < ch.length; k++) out += `\\u${ch.charCodeAt(k).toString(16).padStart(4, '0')}`;
-  return out;
-};
-
-/**
- * The NDJSON side of the table: every code point isShownEscaped picks is
- * written as a JSON `\uXXXX` escape (a surrogate pair for astral ones), so the
- * parsed value is unchanged and no such character is in the line itself.
- * `json` is the text of JSON.stringify; outside strings it is plain ASCII.
- */
-export function escapeJsonHidden(json: string): string {
-  HIDDEN_ALL.lastIndex = 0;
-  return json.replace(HIDDEN_ALL, jsonEscape);
-}

@@ -117,3 +117,15 @@ describe('error lines are never cut inside the user text', () => {
     expect(clean(h)).toEqual([]);
   });
 });
+
+describe('errors thrown later, from a timer the line started', () => {
+  it('print escaped through the same writer, and the REPL lives on', async () => {
+    const h = startHarness();
+    h.mark();
+    h.type("setTimeout(() => { throw new Error('late \\x1b]0;pwned\\x07') }, 1); 'started'");
+    await h.waitFor('Uncaught Error: late \\x1b]0;pwned\\x07');
+    h.type('1 + 1');
+    await h.waitFor(/^(?:socklab> )*2$/m);
+    expect(clean(h)).toEqual([]);
+  });
+});
