@@ -6,6 +6,7 @@ import { COMMANDS } from './commands/index.js';
 import type { CommandContext } from './commands/define.js';
 import { runCommandLine } from './commands/dispatch.js';
 import { SocklabError, messageOf } from './errors.js';
+import { escapeMessage } from './render/escape.js';
 import { jsonPrinter } from './render/json.js';
 import { HumanPrinter, PIPE_BATCH_MS } from './render/printer.js';
 import { startRepl } from './repl/start.js';
@@ -33,7 +34,7 @@ export function runMain(argv: string[]): void {
   try {
     args = parseCliArgs(argv);
   } catch (err) {
-    process.stderr.write(`socklab: ${messageOf(err)}\n`);
+    process.stderr.write(`socklab: ${escapeMessage(messageOf(err))}\n`);
     process.exit(EXIT.USAGE);
   }
   if (args.help) {
@@ -47,7 +48,7 @@ export function runMain(argv: string[]): void {
   main(args).then(
     (code) => exitWhenFlushed(code),
     (err: unknown) => {
-      process.stderr.write(`socklab: ${err instanceof SocklabError ? err.message : String((err as Error)?.stack ?? err)}\n`);
+      process.stderr.write(`socklab: ${escapeMessage(err instanceof SocklabError ? err.message : String((err as Error)?.stack ?? err))}\n`);
       exitWhenFlushed(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
     },
   );
@@ -111,7 +112,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     settings,
     commands: COMMANDS,
     interactive: false,
-    print: args.json ? (text) => process.stderr.write(`${text}\n`) : (text) => printer.print(text),
+    print: args.json ? (text) => process.stderr.write(`${escapeMessage(text)}\n`) : (text) => printer.print(text),
     flush: () => printer.flush(),
     exit: async () => {
       stopping = true;

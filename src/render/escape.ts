@@ -1,8 +1,14 @@
 /**
- * Terminal-safe display of bytes and text that came from a peer. Nothing a peer
- * sends may reach the terminal as a control: C0, DEL, C1, ESC sequences,
- * invisible and bidi formatting characters are all shown as escapes.
+ * Terminal-safe display of bytes that came from a peer, by the one escaping
+ * table of escape-table.ts (its comment states the rule): a C0, DEL or C1
+ * control, an invisible, bidi, tag or private-use character, and every byte
+ * that is not valid UTF-8 are shown as escapes. The string side (message
+ * lines, JSON) is in escape-text.ts; both are exported from here.
  */
+import { BYTE_TEXT, HEX, PLAIN, isShownEscaped } from './escape-table.js';
+
+export { SHOWN_ESCAPED_CLASS, isShownEscaped } from './escape-table.js';
+export { cutEscaped, escapeJsonHidden, escapeMessage, escapeText } from './escape-text.js';
 
 /** What one escaping pass produced: the shown text and how many bytes were cut. */
 export interface Escaped {
@@ -12,49 +18,8 @@ export interface Escaped {
   omitted: number;
 }
 
-const HEX = '0123456789abcdef';
-const hex2 = (b: number): string => HEX[b >> 4]! + HEX[b & 15]!;
 
-// 1 where an ASCII byte is shown as itself; the hot loop only asks this table.
-const PLAIN = new Uint8Array(256);
-// Display form of every byte value taken on its own (ASCII or an invalid UTF-8 byte).
-const BYTE_TEXT: string[] = [];
-for (let b = 0; b < 256; b++) {
-  if (b >= 0x20 && b <= 0x7e && b !== 0x5c && b !== 0x22) {
-    PLAIN[b] = 1;
-    BYTE_TEXT.push(String.fromCharCode(b));
-  } else {
-    BYTE_TEXT.push('\\x' + hex2(b));
-  }
-}
-BYTE_TEXT[0x00] = '\\0';
-BYTE_TEXT[0x09] = '\\t';
-BYTE_TEXT[0x0a] = '\\n';
-BYTE_TEXT[0x0d] = '\\r';
-BYTE_TEXT[0x22] = '\\"';
-BYTE_TEXT[0x5c] = '\\\\';
-
-const HIDDEN = /\p{Cc}|\p{Cf}|\p{Co}|\p{Cs}/u;
-// Lazily filled verdicts for the BMP (0 unknown, 1 shown, 2 escaped), so text in
-// one script pays the regex once per distinct character, not once per character.
-const bmpVerdict = new Uint8Array(0x10000);
-
-function isHidden(cp: number): boolean {
-  if (cp >= 0x10000) return HIDDEN.test(String.fromCodePoint(cp));
-  let v = bmpVerdict[cp]!;
-  if (v === 0) {
-    // U+2028/U+2029 are Zl/Zp, not Cf, yet they break lines in terminals.
-    const hidden = cp < 0xa0 || cp === 0x2028 || cp === 0x2029 || HIDDEN.test(String.fromCharCode(cp));
-    v = hidden ? 2 : 1;
-    bmpVerdict[cp] = v;
-  }
-  return v === 2;
-}
-
-/** Display form of a code point ≥ U+0080. */
-function showCodePoint(cp: number): string {
-  return isHidden(cp) ? '\\u{' + cp.toString(16).padStart(4, '0') + '}' : String.fromCodePoint(cp);
-}
+const isHidden = isShownEscaped;
 
 function asBuffer(buf: Uint8Array): Buffer {
   return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -217,44 +182,3 @@ export class StreamEscaper {
   }
 }
 
-/** Escape a JS string that came from a peer (HTTP header, error text): same rules applied to code points. */
-export function escapeText(s: string): string {
-  let text = '';
-  let i = 0;
-  const len = s.length;
-  while (i < len) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) {
-      if (PLAIN[c] === 1) {
-        let j = i + 1;
-        while (j < len && PLAIN[s.charCodeAt(j)] === 1) j++;
-        text += s.slice(i, j);
-        i = j;
-      } else {
-        text += BYTE_TEXT[c]!;
-        i++;
-      }
-      continue;
-    }
-    let cp = c;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-      const lo = s.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-    }
-    // A lone surrogate stays `cp = c` and is escaped as category Cs.
-    text += showCodePoint(cp);
-    i += cp >= 0x10000 ? 2 : 1;
-  }
-  return text;
-}
-
-/**
- * Escape text for a message line (errors, tables): like escapeText, but quotes
- * and backslashes stay as they are and `\n` still breaks lines.
- */
-export function escapeMessage(s: string): string {
-  return s
-    .split('\n')
-    .map((line) => escapeText(line).replace(/\\(["\\])/g, '$1'))
-    .join('\n');
-}

@@ -11,28 +11,36 @@ export interface HumanOptions {
 }
 
 type Paint = keyof Pick<Colors, 'green' | 'red' | 'yellow' | 'cyan' | 'magenta' | 'dim' | 'blue'>;
-type Describe<T> = (ev: T, payload: string) => [Paint, string];
+type Describe<T> = (ev: T) => [Paint, string];
 type Table = { [K in SessionEvent['type']]?: Describe<Extract<SessionEvent, { type: K }>> };
 
-/** Node's message without the syscall and code it repeats (`connect ECONNREFUSED 127.0.0.1:9` → `127.0.0.1:9`). */
+/**
+ * Node's message without the syscall and code it repeats (`connect
+ * ECONNREFUSED 127.0.0.1:9` → `127.0.0.1:9`). Only a code in the first two
+ * words is Node's: the same letters later on are the user's text (a request
+ * line containing "EHTTP"), which is never cut.
+ */
 function detail(code: string, message: string): string {
-  const at = message.indexOf(code);
-  return (at === -1 ? message : message.slice(at + code.length)).replace(/^[\s:]+/, '').trim();
+  const words = /^(?:\S+ )?(\S+)/.exec(message);
+  const word = words?.[1];
+  if (word === undefined || (word !== code && word !== `${code}:`)) return message.trim();
+  return message.slice(words![0].length).replace(/^[\s:]+/, '').trim();
 }
 
-// What each event says; peer-controlled text goes through escapeText.
+// What each event says. formatEvent escapes the whole description (paths,
+// names, messages, Node's error text), so no entry needs to remember to.
 const DESCRIBE: Table = {
   listening: (ev) => [
     'green',
     `listening on ${ev.path ?? `${ev.address.includes(':') ? `[${ev.address}]` : ev.address}:${ev.port}`}` +
       (ev.alias ? ` as ${ev.alias}` : '') +
-      (ev.reply ? `  (reply: ${escapeMessage(ev.reply)})` : '') +
+      (ev.reply ? `  (reply: ${ev.reply})` : '') +
       (ev.exposed ? '  — reachable from the network, not only this machine' : ''),
   ],
   accept: (ev) => ['green', `accepted by ${ev.server} from ${ev.remote}`],
   connect: (ev) => ['green', `connected ${ev.local} → ${ev.remote}${ev.alias ? ` as ${ev.alias}` : ''}`],
-  send: (ev, payload) => ['magenta', `→ ${formatBytes(ev.data.length)}${payload}`],
-  data: (ev, payload) => ['cyan', `← ${formatBytes(ev.data.length)}${payload}`],
+  send: (ev) => ['magenta', `→ ${formatBytes(ev.data.length)}`],
+  data: (ev) => ['cyan', `← ${formatBytes(ev.data.length)}`],
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
   stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],
@@ -45,14 +53,14 @@ const DESCRIBE: Table = {
         : 'closed',
   ],
   error: (ev) => {
-    const what = escapeMessage(detail(ev.code, ev.message));
+    const what = detail(ev.code, ev.message);
     const hint = errorHint(ev.code, ev.context);
     return ['red', `error ${ev.code}${what ? ` ${what}` : ''}${hint ? ` (${hint})` : ''}`];
   },
   timeout: (ev) => ['yellow', `idle for ${ev.ms} ms: timeout${ev.destroyed ? ', destroyed' : ''}`],
-  'command-error': (ev) => ['red', `${ev.source ? `${ev.source}: ` : ''}${escapeMessage(ev.message)}`],
-  'expect-ok': (ev) => ['green', `expect ok: ${escapeMessage(ev.line)}`],
-  note: (ev) => ['dim', escapeMessage(ev.message)],
+  'command-error': (ev) => ['red', `${ev.source ? `${ev.source}: ` : ''}${ev.message}`],
+  'expect-ok': (ev) => ['green', `expect ok: ${ev.line}`],
+  note: (ev) => ['dim', ev.message],
 };
 
 /**
@@ -63,9 +71,11 @@ const DESCRIBE: Table = {
 export function formatEvent(ev: SessionEvent, options: HumanOptions, payload = ''): string | undefined {
   const describe = DESCRIBE[ev.type] as Describe<SessionEvent> | undefined;
   if (!describe) return undefined;
-  const [paint, text] = describe(ev, payload);
+  // The payload is escaped already (and may hold our colours for hex lines): it goes on after.
+  const [paint, described] = describe(ev);
+  const text = escapeMessage(described) + payload;
   const c = options.colors;
-  const id = 'id' in ev && ev.id !== undefined ? ev.id : ev.type === 'command-error' ? '!' : '-';
+  const id = escapeMessage('id' in ev && ev.id !== undefined ? ev.id : ev.type === 'command-error' ? '!' : '-');
   const time = options.time ? `${c.dim(formatClock(ev.t))}  ` : '';
   return `${time}${c.bold(id.padEnd(3))}  ${c[paint](text)}`;
 }
@@ -78,5 +88,5 @@ export function formatFold(
   const c = options.colors;
   const time = options.time ? `${c.dim(formatClock(fold.t))}  ` : '';
   const text = `${fold.dir} ${formatCount(fold.chunks)} chunks, ${formatBytes(fold.bytes)} in ${(fold.ms / 1000).toFixed(1)} s`;
-  return `${time}${c.bold(fold.id.padEnd(3))}  ${c[fold.dir === '←' ? 'cyan' : 'magenta'](text)}`;
+  return `${time}${c.bold(escapeMessage(fold.id).padEnd(3))}  ${c[fold.dir === '←' ? 'cyan' : 'magenta'](text)}`;
 }

@@ -1,3 +1,4 @@
+import { escapeJsonHidden } from './escape.js';
 import type { SessionEvent } from '../session/events.js';
 
 type Fields<T> = (ev: T) => Record<string, unknown>;
@@ -25,12 +26,10 @@ const FIELDS: Table = {
   note: (ev) => ({ ...(ev.id !== undefined && { id: ev.id }), message: ev.message }),
 };
 
-// JSON.stringify escapes only U+0000–U+001F; DEL, the C1 controls (U+009B is
-// a CSI on many terminals), bidi and invisible characters get \uXXXX too, so
-// peer text in `text` or `message` cannot act on a terminal that shows it.
-const UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
-const asEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
+// JSON.stringify escapes only U+0000–U+001F and lone surrogates; every other
+// character of the one escaping table (DEL, C1 — U+009B is a CSI on many
+// terminals —, bidi, invisible, tag and private-use characters) gets \uXXXX
+// too, in every string field, so no value can act on a terminal that shows it.
 /**
  * One NDJSON line (without the newline) for an event: `t`, `event`, then the
  * event's fields, with every control character escaped.
@@ -44,15 +43,11 @@ export function toJsonLine(ev: SessionEvent): string | undefined {
   if (ev.type === 'send') return `{"t":${ev.t},"event":"send","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}"}`;
   const fields = FIELDS[ev.type] as Fields<SessionEvent> | null;
   if (!fields) return undefined;
-  const json = JSON.stringify({ t: ev.t, event: ev.type, ...fields(ev) });
-  UNSAFE.lastIndex = 0;
-  return UNSAFE.test(json) ? json.replace(UNSAFE, asEscape) : json;
+  return escapeJsonHidden(JSON.stringify({ t: ev.t, event: ev.type, ...fields(ev) }));
 }
 
 function safeString(text: string): string {
-  const json = JSON.stringify(text);
-  UNSAFE.lastIndex = 0;
-  return UNSAFE.test(json) ? json.replace(UNSAFE, asEscape) : json;
+  return escapeJsonHidden(JSON.stringify(text));
 }
 
 /** The JSON renderer as a subscriber: one line per event, written at once. */

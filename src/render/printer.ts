@@ -1,7 +1,7 @@
 import pc from 'picocolors';
 import type { DataEvent, SendEvent, SessionEvent } from '../session/events.js';
 import type { Settings, View } from '../settings.js';
-import { StreamEscaper } from './escape.js';
+import { escapeMessage, StreamEscaper } from './escape.js';
 import { hexdump } from './hexdump.js';
 import { explainEvent } from './explain.js';
 import { formatEvent, formatFold, type HumanOptions } from './human.js';
@@ -80,16 +80,22 @@ export class HumanPrinter {
       if (this.explained.has(key)) return;
       this.explained.add(key);
     }
-    const text = explainEvent(ev);
-    if (text === undefined) return;
+    const explained = explainEvent(ev);
+    if (explained === undefined) return;
+    const text = escapeMessage(explained);
     const width = this.columns();
     const lines = width === undefined || width < 40 ? [text] : wrap(text, width - 8);
     this.line(this.options().colors.dim(lines.map((l, i) => `${i === 0 ? '     ↳ ' : '       '}${l}`).join('\n')));
   }
 
-  /** Print command output (tables, help) in order with the events. */
+  /**
+   * Print command output (tables, help) in order with the events. The one
+   * choke point for it: the text is escaped here (escapeMessage: newlines
+   * stay, controls do not), so no path, name or quoted input a command
+   * mentions can act on the terminal. Commands print no colours of their own.
+   */
   print(text: string): void {
-    this.line(text);
+    this.line(escapeMessage(text));
   }
 
   private readonly flushNow = (): void => this.flush();

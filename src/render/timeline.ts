@@ -1,5 +1,5 @@
 import type { Step } from '../session/history.js';
-import { escapeBytes } from './escape.js';
+import { cutEscaped, escapeBytes, escapeMessage } from './escape.js';
 import { formatBytes } from './units.js';
 
 /** One row of the diagram: an arrow between two columns, or a note on one. */
@@ -85,7 +85,10 @@ export function renderTimeline(steps: Step[], only?: Set<string>): string {
     for (const p of participants) line[center(p)] = '│';
     return line;
   };
-  const out = [participants.map((p) => p.slice(0, COL - 2).padStart(Math.floor(COL / 2) + Math.ceil(p.slice(0, COL - 2).length / 2)).padEnd(COL)).join('').trimEnd()];
+  // A participant named by a peer's address or socket path is escaped before it is cut, and
+  // cut between characters: a raw `ESC ] 0 ;` cut short would swallow what follows.
+  const heads = participants.map((p) => cutEscaped(escapeMessage(p), COL - 2));
+  const out = [heads.map((h) => h.padStart(Math.floor(COL / 2) + Math.ceil(h.length / 2)).padEnd(COL)).join('').trimEnd()];
   for (const row of rows) {
     const line = lane();
     if (row.arrow) {
@@ -96,14 +99,14 @@ export function renderTimeline(steps: Step[], only?: Set<string>): string {
       for (let i = lo + 1; i < hi; i++) line[i] = dash;
       line[b] = a < b ? '▶' : '◀';
       const room = Math.max(0, hi - lo - 2);
-      const full = ` ${row.label} `;
+      const full = ` ${escapeMessage(row.label)} `;
       // A label that does not fit is cut with a mark, never silently mid-word.
-      const label = full.length <= room ? full : room > 2 ? `${full.slice(0, room - 2)}… ` : '';
+      const label = full.length <= room ? full : room > 2 ? `${cutEscaped(full, room - 2)}… ` : '';
       const start = lo + 1 + Math.max(0, Math.floor((hi - lo - 1 - label.length) / 2));
       for (let i = 0; i < label.length; i++) line[start + i] = label[i] as string;
     } else {
       const c = center(row.at);
-      const label = `[${row.label}]`;
+      const label = `[${escapeMessage(row.label)}]`;
       const start = Math.max(0, c - Math.floor(label.length / 2));
       for (let i = 0; i < label.length && start + i < width; i++) line[start + i] = label[i] as string;
     }
@@ -117,8 +120,9 @@ export function renderMermaid(steps: Step[], only?: Set<string>): string {
   const { participants, rows } = timelineRows(steps, only);
   const name = (p: string) => (/^[\w]+$/.test(p) ? p : `P${participants.indexOf(p)}`);
   const lines = ['sequenceDiagram'];
-  for (const p of participants) lines.push(name(p) === p ? `    participant ${p}` : `    participant ${name(p)} as ${p}`);
-  const mermaidText = (s: string) => s.replace(/[;#"]/g, (c) => `#${c.charCodeAt(0)};`);
+  // Mermaid's own entity escapes for its syntax characters, after the terminal's table.
+  const mermaidText = (s: string) => escapeMessage(s).replace(/[;#"\n]/g, (c) => `#${c.charCodeAt(0)};`);
+  for (const p of participants) lines.push(name(p) === p ? `    participant ${p}` : `    participant ${name(p)} as ${mermaidText(p)}`);
   for (const row of rows) {
     if (!row.arrow) lines.push(`    Note over ${name(row.at)}: ${mermaidText(row.label)}`);
     else {

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { CommandTable } from '../commands/define.js';
+import { escapeMessage } from '../render/escape.js';
 
 /** What completion may offer besides the command table. */
 export interface CompletionSource {
@@ -25,10 +26,14 @@ const TAKES_FILE = new Set(['record', 'replay']);
 /**
  * Complete a dot-command line: command names, then the options of the command
  * being typed, ids and aliases, fixed words, and file paths for .record and
- * .replay. Returns readline's [candidates, the word they replace].
+ * .replay. Returns readline's [candidates, the word they replace]; candidates
+ * are escaped (escapeMessage), so a file named with ESC shows as `\x1b`.
  */
 export function completeCommandLine(line: string, src: CompletionSource): [string[], string] {
-  const [candidates, word] = candidatesFor(line, src);
+  const [raw, word] = candidatesFor(line, src);
+  // File names are anyone's choice: readline shows the list and inserts the
+  // chosen one, both raw, so every candidate goes through the escaping table.
+  const candidates = raw.map(escapeMessage);
   // One candidate that is a whole word gets its space, so the next word can be typed at once.
   if (candidates.length === 1 && !candidates[0]?.endsWith('/')) return [[`${candidates[0]} `], word];
   return [candidates, word];

@@ -6,6 +6,8 @@ import { splitCommand } from '../parse/command-line.js';
 import type { Session } from '../session/session.js';
 import { isLive } from '../session/endpoint.js';
 import type { Settings } from '../settings.js';
+import { escapeMessage } from '../render/escape.js';
+import { escapingWriter } from '../render/inspect.js';
 import { HumanPrinter, PIPE_BATCH_MS } from '../render/printer.js';
 import { createBinder } from './bindings.js';
 import { printAbove } from './print-above.js';
@@ -51,6 +53,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     useColors: settings.color,
     ignoreUndefined: true,
     preview: false,
+    // Results and thrown errors alike go through the one escaping table.
+    writer: escapingWriter(() => settings.color),
   });
   let busy = false;
   const printer = new HumanPrinter(
@@ -103,11 +107,15 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       const done = runCommandLine(ctx, line);
       if (GATED.has(name)) {
         gate = done;
-        void done.finally(() => {
+        // node:repl cuts a JS error's stack at the last unnamed frame. This callback
+        // runs the lines queued behind the gate, so it is named and the bottom
+        // frame (`.finally` would add its own unnamed one below).
+        const opened = function socklabGateOpened(): void {
           if (gate !== done) return;
           gate = undefined;
           drain();
-        });
+        };
+        void done.then(opened, opened);
       }
       return done;
     }
@@ -140,7 +148,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       action(rest: string) {
         const line = `.${cmd.name} ${rest}`;
         if (cmd.blocks) {
-          void run(line).then(() => {
+          void run(line).then(function socklabBlockDone() {
             if (exiting !== undefined) return;
             server.displayPrompt();
             drain();
@@ -175,7 +183,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   mutable.completer = (line, cb) => {
     if (!/^\s*\./.test(line)) {
       bind();
-      jsComplete.call(server, line, cb);
+      // Names of JS values may hold invisible characters: shown (and inserted) escaped.
+      jsComplete.call(server, line, (err, result) => cb(err, result && [result[0].map(escapeMessage), result[1]]));
       return;
     }
     cb(null, completeCommandLine(line, { commands: COMMANDS, names: () => session.names().map(([n]) => n) }));

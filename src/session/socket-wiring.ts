@@ -221,7 +221,7 @@ function emitSends(): void {
  */
 export function errorMessage(err: Error & { errors?: unknown[] }): string {
   // A connect that fails before the socket is bound (EMFILE) says "- Local (undefined:undefined)".
-  if (err.message !== '' || !Array.isArray(err.errors)) return err.message.replace(' - Local (undefined:undefined)', '');
+  if (err.message !== '' || !Array.isArray(err.errors)) return err.message.replace(/ - Local \(undefined:undefined\)$/, '');
   return err.errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
 }
 
