@@ -3,7 +3,8 @@ import { parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { ServerState, isLive, type Endpoint, type ServerEndpoint, type SocketEndpoint } from '../session/endpoint.js';
-import { readPayloadFile } from '../parse/payload-file.js';
+import { payloadFileUse, permittedReader, replyFileUse } from '../parse/payload-file.js';
+import { checkFile, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../session/reply.js';
 import { defineCommand } from './define.js';
@@ -52,14 +53,15 @@ export const listen = defineCommand({
     const reply = str(a, 'reply');
     if (reply !== undefined && !reply.includes('file:')) checkReplyOptions(parseReply(reply), flag(a, 'http'));
   },
+  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply'), ...payloadFileUse(str(a, 'greet'), '--greet')],
   async run(ctx, a) {
     const address = parseAddress(a.positionals[0] ?? '', 'listen');
     const greetText = str(a, 'greet');
     const ep = ctx.session.listen({
       ...address,
       alias: a.alias,
-      reply: str(a, 'reply'),
-      greet: greetText === undefined ? undefined : decodePayload(greetText, { readFile: readPayloadFile }),
+      reply: permittedReply(ctx.permissions, str(a, 'reply')),
+      greet: greetText === undefined ? undefined : decodePayload(greetText, { readFile: permittedReader(ctx.permissions, '--greet') }),
       idleTimeout: num(a, 'timeout'),
       max: num(a, 'max'),
       backlog: num(a, 'backlog'),
@@ -71,6 +73,12 @@ export const listen = defineCommand({
     await settle([ep]);
   },
 });
+
+/** A `--reply file:PATH` with the path a script may read, resolved against its folder. */
+function permittedReply(perms: Permissions | undefined, spec: string | undefined): string | undefined {
+  const [use] = replyFileUse(spec, '--reply');
+  return use === undefined ? spec : `file:${checkFile(perms, use)}`;
+}
 
 /** The address to reach: a literal one, or the one a server of this session listens on. */
 function connectTarget(session: Session, text: string): Address | Promise<Address> {
@@ -121,6 +129,7 @@ export const connect = defineCommand({
   check(a) {
     if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');
   },
+  files: (a) => replyFileUse(str(a, 'reply'), '--reply'),
   async run(ctx, a) {
     const family = num(a, 'family');
     if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);
@@ -138,7 +147,7 @@ export const connect = defineCommand({
           keepAlive: num(a, 'keepalive'),
           localPort: num(a, 'local-port'),
           family: family as 4 | 6 | undefined,
-          reply: str(a, 'reply'),
+          reply: permittedReply(ctx.permissions, str(a, 'reply')),
           halfOpen: flag(a, 'half-open'),
         }),
       );
