@@ -1,6 +1,7 @@
 import { SocklabError, isSocklabError, messageOf } from '../errors.js';
 import { parseArgs, splitCommand, type ParsedArgs } from '../parse/command-line.js';
 import { checkFile } from '../script/permissions.js';
+import { succeeded } from '../script/succeeded.js';
 import type { Command, CommandContext } from './define.js';
 import { findCommand } from './session.js';
 
@@ -54,6 +55,7 @@ export async function runCommandLine(ctx: CommandContext, line: string, source?:
   try {
     const { run } = prepareCommand(ctx, trimmed);
     await run(ctx);
+    succeeded(session, trimmed);
     return true;
   } catch (err) {
     // In the REPL a network failure has already shown as the endpoint's error event.
