@@ -26,10 +26,7 @@ export function version(): string {
 export function runMain(argv: string[]): void {
   // A closed pipe (`| head`), a full disk (`> /dev/full`), a terminal that hung up:
   // one line on the other stream, the session closed as .exit closes it, exit 1.
-  for (const [stream, name, other] of [
-    [process.stdout, 'stdout', process.stderr],
-    [process.stderr, 'stderr', process.stdout],
-  ] as const) {
+  for (const [stream, name, other] of OUTPUTS()) {
     stream.on('error', (err: NodeJS.ErrnoException) => outputLost(name, other, err));
   }
   let args: CliArgs;
@@ -55,6 +52,13 @@ export function runMain(argv: string[]): void {
     },
   );
 }
+
+/** stdout and stderr, each with its name and the stream to complain on when it fails. */
+const OUTPUTS = () =>
+  [
+    [process.stdout, 'stdout', process.stderr],
+    [process.stderr, 'stderr', process.stdout],
+  ] as const;
 
 /** Ends the running session gracefully (set once one runs): every endpoint closed. */
 let stopSession: () => Promise<void> = async () => {};
@@ -86,11 +90,17 @@ const FLUSH_GRACE_MS = 2000;
 function exitWhenFlushed(code: number): void {
   let left = 2;
   const done = (): void => {
-    if (--left === 0) process.exit(code);
+    if (--left === 0 && !lost) process.exit(code);
   };
-  // A write's callback runs after every earlier write to the stream is done.
-  for (const stream of [process.stdout, process.stderr]) stream.write('', done);
-  setTimeout(() => process.exit(code), FLUSH_GRACE_MS).unref();
+  // A write's callback runs after every earlier write to the stream is done; an error
+  // there (a full disk) is reported before the stream's own 'error' event would be.
+  for (const [stream, name, other] of OUTPUTS()) {
+    stream.write('', (err) => {
+      if (err) outputLost(name, other, err as NodeJS.ErrnoException);
+      done();
+    });
+  }
+  setTimeout(() => process.exit(lost ? EXIT.FAILED : code), FLUSH_GRACE_MS).unref();
 }
 
 async function main(args: CliArgs): Promise<number> {

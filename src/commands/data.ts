@@ -21,7 +21,7 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
   // Awaited only then: the usual send starts writing in the same turn, before a line typed after it.
   const connecting = targets.filter((ep) => ep.connectedAt === undefined);
   if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
-  let data = decodePayload(payload, { readFile: permittedReader(ctx.permissions, 'file: payload') });
+  let data = decodePayload(payload, { readFile: permittedReader(ctx.permissions, 'payload file:') });
   const suffix = EOL_BYTES[ctx.settings.eol];
   if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
   const result = await sendTo(ctx.session, targets, data, {
@@ -43,7 +43,7 @@ function checkPayload(a: ParsedArgs): void {
 }
 
 /** The file a `file:` payload reads: a script checks its permission before it runs. */
-const payloadFiles = (a: ParsedArgs) => payloadFileUse(a.positionals[1], 'file: payload');
+const payloadFiles = (a: ParsedArgs) => payloadFileUse(a.positionals[1], 'payload file:');
 
 const PAYLOAD_HELP =
   'PAYLOAD is text with escapes (\\n \\r \\t \\0 \\\\ \\" \\xHH \\u{HHHH}), "quoted text" to keep spaces, ' +

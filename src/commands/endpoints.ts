@@ -53,7 +53,7 @@ export const listen = defineCommand({
     const reply = str(a, 'reply');
     if (reply !== undefined && !reply.includes('file:')) checkReplyOptions(parseReply(reply), flag(a, 'http'));
   },
-  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply'), ...payloadFileUse(str(a, 'greet'), '--greet')],
+  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...payloadFileUse(str(a, 'greet'), '--greet file:')],
   async run(ctx, a) {
     const address = parseAddress(a.positionals[0] ?? '', 'listen');
     const greetText = str(a, 'greet');
@@ -61,7 +61,7 @@ export const listen = defineCommand({
       ...address,
       alias: a.alias,
       reply: permittedReply(ctx.permissions, str(a, 'reply')),
-      greet: greetText === undefined ? undefined : decodePayload(greetText, { readFile: permittedReader(ctx.permissions, '--greet') }),
+      greet: greetText === undefined ? undefined : decodePayload(greetText, { readFile: permittedReader(ctx.permissions, '--greet file:') }),
       idleTimeout: num(a, 'timeout'),
       max: num(a, 'max'),
       backlog: num(a, 'backlog'),
@@ -76,7 +76,7 @@ export const listen = defineCommand({
 
 /** A `--reply file:PATH` with the path a script may read, resolved against its folder. */
 function permittedReply(perms: Permissions | undefined, spec: string | undefined): string | undefined {
-  const [use] = replyFileUse(spec, '--reply');
+  const [use] = replyFileUse(spec, '--reply file:');
   return use === undefined ? spec : `file:${checkFile(perms, use)}`;
 }
 
@@ -129,7 +129,7 @@ export const connect = defineCommand({
   check(a) {
     if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');
   },
-  files: (a) => replyFileUse(str(a, 'reply'), '--reply'),
+  files: (a) => replyFileUse(str(a, 'reply'), '--reply file:'),
   async run(ctx, a) {
     const family = num(a, 'family');
     if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);

@@ -11,6 +11,7 @@ import type { Session } from '../session/session.js';
 import { runScript } from '../script/runner.js';
 import { defineCommand } from './define.js';
 import { isCommandLine } from './dispatch.js';
+import { payloadFileUse, permittedReader } from '../parse/payload-file.js';
 import { checkFile, nestedPermissions, scriptPermissions } from '../script/permissions.js';
 import { compiles, openRecordFile } from '../script/record-file.js';
 import { readScriptFile } from '../script/source.js';
@@ -59,9 +60,9 @@ export const wait = defineCommand({
   },
 });
 
-function readPattern(text: string): Pattern {
+function readPattern(text: string, readFile?: (path: string) => Buffer): Pattern {
   const regex = parseRegexPattern(text);
-  return regex ? { kind: 'regex', regex } : { kind: 'bytes', bytes: decodePayload(text) };
+  return regex ? { kind: 'regex', regex } : { kind: 'bytes', bytes: decodePayload(text, readFile === undefined ? {} : { readFile }) };
 }
 
 /** `"PING\n"` — received bytes for a message line, escaped and cut. */
@@ -84,10 +85,11 @@ export const expect = defineCommand({
     const { text } = trailingTimeout(a.positionals[1] ?? '');
     if (!text.trim().startsWith('file:')) readPattern(text.trim());
   },
+  files: (a) => payloadFileUse(trailingTimeout(a.positionals[1] ?? '').text.trim(), '.expect file:'),
   async run(ctx, a) {
     const [ref = '', rest = ''] = a.positionals;
     const { text, timeout } = trailingTimeout(rest);
-    const pattern = readPattern(text.trim());
+    const pattern = readPattern(text.trim(), permittedReader(ctx.permissions, '.expect file:'));
     const ep = ctx.session.getSocket(ref);
     const ms = timeout ?? (a.options.timeout as number | undefined) ?? DEFAULT_WAIT;
     const line = `.expect ${ref} ${rest}`.trim();

@@ -25,7 +25,7 @@ export interface Permissions {
 export interface FileUse {
   path: string;
   access: 'read' | 'write';
-  /** What uses it, for the message: `file: payload`, `.replay`, `.record`. */
+  /** What uses it, for the message: `.replay`, `.record`, or for a payload `--greet file:` (the path is glued on). */
   what: string;
 }
 
@@ -53,18 +53,21 @@ export function nestedPermissions(parent: Permissions, file: string): Permission
  */
 export function checkFile(perms: Permissions | undefined, use: FileUse): string {
   if (perms === undefined) return use.path;
-  const { path, what } = use;
+  const { path } = use;
+  // `file:` names glue to their path (`--greet file:key`); the others take a space (`.replay x.lab`).
+  const what = use.what.endsWith(':') ? use.what.slice(0, -1 - 'file'.length).trimEnd() : use.what;
+  const shown = use.what.endsWith(':') ? `file:${path}` : path;
   if (use.access === 'write') {
-    if (!perms.write) throw refused(`${what} ${path} would write a file`, '--allow-write');
+    if (!perms.write) throw refused(`${what} ${shown} would write a file`, '--allow-write');
     return resolve(perms.base, path);
   }
   const full = resolve(perms.base, path);
   if (perms.read) return full;
-  if (isAbsolute(path)) throw refused(`${what} ${path} is an absolute path outside the script's folder`, '--allow-read');
-  if (!inside(perms.root, full)) throw refused(`${what} ${path} leads out of the script's folder`, '--allow-read');
+  if (isAbsolute(path)) throw refused(`${what} ${shown} is an absolute path outside the script's folder`, '--allow-read');
+  if (!inside(perms.root, full)) throw refused(`${what} ${shown} leads out of the script's folder`, '--allow-read');
   // A symlink inside the folder may point anywhere: the real path must stay inside too.
   if (!inside(realpathOf(perms.root), realpathOf(full))) {
-    throw refused(`${what} ${path} is a symlink that leads out of the script's folder`, '--allow-read');
+    throw refused(`${what} ${shown} is a symlink that leads out of the script's folder`, '--allow-read');
   }
   return full;
 }
