@@ -168,10 +168,11 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     }
   } else {
     const name = args.file ?? '<stdin>';
-    const source = await readScript(args.file);
     const permissions = scriptPermissions(args.file, { js: args.allowJs, read: args.allowRead, write: args.allowWrite });
     const stack = args.file === undefined ? [] : [resolve(args.file)];
-    code = await Promise.race([runScript(ctx, { name, source, permissions, keepGoing: args.keepGoing, stack }), interrupted]);
+    // Reading races the signals too: a FIFO nobody writes to must not outlive a SIGTERM.
+    const run = readScript(args.file).then((source) => runScript(ctx, { name, source, permissions, keepGoing: args.keepGoing, stack }));
+    code = await Promise.race([run, interrupted]);
   }
   await session.shutdown();
   printer.close();

@@ -1,4 +1,5 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import net from 'node:net';
 import { SocklabError, messageOf } from '../errors.js';
 
 /** Longest script accepted, in bytes (SPEC section 6). */
@@ -19,29 +20,51 @@ export const MAX_SCRIPT_LINE = 1024 * 1024;
  * cannot be read. `name` is how messages call the file.
  */
 export async function readScriptFile(path: string, name = path): Promise<string> {
-  const text = readScriptSync(path, name, true);
-  // A FIFO: read as a stream (a blocking read on the thread pool, not the event loop).
-  return text ?? readScriptStream(createReadStream(path), name);
+  const fd = openScript(path, name);
+  const stats = statOpen(fd);
+  if (!stats.isFIFO()) return readRegular(fd, stats, name);
+  // A FIFO: libuv reads the non-blocking descriptor as a pipe (as it reads a piped stdin),
+  // so waiting for a writer blocks neither the event loop nor signals.
+  return readScriptStream(new net.Socket({ fd, readable: true, writable: false }), name);
 }
 
 /**
- * The synchronous part of `readScriptFile`: the text of a regular file, or
- * undefined for a FIFO when `fifoOk` (the caller streams it); anything else
- * is refused. Used alone by the checker for nested `.replay` files, which
- * must be regular files.
+ * The text of the regular file at `path` (the checker reads nested
+ * `.replay` files with it): anything else, a FIFO included, is refused.
  */
-export function readScriptSync(path: string, name: string, fifoOk = false): string | undefined {
-  let fd: number;
+export function readScriptSync(path: string, name: string): string {
+  const fd = openScript(path, name);
+  const stats = statOpen(fd);
+  if (stats.isFIFO()) {
+    closeSync(fd);
+    throw notScriptKind(name, 'a FIFO (a nested .replay reads regular files)');
+  }
+  return readRegular(fd, stats, name);
+}
+
+/** fstat of a descriptor just opened; closes it if that fails. */
+function statOpen(fd: number): Stats {
+  try {
+    return fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+function openScript(path: string, name: string): number {
   try {
     // O_NONBLOCK: open() on a FIFO with no writer returns at once instead of hanging the process.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new SocklabError('E_IO', `cannot read ${name}: ${messageOf(err)}`, { cause: err });
   }
+}
+
+/** Read and close `fd`, a regular file (anything else but a FIFO is refused here). */
+function readRegular(fd: number, stats: Stats, name: string): string {
   try {
-    const stats = fstatSync(fd);
-    if (stats.isFIFO() && fifoOk) return undefined;
-    if (!stats.isFile()) throw notScriptKind(name, stats.isDirectory() ? 'a directory' : stats.isSocket() ? 'a socket' : stats.isFIFO() ? 'a FIFO (replay a regular file)' : 'a device');
+    if (!stats.isFile()) throw notScriptKind(name, stats.isDirectory() ? 'a directory' : stats.isSocket() ? 'a socket' : 'a device');
     if (stats.size > MAX_SCRIPT_BYTES) throw tooLong(name);
     // Read in bounded steps: the size may change under us (a file still being written).
     const chunks: Buffer[] = [];
