@@ -27,6 +27,8 @@ export function createJsEvaluator(ctx: CommandContext, filename: string): JsEval
   const input = new PassThrough();
   const output = new Writable({ write: (_chunk, _enc, cb) => cb() });
   const server: REPLServer = repl.start({ input, output, terminal: false, prompt: '', useColors: false });
+  // node:repl's console writes to its (discarded) output; a script's console.log is the process's.
+  server.context.console = console;
   const bind = createBinder(ctx.session, server.context);
   let pending: ((err: unknown) => void) | undefined;
   // node:repl keeps its domain private; it is the only way to hear what a line threw.
