@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import net from 'node:net';
-import { SocklabError, messageOf } from '../errors.js';
+import { SocklabError, messageOf, osErrorCode } from '../errors.js';
 
 /** Longest script accepted, in bytes (SPEC section 6). */
 export const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
@@ -57,7 +57,9 @@ function openScript(path: string, name: string): number {
     // O_NONBLOCK: open() on a FIFO with no writer returns at once instead of hanging the process.
     return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw new SocklabError('E_IO', `cannot read ${name}: ${messageOf(err)}`, { cause: err });
+    const code = osErrorCode(err);
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : messageOf(err);
+    throw new SocklabError('E_IO', `cannot read script ${name}: ${reason}`, { cause: err });
   }
 }
 
@@ -90,13 +92,13 @@ function readRegular(fd: number, stats: Stats, name: string): string {
 export async function readScriptStream(stream: NodeJS.ReadableStream & { destroy?(): void }, name: string): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
-  let line = 0;
+  const lines: LineState = { open: 0, number: 1 };
   try {
     for await (const chunk of stream) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       total += buf.length;
       if (total > MAX_SCRIPT_BYTES) throw tooLong(name);
-      line = longestLine(buf, line, name);
+      scanLines(buf, lines, name);
       chunks.push(buf);
     }
   } catch (err) {
@@ -127,23 +129,28 @@ function statFd(fd: number): Stats | undefined {
   }
 }
 
-/** Length of the line still open after `buf`, given `open` bytes before it; throws past the bound. */
-function longestLine(buf: Buffer, open: number, name: string): number {
+/** Where a streamed script is: the length of its open line and that line's 1-based number. */
+interface LineState {
+  open: number;
+  number: number;
+}
+
+/** Advance `state` over `buf`; throws as soon as a line passes the bound (naming its number). */
+function scanLines(buf: Buffer, state: LineState, name: string): void {
   let start = 0;
-  let current = open;
   for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
-    if (current + nl - start > MAX_SCRIPT_LINE) throw lineTooLong(name);
-    current = 0;
+    if (state.open + nl - start > MAX_SCRIPT_LINE) throw lineTooLong(name, state.number);
+    state.open = 0;
+    state.number++;
     start = nl + 1;
   }
-  current += buf.length - start;
-  if (current > MAX_SCRIPT_LINE) throw lineTooLong(name);
-  return current;
+  state.open += buf.length - start;
+  if (state.open > MAX_SCRIPT_LINE) throw lineTooLong(name, state.number);
 }
 
 /** The bytes as script text, or an error naming what is wrong (the content is never quoted). */
 export function scriptText(buf: Buffer, name: string): string {
-  longestLine(buf, 0, name);
+  scanLines(buf, { open: 0, number: 1 }, name);
   if (buf.includes(0)) throw notScript(name, 'it holds NUL bytes (a binary file)');
   let text: string;
   try {
@@ -166,6 +173,6 @@ function tooLong(name: string): SocklabError {
   return new SocklabError('E_LIMIT', `${name} is longer than ${MAX_SCRIPT_BYTES / 1024 / 1024} MiB, the limit of a script: split it and .replay the parts`);
 }
 
-function lineTooLong(name: string): SocklabError {
-  return new SocklabError('E_LIMIT', `${name} has a line longer than ${MAX_SCRIPT_LINE / 1024 / 1024} MiB, the limit of a line: use file:PATH for large payloads`);
+function lineTooLong(name: string, line: number): SocklabError {
+  return new SocklabError('E_LIMIT', `${name}:${line}: line longer than ${MAX_SCRIPT_LINE / 1024 / 1024} MiB, the limit of a script line: use file:PATH for large payloads`);
 }

@@ -93,17 +93,17 @@ except OSError as e:
     print('peer saw', type(e).__name__, flush=True)
 `;
 
-describe.skipIf(!hasPython)('signals end the session as .exit does, during a flood', () => {
+describe.skipIf(!hasPython)('signals end the session as .exit does, during a flood', { timeout: 60_000 }, () => {
   it.each(['SIGHUP', 'SIGTERM', 'SIGINT'] as const)('%s while a peer floods a headless run: the peer sees FIN, the closes are reported', async (signal) => {
     const lab = runCli(['--no-time', '-e', '.listen 0', '-e', '.wait s1 accept', '-e', '.expect c1 never --timeout 60s', '--exit']);
     const port = (await lab.waitForStdout(/listening on 127\.0\.0\.1:(\d+)/))[1]!;
     const peer = spawnProcess('python3', ['-c', FLOOD_PEER, port]);
-    await peer.waitForStdout('flooding');
-    await lab.waitForStdout(/c1 {3}← /);
+    await peer.waitForStdout('flooding', 15_000);
+    await lab.waitForStdout(/c1 {3}← /, 15_000);
     lab.child.kill(signal);
-    await peer.waitForStdout(/peer saw .+/);
+    await peer.waitForStdout(/peer saw .+/, 15_000);
     expect(peer.stdout()).toMatch(/peer saw FIN/);
-    const exit = await lab.waitForExit(10_000);
+    const exit = await lab.waitForExit(20_000);
     expect(exit.signal).toBeNull();
     expect(exit.code).toBe(1);
     expect(lab.stdout()).toMatch(/c1 {3}→ FIN/);
@@ -115,12 +115,12 @@ describe.skipIf(!hasPython)('signals end the session as .exit does, during a flo
     const lab = runCli(['--no-time', '-e', '.listen 0'], { keepStdin: true });
     const port = (await lab.waitForStdout(/listening on 127\.0\.0\.1:(\d+)/))[1]!;
     const peer = spawnProcess('python3', ['-c', FLOOD_PEER, port]);
-    await peer.waitForStdout('flooding');
-    await lab.waitForStdout(/c1 {3}← /);
+    await peer.waitForStdout('flooding', 15_000);
+    await lab.waitForStdout(/c1 {3}← /, 15_000);
     lab.child.kill('SIGHUP');
-    await peer.waitForStdout(/peer saw .+/);
+    await peer.waitForStdout(/peer saw .+/, 15_000);
     expect(peer.stdout()).toMatch(/peer saw FIN/);
-    const exit = await lab.waitForExit(10_000);
+    const exit = await lab.waitForExit(20_000);
     expect(exit.signal).toBeNull();
     expect(lab.stdout()).toMatch(/closed 1 server and 1 socket; bye/);
   });
@@ -133,7 +133,7 @@ describe.skipIf(!hasPython)('signals end the session as .exit does, during a flo
     // its signal handlers are installed before it opens the script).
     await until(() => holds(lab.child.pid!, fifo), 10_000, 'socklab to open the FIFO');
     lab.child.kill('SIGTERM');
-    const exit = await lab.waitForExit(10_000);
+    const exit = await lab.waitForExit(20_000);
     expect(exit.signal).toBeNull();
     expect(exit.code).toBe(1);
   });

@@ -52,7 +52,7 @@ describe.skipIf(!hasTime)('script input is bounded', () => {
   it('cat /dev/zero | socklab: a pipe without a newline is stopped at the 1 MiB line bound', async () => {
     const r = await measured('cat /dev/zero | $SOCKLAB');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('socklab: <stdin> has a line longer than 1 MiB, the limit of a line: use file:PATH for large payloads\n');
+    expect(r.stderr).toBe('socklab: <stdin>:1: line longer than 1 MiB, the limit of a script line: use file:PATH for large payloads\n');
     expect(r.rssKib).toBeLessThan(RSS_BOUND_KIB);
   });
 
@@ -71,7 +71,7 @@ describe.skipIf(!hasTime)('script input is bounded', () => {
     expect([big.code, big.stderr]).toEqual([2, `socklab: ${join(dir, 'big.lab')} is longer than 16 MiB, the limit of a script: split it and .replay the parts\n`]);
     const line = await measured(`$SOCKLAB ${join(dir, 'line.lab')}`);
     expect(line.code).toBe(2);
-    expect(line.stderr).toMatch(/has a line longer than 1 MiB/);
+    expect(line.stderr).toMatch(/line\.lab:2: line longer than 1 MiB/);
   });
 
   it('a FIFO as the script is read like a pipe; a FIFO nobody writes to waits without blocking signals', async () => {
