@@ -11,6 +11,8 @@ export interface CliArgs {
   color?: boolean;
   time: boolean;
   allowJs: boolean;
+  allowRead: boolean;
+  allowWrite: boolean;
   keepGoing: boolean;
   help: boolean;
   version: boolean;
@@ -30,13 +32,21 @@ Options:
   --no-color       no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)
   --no-time        no timestamps on event lines
   --allow-js       let a script run its JavaScript lines
+  --allow-read     let a script's file: payloads and .replay read outside its folder
+  --allow-write    let a script write files (.record)
   --keep-going     report every failing line instead of stopping at the first
   --exit           with -e: leave after the lines instead of opening the REPL
   -h, --help       this text
   -v, --version    the version
 
 Exit codes: 0 every line passed, 1 a line or expectation failed, 2 usage error
-(bad option, unreadable script, a script refused before it ran).
+(bad option, unreadable script, a script refused before it ran: a JavaScript
+line without --allow-js, a path or .record its permissions do not allow, a
+script over 16 MiB or with a line over 1 MiB, a device or binary file).
+A script never holds more permission than these flags give it; without
+--allow-read its paths resolve against its own folder and may not leave it.
+SIGINT, SIGTERM and SIGHUP end a run as .exit does; output that cannot be
+written (a closed pipe, a full disk) ends it with one line on stderr, exit 1.
 
 Examples:
   socklab -e '.listen 9000 --reply echo'
@@ -50,6 +60,8 @@ const FLAGS: Record<string, (a: CliArgs) => void> = {
   '--color': (a) => (a.color = true),
   '--no-time': (a) => (a.time = false),
   '--allow-js': (a) => (a.allowJs = true),
+  '--allow-read': (a) => (a.allowRead = true),
+  '--allow-write': (a) => (a.allowWrite = true),
   '--keep-going': (a) => (a.keepGoing = true),
   '--exit': (a) => (a.exit = true),
   '--help': (a) => (a.help = true),
@@ -60,7 +72,7 @@ const FLAGS: Record<string, (a: CliArgs) => void> = {
 
 /** Read argv (without node and the script). Throws E_USAGE with what was wrong. */
 export function parseCliArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { lines: [], exit: false, json: false, time: true, allowJs: false, keepGoing: false, help: false, version: false };
+  const args: CliArgs = { lines: [], exit: false, json: false, time: true, allowJs: false, allowRead: false, allowWrite: false, keepGoing: false, help: false, version: false };
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { COMMANDS } from './commands/index.js';
 import type { CommandContext } from './commands/define.js';
@@ -11,6 +11,8 @@ import { jsonPrinter } from './render/json.js';
 import { HumanPrinter, PIPE_BATCH_MS } from './render/printer.js';
 import { startRepl } from './repl/start.js';
 import { EXIT, runScript } from './script/runner.js';
+import { scriptPermissions } from './script/permissions.js';
+import { checkStdinKind, readScriptFile, readScriptStream } from './script/source.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';
@@ -23,12 +25,10 @@ export function version(): string {
 
 /** Entry point of the `socklab` command; the only place that calls process.exit. */
 export function runMain(argv: string[]): void {
-  // `socklab demo.lab | head`: once the reader is gone there is nobody to report to.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
+  // A closed pipe (`| head`), a full disk (`> /dev/full`), a terminal that hung up:
+  // one line on the other stream, the session closed as .exit closes it, exit 1.
+  for (const [stream, name, other] of OUTPUTS()) {
+    stream.on('error', (err: NodeJS.ErrnoException) => outputLost(name, other, err));
   }
   let args: CliArgs;
   try {
@@ -54,6 +54,32 @@ export function runMain(argv: string[]): void {
   );
 }
 
+/** stdout and stderr, each with its name and the stream to complain on when it fails. */
+const OUTPUTS = () =>
+  [
+    [process.stdout, 'stdout', process.stderr],
+    [process.stderr, 'stderr', process.stdout],
+  ] as const;
+
+/** Ends the running session gracefully (set once one runs): every endpoint closed. */
+let stopSession: () => Promise<void> = async () => {};
+let lost = false;
+
+/** Output cannot be written: say so once, close the session, leave with exit code 1. */
+function outputLost(name: string, other: NodeJS.WriteStream, err: NodeJS.ErrnoException): void {
+  if (lost) return;
+  lost = true;
+  const what = err.code === 'EPIPE' ? 'its reader has gone' : err.code === 'ENOSPC' ? 'the disk is full' : (err.code ?? err.message);
+  try {
+    if (!other.destroyed) other.write(`socklab: cannot write to ${name} (${what}); stopping\n`);
+  } catch {
+    // Both streams are gone: nobody is left to tell.
+  }
+  const leave = () => process.exit(EXIT.FAILED);
+  setTimeout(leave, FLUSH_GRACE_MS).unref();
+  stopSession().then(leave, leave);
+}
+
 /** How long an exit waits for a reader of stdout that does not read. */
 const FLUSH_GRACE_MS = 2000;
 
@@ -65,16 +91,23 @@ const FLUSH_GRACE_MS = 2000;
 function exitWhenFlushed(code: number): void {
   let left = 2;
   const done = (): void => {
-    if (--left === 0) process.exit(code);
+    if (--left === 0 && !lost) process.exit(code);
   };
-  // A write's callback runs after every earlier write to the stream is done.
-  for (const stream of [process.stdout, process.stderr]) stream.write('', done);
-  setTimeout(() => process.exit(code), FLUSH_GRACE_MS).unref();
+  // A write's callback runs after every earlier write to the stream is done; an error
+  // there (a full disk) is reported before the stream's own 'error' event would be.
+  for (const [stream, name, other] of OUTPUTS()) {
+    stream.write('', (err) => {
+      if (err) outputLost(name, other, err as NodeJS.ErrnoException);
+      done();
+    });
+  }
+  setTimeout(() => process.exit(lost ? EXIT.FAILED : code), FLUSH_GRACE_MS).unref();
 }
 
 async function main(args: CliArgs): Promise<number> {
   const settings = defaultSettings({ time: args.time, color: args.color ?? pc.isColorSupported });
   const session = createSession();
+  stopSession = () => session.shutdown();
   const script = args.file !== undefined || (args.lines.length === 0 && !process.stdin.isTTY);
   if (script || args.exit) return headless(args, session, settings);
 
@@ -94,11 +127,14 @@ async function main(args: CliArgs): Promise<number> {
   if (args.json) session.subscribe(jsonPrinter((t) => process.stdout.write(t)));
   // Ctrl+C at the prompt is a keypress (readline handles it); a SIGINT or SIGTERM from
   // outside (kill, a process manager, a non-terminal stdin) leaves as .exit does. A second one kills.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void repl.run('.exit'));
+  for (const sig of SIGNALS) process.once(sig, () => void repl.run('.exit'));
   for (const line of args.lines) await repl.run(line);
   await repl.closed;
   return EXIT.OK;
 }
+
+/** Signals that end a session as .exit does (SPEC section 7); a second one kills. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Run a script file, stdin or the -e lines without a prompt; resolve to the exit code. */
 async function headless(args: CliArgs, session: Session, settings: Settings): Promise<number> {
@@ -119,7 +155,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     },
   };
   const interrupted = new Promise<number>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(EXIT.FAILED));
+    for (const sig of SIGNALS) process.once(sig, () => resolve(EXIT.FAILED));
   });
   let code: number;
   if (args.lines.length > 0) {
@@ -133,24 +169,24 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     }
   } else {
     const name = args.file ?? '<stdin>';
-    const source = args.file === undefined ? await readStdin() : readScript(args.file);
-    code = await Promise.race([runScript(ctx, { name, source, allowJs: args.allowJs, keepGoing: args.keepGoing }), interrupted]);
+    const permissions = scriptPermissions(args.file, { js: args.allowJs, read: args.allowRead, write: args.allowWrite });
+    const stack = args.file === undefined ? [] : [resolve(args.file)];
+    // Reading races the signals too: a FIFO nobody writes to must not outlive a SIGTERM.
+    const run = readScript(args.file).then((source) => runScript(ctx, { name, source, permissions, keepGoing: args.keepGoing, stack }));
+    code = await Promise.race([run, interrupted]);
   }
   await session.shutdown();
   printer.close();
   return code;
 }
 
-function readScript(file: string): string {
+/** The script's text, within the bounds of SPEC section 6; any refusal is a usage error (exit 2). */
+async function readScript(file: string | undefined): Promise<string> {
   try {
-    return readFileSync(file, 'utf8');
+    if (file !== undefined) return await readScriptFile(file);
+    checkStdinKind();
+    return await readScriptStream(process.stdin, '<stdin>');
   } catch (err) {
-    throw new SocklabError('E_USAGE', `cannot read script ${file}: ${messageOf(err)}`, { cause: err });
+    throw new SocklabError('E_USAGE', messageOf(err), { cause: err });
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

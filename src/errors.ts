@@ -19,6 +19,7 @@ export type SocklabErrorCode =
   | 'E_EXPECT'
   | 'E_SCRIPT'
   | 'E_JS_REFUSED'
+  | 'E_PERMISSION' // a script lacks --allow-js/--allow-read/--allow-write for what a line does
   | 'E_IO'
   | 'E_NET'; // an OS network error; the OS code is on `osCode`
 

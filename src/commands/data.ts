@@ -1,6 +1,6 @@
 import { decodePayload } from '../parse/payload.js';
 import type { ParsedArgs } from '../parse/command-line.js';
-import { readPayloadFile } from '../parse/payload-file.js';
+import { payloadFileUse, permittedReader } from '../parse/payload-file.js';
 import { resolveTargets, sendTo } from '../session/send.js';
 import { EOL_BYTES } from '../settings.js';
 import { formatBytes } from '../render/units.js';
@@ -21,7 +21,7 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
   // Awaited only then: the usual send starts writing in the same turn, before a line typed after it.
   const connecting = targets.filter((ep) => ep.connectedAt === undefined);
   if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
-  let data = decodePayload(payload, { readFile: readPayloadFile });
+  let data = decodePayload(payload, { readFile: permittedReader(ctx.permissions, 'payload file:') });
   const suffix = EOL_BYTES[ctx.settings.eol];
   if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
   const result = await sendTo(ctx.session, targets, data, {
@@ -42,6 +42,9 @@ function checkPayload(a: ParsedArgs): void {
   if (!payload.startsWith('file:')) decodePayload(payload);
 }
 
+/** The file a `file:` payload reads: a script checks its permission before it runs. */
+const payloadFiles = (a: ParsedArgs) => payloadFileUse(a.positionals[1], 'payload file:');
+
 const PAYLOAD_HELP =
   'PAYLOAD is text with escapes (\\n \\r \\t \\0 \\\\ \\" \\xHH \\u{HHHH}), "quoted text" to keep spaces, ' +
   'hex:48 65 6c, base64:SGVsbG8= or file:PATH. TARGET: a socket, a server (every connection of it) or all.';
@@ -58,6 +61,7 @@ export const sendCommand = defineCommand({
     'or without --chunk between repetitions.',
   examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
   check: checkPayload,
+  files: payloadFiles,
   run: (ctx, a) => send(ctx, a, false),
 });
 
@@ -69,5 +73,6 @@ export const sendln = defineCommand({
   help: `${PAYLOAD_HELP} Without a PAYLOAD it sends the end-of-line alone, as pressing Enter in nc does.`,
   examples: ['.sendln c1 I am Chuck Norris!', '.sendln all hello everyone', '.sendln c1'],
   check: checkPayload,
+  files: payloadFiles,
   run: (ctx, a) => send(ctx, a, true),
 });

@@ -2,6 +2,7 @@ import type { ArgsSpec, ParsedArgs } from '../parse/command-line.js';
 import type { SocketEndpoint } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import type { Settings } from '../settings.js';
+import type { FileUse, Permissions } from '../script/permissions.js';
 
 /** Groups of `.help`, in the order they are listed. */
 export const GROUPS = {
@@ -33,6 +34,11 @@ export interface CommandContext {
   commands: CommandTable;
   /** Leave: close every endpoint gracefully, report, stop. */
   exit(): Promise<void>;
+  /**
+   * The permissions of the script running this line (SPEC section 6);
+   * undefined for lines the person typed, who holds every permission.
+   */
+  permissions?: Permissions;
   /** Present in the REPL only: telnet-style typing into a socket. */
   repl?: {
     attach(ep: SocketEndpoint): void;
@@ -61,6 +67,12 @@ export interface Command {
    * anything runs. Throws a SocklabError.
    */
   check?(args: ParsedArgs): void;
+  /**
+   * The files this line would read or write (`file:` payloads, `.replay`,
+   * `.record`): a script's checker passes each through `checkFile` before
+   * anything runs, and `run` passes them again (with `ctx.permissions`).
+   */
+  files?(args: ParsedArgs): FileUse[];
 }
 
 export type CommandTable = ReadonlyMap<string, Command>;

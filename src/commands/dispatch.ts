@@ -1,5 +1,7 @@
 import { SocklabError, isSocklabError, messageOf } from '../errors.js';
-import { parseArgs, splitCommand } from '../parse/command-line.js';
+import { parseArgs, splitCommand, type ParsedArgs } from '../parse/command-line.js';
+import { checkFile } from '../script/permissions.js';
+import { succeeded } from '../script/succeeded.js';
 import type { Command, CommandContext } from './define.js';
 import { findCommand } from './session.js';
 
@@ -18,7 +20,10 @@ export function isBlankOrComment(line: string): boolean {
 }
 
 /** Find and parse a command line without running it (scripts check every line first). */
-export function prepareCommand(ctx: Pick<CommandContext, 'commands'>, line: string): { command: Command; run: (c: CommandContext) => Promise<void> } {
+export function prepareCommand(
+  ctx: Pick<CommandContext, 'commands'>,
+  line: string,
+): { command: Command; args: ParsedArgs; run: (c: CommandContext) => Promise<void> } {
   if (line.length > MAX_LINE_LENGTH) {
     throw new SocklabError('E_LIMIT', `line of ${line.length} characters is longer than ${MAX_LINE_LENGTH}: use file:PATH for large payloads`);
   }
@@ -27,7 +32,15 @@ export function prepareCommand(ctx: Pick<CommandContext, 'commands'>, line: stri
   // splitCommand reads the trimmed line; `rest` is its tail, so this is where it starts.
   const args = parseArgs(command.args, rest, line.trim().length - rest.length);
   command.check?.(args);
-  return { command, run: async (c) => command.run(c, args) };
+  return {
+    command,
+    args,
+    run: async (c) => {
+      // A script's files pass the permission check again as they run (the checker did it first).
+      for (const use of command.files?.(args) ?? []) checkFile(c.permissions, use);
+      await command.run(c, args);
+    },
+  };
 }
 
 /**
@@ -42,6 +55,7 @@ export async function runCommandLine(ctx: CommandContext, line: string, source?:
   try {
     const { run } = prepareCommand(ctx, trimmed);
     await run(ctx);
+    succeeded(session, trimmed);
     return true;
   } catch (err) {
     // In the REPL a network failure has already shown as the endpoint's error event.

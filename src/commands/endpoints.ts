@@ -3,7 +3,8 @@ import { parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { ServerState, isLive, type Endpoint, type ServerEndpoint, type SocketEndpoint } from '../session/endpoint.js';
-import { readPayloadFile } from '../parse/payload-file.js';
+import { payloadFileUse, permittedReader, replyFileUse } from '../parse/payload-file.js';
+import { checkFile, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../session/reply.js';
 import { defineCommand } from './define.js';
@@ -52,14 +53,15 @@ export const listen = defineCommand({
     const reply = str(a, 'reply');
     if (reply !== undefined && !reply.includes('file:')) checkReplyOptions(parseReply(reply), flag(a, 'http'));
   },
+  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...payloadFileUse(str(a, 'greet'), '--greet file:')],
   async run(ctx, a) {
     const address = parseAddress(a.positionals[0] ?? '', 'listen');
     const greetText = str(a, 'greet');
     const ep = ctx.session.listen({
       ...address,
       alias: a.alias,
-      reply: str(a, 'reply'),
-      greet: greetText === undefined ? undefined : decodePayload(greetText, { readFile: readPayloadFile }),
+      reply: permittedReply(ctx.permissions, str(a, 'reply')),
+      greet: greetText === undefined ? undefined : decodePayload(greetText, { readFile: permittedReader(ctx.permissions, '--greet file:') }),
       idleTimeout: num(a, 'timeout'),
       max: num(a, 'max'),
       backlog: num(a, 'backlog'),
@@ -71,6 +73,12 @@ export const listen = defineCommand({
     await settle([ep]);
   },
 });
+
+/** A `--reply file:PATH` with the path a script may read, resolved against its folder. */
+function permittedReply(perms: Permissions | undefined, spec: string | undefined): string | undefined {
+  const [use] = replyFileUse(spec, '--reply file:');
+  return use === undefined ? spec : `file:${checkFile(perms, use)}`;
+}
 
 /** The address to reach: a literal one, or the one a server of this session listens on. */
 function connectTarget(session: Session, text: string): Address | Promise<Address> {
@@ -129,6 +137,7 @@ export const connect = defineCommand({
       throw new SocklabError('E_USAGE', '--idle-destroy needs --idle MS: how long the socket may be idle, e.g. --idle 5s --idle-destroy');
     }
   },
+  files: (a) => replyFileUse(str(a, 'reply'), '--reply file:'),
   async run(ctx, a) {
     const family = num(a, 'family');
     if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);
@@ -148,7 +157,7 @@ export const connect = defineCommand({
           keepAlive: num(a, 'keepalive'),
           localPort: num(a, 'local-port'),
           family: family as 4 | 6 | undefined,
-          reply: str(a, 'reply'),
+          reply: permittedReply(ctx.permissions, str(a, 'reply')),
           halfOpen: flag(a, 'half-open'),
         }),
       );

@@ -1,6 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SocklabError, messageOf } from '../errors.js';
 import { parseDuration } from '../parse/duration.js';
@@ -12,7 +10,12 @@ import { parseRegexPattern, type Pattern } from '../session/expect.js';
 import type { Session } from '../session/session.js';
 import { runScript } from '../script/runner.js';
 import { defineCommand } from './define.js';
-import { isCommandLine, prepareCommand } from './dispatch.js';
+import { isCommandLine } from './dispatch.js';
+import { payloadFileUse, permittedReader } from '../parse/payload-file.js';
+import { checkFile, nestedPermissions, scriptPermissions } from '../script/permissions.js';
+import { compiles, openRecordFile } from '../script/record-file.js';
+import { readScriptFile } from '../script/source.js';
+import { onSucceeded } from '../script/succeeded.js';
 
 /** Default time `.wait` and `.expect` give an event before they fail. */
 export const DEFAULT_WAIT = 5000;
@@ -57,9 +60,9 @@ export const wait = defineCommand({
   },
 });
 
-function readPattern(text: string): Pattern {
+function readPattern(text: string, readFile?: (path: string) => Buffer): Pattern {
   const regex = parseRegexPattern(text);
-  return regex ? { kind: 'regex', regex } : { kind: 'bytes', bytes: decodePayload(text) };
+  return regex ? { kind: 'regex', regex } : { kind: 'bytes', bytes: decodePayload(text, readFile === undefined ? {} : { readFile }) };
 }
 
 /** `"PING\n"` — received bytes for a message line, escaped and cut. */
@@ -82,10 +85,11 @@ export const expect = defineCommand({
     const { text } = trailingTimeout(a.positionals[1] ?? '');
     if (!text.trim().startsWith('file:')) readPattern(text.trim());
   },
+  files: (a) => payloadFileUse(trailingTimeout(a.positionals[1] ?? '').text.trim(), '.expect file:'),
   async run(ctx, a) {
     const [ref = '', rest = ''] = a.positionals;
     const { text, timeout } = trailingTimeout(rest);
-    const pattern = readPattern(text.trim());
+    const pattern = readPattern(text.trim(), permittedReader(ctx.permissions, '.expect file:'));
     const ep = ctx.session.getSocket(ref);
     const ms = timeout ?? (a.options.timeout as number | undefined) ?? DEFAULT_WAIT;
     const line = `.expect ${ref} ${rest}`.trim();
@@ -134,26 +138,31 @@ const recorders = new WeakMap<Session, { file: string; stop: () => void }>();
 const replaying = new WeakMap<Session, string[]>();
 const replayDepth = (session: Session): number => replaying.get(session)?.length ?? 0;
 
-/**
- * True when a JavaScript line is complete on its own. Checked inside an async
- * function, so a top-level `await` line (which the REPL runs) is kept.
- */
-function compiles(code: string): boolean {
-  try {
-    new vm.Script(`(async () => {\n${code}\n})`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Lines `.record` leaves out: they only make sense typed (or would record the recording). */
+const NOT_RECORDED = /^\.(record|attach|detach)\b/;
 
 export const record = defineCommand({
   name: 'record',
   group: 'scripts',
-  summary: 'append every command line from now on to FILE (.record stop ends)',
-  args: { usage: '.record FILE | stop', positionals: ['FILE'] },
-  help: 'Each line is written as it runs, so a crash loses nothing. Lines that do not parse are left out. The file replays with `socklab FILE` or .replay.',
-  examples: ['.record lesson.lab', '.record stop'],
+  summary: 'write every line that succeeds from now on to FILE (.record stop ends)',
+  args: {
+    usage: '.record [--append | --force] FILE | stop',
+    positionals: ['FILE'],
+    options: {
+      append: { type: 'flag', help: 'add to FILE, which must already be a socklab script' },
+      force: { type: 'flag', help: 'overwrite FILE if it exists' },
+    },
+  },
+  help:
+    'Each line is written as it succeeds, so a crash loses nothing; failed lines are left out, and lines typed while ' +
+    'attached are written as the `.sendln ID "…"` they were. FILE must not exist, unless --append (onto a socklab ' +
+    'script: every line blank, a comment, a command or JavaScript) or --force. Regular files only (no FIFO or device). ' +
+    'In a script, .record needs --allow-write. The file replays with `socklab FILE` or .replay.',
+  examples: ['.record lesson.lab', '.record --append lesson.lab', '.record stop'],
+  check(a) {
+    if (a.options.append === true && a.options.force === true) throw new SocklabError('E_USAGE', '--append or --force, not both');
+  },
+  files: (a) => (a.positionals[0] === 'stop' ? [] : [{ path: a.positionals[0] ?? '', access: 'write', what: '.record' }]),
   run(ctx, a) {
     const file = a.positionals[0] ?? '';
     const current = recorders.get(ctx.session);
@@ -165,71 +174,82 @@ export const record = defineCommand({
       return;
     }
     if (current) throw new SocklabError('E_STATE', `already recording to ${current.file}: .record stop first`);
-    try {
-      appendFileSync(file, '');
-    } catch (err) {
-      throw new SocklabError('E_IO', `cannot record to ${file}: ${messageOf(err)}`, { cause: err });
-    }
+    const mode = a.options.append === true ? 'append' : a.options.force === true ? 'force' : 'new';
+    const out = openRecordFile(checkFile(ctx.permissions, { path: file, access: 'write', what: '.record' }), file, mode, ctx.commands);
     const depth = replayDepth(ctx.session);
-    const stop = ctx.session.subscribe((ev) => {
-      if (ev.type !== 'command' || /^\.record\b/.test(ev.line) || ev.line.includes('\n')) return;
-      if (replayDepth(ctx.session) > depth) return;
-      if (isCommandLine(ev.line)) {
-        try {
-          prepareCommand(ctx, ev.line);
-        } catch {
-          return;
-        }
-        // The REPL evaluates an unfinished JavaScript line (`function f() {`) too, before it
-        // asks for the rest; the whole entry has a newline and is left out, so is its first line.
-      } else if (!compiles(ev.line)) return;
+    const write = (line: string): void => {
+      if (NOT_RECORDED.test(line) || line.includes('\n') || replayDepth(ctx.session) > depth) return;
       try {
-        appendFileSync(file, `${ev.line}\n`);
+        out.write(line);
       } catch (err) {
         // A throwing subscriber would end the process (the session rethrows it); stop recording instead.
         stop();
-        recorders.delete(ctx.session);
         ctx.print(`recording stopped: cannot write ${file}: ${messageOf(err)}`);
       }
+    };
+    // Dot-commands and attached lines once they succeeded; JavaScript as it is typed (the REPL
+    // does not say whether it threw), when it is whole: an unfinished `function f() {` is left out.
+    const offSucceeded = onSucceeded(ctx.session, write);
+    const offJs = ctx.session.subscribe((ev) => {
+      if (ev.type === 'command' && !isCommandLine(ev.line) && compiles(ev.line)) write(ev.line);
     });
+    const stop = (): void => {
+      offSucceeded();
+      offJs();
+      out.close();
+      recorders.delete(ctx.session);
+    };
     recorders.set(ctx.session, { file, stop });
-    ctx.print(`recording to ${file} (appending)`);
+    ctx.print(`recording to ${file}${mode === 'append' ? ' (appending)' : ''}`);
   },
 });
+
+const PERMISSION_FLAGS = {
+  'allow-js': { type: 'flag', help: 'run the JavaScript lines of the script too' },
+  'allow-read': { type: 'flag', help: 'let its file: payloads and .replay read outside its folder' },
+  'allow-write': { type: 'flag', help: 'let it .record (write files)' },
+} as const;
 
 export const replay = defineCommand({
   name: 'replay',
   group: 'scripts',
   summary: 'run a script inside this session',
   args: {
-    usage: '.replay [--allow-js] [--keep-going] FILE',
+    usage: '.replay [--allow-js] [--allow-read] [--allow-write] [--keep-going] FILE',
     positionals: ['FILE'],
     options: {
-      'allow-js': { type: 'flag', help: 'run the JavaScript lines of the script too' },
+      ...PERMISSION_FLAGS,
       'keep-going': { type: 'flag', help: 'report every failing line instead of stopping at the first' },
     },
   },
-  help: 'Same rules as `socklab FILE`: lines run in order, the first failure stops it, JavaScript lines need --allow-js.',
+  help:
+    'Same rules as `socklab FILE`: lines run in order, the first failure stops it. The script gets only the ' +
+    'permissions on this line: JavaScript lines need --allow-js, file: paths and nested .replay stay in its folder ' +
+    'without --allow-read, .record needs --allow-write. Inside a script, .replay inherits the run\'s permissions and can add none.',
   examples: ['.replay lesson.lab', '.replay --allow-js demo.lab'],
   blocks: true,
+  files: (a) => [{ path: a.positionals[0] ?? '', access: 'read', what: '.replay' }],
   async run(ctx, a) {
     const file = a.positionals[0] ?? '';
-    let source: string;
-    try {
-      source = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new SocklabError('E_IO', `cannot read ${file}: ${messageOf(err)}`, { cause: err });
+    const flags = { js: a.options['allow-js'] === true, read: a.options['allow-read'] === true, write: a.options['allow-write'] === true };
+    const parent = ctx.permissions;
+    if (parent !== undefined) {
+      const added = (Object.keys(flags) as Array<keyof typeof flags>).find((k) => flags[k] && !parent[k]);
+      if (added !== undefined) throw new SocklabError('E_PERMISSION', `.replay --allow-${added} inside a script run without it: a replayed script cannot add permissions`);
     }
+    const path = checkFile(parent, { path: file, access: 'read', what: '.replay' });
+    const permissions = parent === undefined ? scriptPermissions(path, flags) : nestedPermissions(parent, file);
+    const source = await readScriptFile(path, file);
     const stack = replaying.get(ctx.session) ?? [];
-    const path = resolve(file);
-    if (stack.includes(path)) throw new SocklabError('E_STATE', `${file} is already replaying: a script that replays itself would never end`);
+    const full = resolve(path);
+    if (stack.includes(full)) throw new SocklabError('E_STATE', `${file} is already replaying: a script that replays itself would never end`);
     replaying.set(ctx.session, stack);
-    stack.push(path);
+    stack.push(full);
     let code: number;
     try {
-      code = await runScript(ctx, { name: file, source, allowJs: a.options['allow-js'] === true, keepGoing: a.options['keep-going'] === true });
+      code = await runScript(ctx, { name: file, source, permissions, keepGoing: a.options['keep-going'] === true, stack: [...stack] });
     } finally {
-      stack.splice(stack.lastIndexOf(path), 1);
+      stack.splice(stack.lastIndexOf(full), 1);
     }
     if (code !== 0) throw new SocklabError('E_SCRIPT', `${file} failed (exit code ${code})`);
   },

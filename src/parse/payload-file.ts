@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { SocklabError } from '../errors.js';
+import { checkFile, type FileUse, type Permissions } from '../script/permissions.js';
 
 /** Largest `file:` payload read, the payload decoder's own limit (64 MiB). */
 export const MAX_FILE_PAYLOAD = 64 * 1024 * 1024;
@@ -36,4 +37,22 @@ export function readPayloadFile(path: string, max = MAX_FILE_PAYLOAD): Buffer {
 
 function tooLarge(path: string, what: string, max: number): SocklabError {
   return new SocklabError('E_LIMIT', `file:${path} ${what} the ${max}-byte limit of a payload: send it in smaller parts`);
+}
+
+/** The file a payload reads, if it is `file:PATH` (for the permission check of scripts). */
+export function payloadFileUse(payload: string | undefined, what: string): FileUse[] {
+  return payload?.startsWith('file:') === true ? [{ path: payload.slice(5), access: 'read', what }] : [];
+}
+
+/** The file a `--reply` spec reads: a `file:PATH` spec without placeholders is a fixed reply read once. */
+export function replyFileUse(spec: string | undefined, what: string): FileUse[] {
+  return spec !== undefined && !/[{}]/.test(spec) ? payloadFileUse(spec, what) : [];
+}
+
+/**
+ * A `readFile` for `decodePayload` that sends every path through the
+ * script's permission check first (`perms` undefined: the person typing).
+ */
+export function permittedReader(perms: Permissions | undefined, what: string): (path: string) => Buffer {
+  return (path) => readPayloadFile(checkFile(perms, { path, access: 'read', what }));
 }

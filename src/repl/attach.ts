@@ -5,6 +5,7 @@ import { sendTo } from '../session/send.js';
 import type { Session } from '../session/session.js';
 import { EOL_BYTES, type Settings } from '../settings.js';
 import { messageOf } from '../errors.js';
+import { quotePayload, succeeded } from '../script/succeeded.js';
 
 /** Ctrl+] — telnet's escape character. */
 export const DETACH_KEY = '\x1d';
@@ -50,7 +51,11 @@ export class Attachment {
       return true;
     }
     const data = Buffer.from(line + EOL_BYTES[this.settings.eol], 'utf8');
-    sendTo(this.session, [ep], data).catch((err: unknown) => this.fail(line, messageOf(err)));
+    // `.record` keeps the line as the `.sendln` it was: a script has no `.attach`.
+    sendTo(this.session, [ep], data).then(
+      () => succeeded(this.session, `.sendln ${ep.alias ?? ep.id} ${quotePayload(line)}`),
+      (err: unknown) => this.fail(line, messageOf(err)),
+    );
     return true;
   }
 

@@ -1,16 +1,19 @@
-import vm from 'node:vm';
 import type { CommandContext } from '../commands/define.js';
 import { runCommandLine } from '../commands/dispatch.js';
 import { messageOf } from '../errors.js';
 import { splitCommand } from '../parse/command-line.js';
-import { createBinder } from '../repl/bindings.js';
-import { checkScript } from './check.js';
+import { checkScript, type ScriptLine } from './check.js';
+import { createJsEvaluator, type JsEvaluator } from './js-eval.js';
+import type { Permissions } from './permissions.js';
 
 export interface ScriptRun {
   /** Shown in messages: `demo.lab`. */
   name: string;
   source: string;
-  allowJs: boolean;
+  /** What the script may do: from the command line, or inherited by a nested `.replay`. */
+  permissions: Permissions;
+  /** Absolute paths of the script files running now, outermost first (a script may not replay itself). */
+  stack?: string[];
   /** Report every failure instead of stopping at the first. */
   keepGoing: boolean;
 }
@@ -24,20 +27,32 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
  * was refused before anything ran.
  */
 export async function runScript(ctx: CommandContext, script: ScriptRun): Promise<number> {
-  const { lines, problems } = checkScript(script.source, ctx.commands, script.allowJs);
+  const { lines, problems } = checkScript(script.source, ctx.commands, script.permissions, script.stack);
   if (problems.length > 0) {
     // Every usage error (fix them all in one go), but only the first refused
     // JavaScript line: one is enough to say why, a handout of JS would flood.
     const firstJs = problems.find((p) => p.kind === 'js');
-    const shown = problems.filter((p) => p.kind === 'usage' || p === firstJs);
+    const shown = problems.filter((p) => p.kind !== 'js' || p === firstJs);
     for (const p of shown) {
-      const line = lines.find((l) => l.number === p.number)?.text.trim() ?? '';
-      ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line, code: 'E_SCRIPT', message: p.message, source: `${script.name}:${p.number}` });
+      const line = p.file === undefined ? (lines.find((l) => l.number === p.number)?.text.trim() ?? '') : '';
+      const source = p.file === undefined ? `${script.name}:${p.number}` : `${script.name} → ${p.file}:${p.number}`;
+      ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line, code: 'E_SCRIPT', message: p.message, source });
     }
     return EXIT.USAGE;
   }
+  // The lines run with the script's permissions. A view of the caller's context, not a
+  // copy: `signal` is set on the caller's while a line blocks (Ctrl+C must reach it).
+  const scoped = Object.create(ctx, { permissions: { value: script.permissions } }) as CommandContext;
+  const js: { evaluator?: JsEvaluator } = {};
+  try {
+    return await runLines(scoped, script, lines, js);
+  } finally {
+    js.evaluator?.close();
+  }
+}
+
+async function runLines(ctx: CommandContext, script: ScriptRun, lines: ScriptLine[], js: { evaluator?: JsEvaluator }): Promise<number> {
   let failures = 0;
-  let evaluate: ((code: string) => Promise<unknown>) | undefined;
   for (const line of lines) {
     // Ctrl+C during a `.replay`: the lines after the cancelled one do not run.
     if (ctx.signal?.aborted) return EXIT.FAILED;
@@ -45,10 +60,10 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
     let ok: boolean;
     if (line.kind === 'command') ok = await runCommandLine(ctx, line.text, source);
     else {
-      evaluate ??= jsEvaluator(ctx);
+      js.evaluator ??= createJsEvaluator(ctx, script.name);
       // JavaScript may print straight to stdout: what the events printed so far goes first.
       ctx.flush?.();
-      ok = await evaluate(line.text).then(
+      ok = await js.evaluator.evaluate(line.text).then(
         () => true,
         (err: unknown) => {
           ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line: line.text, code: 'E_JS', message: messageOf(err), source });
@@ -68,15 +83,4 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
     ctx.session.emit({ type: 'note', t: ctx.session.now(), message });
   }
   return failures === 0 ? EXIT.OK : EXIT.FAILED;
-}
-
-/** Evaluate script JavaScript with ids, aliases and `session` bound, awaiting promises. */
-function jsEvaluator(ctx: CommandContext): (code: string) => Promise<unknown> {
-  const context = vm.createContext({ Buffer, console, setTimeout, clearTimeout, setInterval, clearInterval });
-  const bind = createBinder(ctx.session, context);
-  return async (code) => {
-    bind();
-    ctx.session.emit({ type: 'command', t: ctx.session.now(), line: code.trim() });
-    return await vm.runInContext(code, context);
-  };
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runScript } from '../../src/script/runner.js';
+import { scriptPermissions } from '../../src/script/permissions.js';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
 import { peerServer } from '../helpers/loopback.js';
 
@@ -73,7 +74,7 @@ describe('.connect', () => {
 describe('--keep-going', () => {
   it('ends with a note that counts the failed lines', async () => {
     rig = commandRig();
-    const code = await runScript(rig.ctx, { name: 'kg.lab', source: '.listen 0\n.send c9 x\n.close c9\n', allowJs: false, keepGoing: true });
+    const code = await runScript(rig.ctx, { name: 'kg.lab', source: '.listen 0\n.send c9 x\n.close c9\n', permissions: scriptPermissions(undefined, { js: false, read: false, write: false }), keepGoing: true });
     expect(code).toBe(1);
     expect(rig.log.of('note').map((n) => n.message)).toContain('kg.lab: 2 of 3 lines failed');
   });

@@ -5,6 +5,7 @@ import { COMMANDS } from '../../src/commands/index.js';
 import type { CommandContext } from '../../src/commands/define.js';
 import type { SessionEvent } from '../../src/session/events.js';
 import { EXIT, runScript } from '../../src/script/runner.js';
+import { scriptPermissions } from '../../src/script/permissions.js';
 import type { Session } from '../../src/session/session.js';
 import { defaultSettings } from '../../src/settings.js';
 import { cleanupProcesses, jsonEvents, runCli } from '../helpers/cli.js';
@@ -36,7 +37,8 @@ async function run(lines: string[], options: { allowJs?: boolean; keepGoing?: bo
   const code = await runScript(ctx, {
     name: options.name ?? 'demo.lab',
     source: lines.join('\n'),
-    allowJs: options.allowJs === true,
+    // Read and write held: these tests are about running lines; test/script/permissions.test.ts is about refusing them.
+    permissions: scriptPermissions(undefined, { js: options.allowJs === true, read: true, write: true }),
     keepGoing: options.keepGoing === true,
   });
   return { code, session, log, events: log.events, ctx };
@@ -195,29 +197,26 @@ describe('runScript (in-process)', () => {
     expect(took).toBeLessThan(3000);
   });
 
-  it('.replay refuses a file that is already replaying instead of looping forever', async () => {
+  it('.replay of a file that replays itself is refused when the script is checked: nothing runs, no endless loop', async () => {
     const dir = tempDir();
     const self = join(dir, 'self.lab');
     writeFileSync(self, `.listen 0\n.replay ${self}\n`);
     const { code, events } = await run([`.replay ${self}`, `.replay ${self}`], { keepGoing: true });
-    expect(code).toBe(EXIT.FAILED);
-    // Each top-level replay runs the file once; its nested .replay of itself is refused.
-    expect(events.filter((ev) => ev.type === 'listening')).toHaveLength(2);
+    expect(code).toBe(EXIT.USAGE);
+    expect(events.filter((ev) => ev.type === 'listening')).toHaveLength(0);
     const errs = errors(events);
     expect(errs.map((e) => [e.source, e.code])).toEqual([
-      [`${self}:2`, 'E_STATE'],
-      ['demo.lab:1', 'E_SCRIPT'],
-      [`${self}:2`, 'E_STATE'],
-      ['demo.lab:2', 'E_SCRIPT'],
+      [`demo.lab → ${self}:2`, 'E_SCRIPT'],
+      [`demo.lab → ${self}:2`, 'E_SCRIPT'],
     ]);
-    expect(errs[0]?.message).toMatch(/already replaying/);
+    expect(errs[0]?.message).toMatch(/replays itself/);
   });
 
   it('.exit ends the script there: the lines after it do not run', async () => {
     let exited = 0;
     const { session, log } = newSession();
     const ctx = { ...context(session), exit: async () => void exited++ };
-    const code = await runScript(ctx, { name: 'demo.lab', source: '.listen 0\n.exit\n.listen 0\n', allowJs: false, keepGoing: false });
+    const code = await runScript(ctx, { name: 'demo.lab', source: '.listen 0\n.exit\n.listen 0\n', permissions: scriptPermissions(undefined, { js: false, read: false, write: false }), keepGoing: false });
     expect(code).toBe(EXIT.OK);
     expect(exited).toBe(1);
     expect(log.events.filter((ev) => ev.type === 'listening').map((ev) => ev.id)).toEqual(['s1']);
@@ -226,16 +225,17 @@ describe('runScript (in-process)', () => {
 
   it('.replay runs a script in the running session with the same rules', async () => {
     const inner = script(['.connect s1', '.send c1 "from inner"'], 'inner.lab');
-    const refused = script(['.send c1 x', 'c1.end()'], 'refused.lab');
-    const { code, events } = await run(['.listen 0 --reply echo', `.replay ${inner}`, '.expect c1 "from inner"', `.replay ${refused}`, '.send c1 after'], { keepGoing: true });
-    expect(code).toBe(EXIT.FAILED);
-    const errs = errors(events);
-    expect(errs.map((e) => [e.source, e.code])).toEqual([
-      [`${refused}:2`, 'E_SCRIPT'],
-      ['demo.lab:4', 'E_SCRIPT'],
-    ]);
-    // Nothing of the refused script ran (its first line would have sent "x").
+    const { code, events } = await run(['.listen 0 --reply echo', `.replay ${inner}`, '.expect c1 "from inner"', '.send c1 after']);
+    expect(code).toBe(EXIT.OK);
     expect(events.filter((ev) => ev.type === 'send' && ev.id === 'c1').map((ev) => (ev as { data: Buffer }).data.toString())).toEqual(['from inner', 'after']);
+  });
+
+  it('a nested .replay whose file breaks the rules refuses the whole script before anything runs', async () => {
+    const refused = script(['.send c1 x', 'c1.end()'], 'refused.lab');
+    const { code, events } = await run(['.listen 0 --reply echo', '.connect s1', `.replay ${refused}`, '.send c1 after'], { keepGoing: true });
+    expect(code).toBe(EXIT.USAGE);
+    expect(errors(events).map((e) => [e.source, e.code])).toEqual([[`demo.lab → ${refused}:2`, 'E_SCRIPT']]);
+    expect(events.filter((ev) => ev.type === 'listening' || ev.type === 'send')).toEqual([]);
   });
 });
 
