@@ -53,12 +53,23 @@ describe('fuzz: the HTTP parser', () => {
   const stream = fc
     .array(fc.oneof(fc.constantFrom(...TOKENS).map((t) => Buffer.from(t, 'latin1')), fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b))), { maxLength: 40 })
     .map((parts) => Buffer.concat(parts));
-  const summary = (results: HttpParseResult[]): unknown[] =>
-    results.map((r) =>
-      r.kind === 'request'
-        ? { kind: r.kind, method: r.request.method, target: r.request.target, version: r.request.version, headers: r.request.headers, body: r.request.body.toString('hex'), keepAlive: r.request.keepAlive }
-        : r,
-    );
+  // Bytes ignored after a close are reported per push: one record per chunk, so runs of them
+  // are summed before the whole and the chunked results are compared. After an error the
+  // parser drops the rest of the failing chunk unreported (where a broken request ends is
+  // unknowable), so what it counts as ignored then depends on the cuts: left out.
+  const summary = (results: HttpParseResult[]): unknown[] => {
+    const out: unknown[] = [];
+    for (const r of results) {
+      const last = out.at(-1) as { kind?: string; bytes?: number; after?: string } | undefined;
+      if (r.kind === 'ignored' && r.after === 'error') continue;
+      if (r.kind === 'ignored' && last?.kind === 'ignored' && last.after === r.after) last.bytes = (last.bytes ?? 0) + r.bytes;
+      else if (r.kind === 'request') {
+        const { method, target, version, headers, body, keepAlive } = r.request;
+        out.push({ kind: r.kind, method, target, version, headers, body: body.toString('hex'), keepAlive });
+      } else out.push({ ...r });
+    }
+    return out;
+  };
 
   it('never throws, answers the same whatever the chunking, and its notes render without raw controls', () => {
     fc.assert(
