@@ -11,6 +11,8 @@ import { createBinder } from './bindings.js';
 import { printAbove } from './print-above.js';
 import { Attachment, DETACH_KEY } from './attach.js';
 import { completeCommandLine } from './complete.js';
+import { HISTORY_SIZE, HistoryFile } from './history.js';
+import { messageOf } from '../errors.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -52,6 +54,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     ignoreUndefined: true,
     preview: false,
   });
+  // readline keeps 30 lines unless told; repl.start's options do not list historySize.
+  (server as unknown as { historySize: number }).historySize = HISTORY_SIZE;
   let busy = false;
   const printer = new HumanPrinter(
     settings,
@@ -167,7 +171,35 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   });
 
   const bind = createBinder(session, server.context);
-  if (options.historyFile) server.setupHistory(options.historyFile, () => {});
+  if (options.historyFile) keepHistory(new HistoryFile(options.historyFile));
+
+  /** Load the file into readline's list and append each line readline adds; a failure is said once. */
+  function keepHistory(file: HistoryFile): void {
+    const failed = (err: unknown): void =>
+      session.emit({ type: 'command-error', t: session.now(), line: '', code: 'E_IO', message: messageOf(err) });
+    let last: string | undefined;
+    try {
+      const entries = file.load();
+      (server as unknown as { history: string[] }).history = entries;
+      last = entries[0];
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    const onHistory = (list: string[]): void => {
+      // readline emits the list after every line, also when it did not add one (a repeat of the newest).
+      const newest = list[0];
+      if (newest === undefined || newest === last) return;
+      last = newest;
+      try {
+        file.add(newest);
+      } catch (err) {
+        failed(err);
+        server.off('history', onHistory);
+      }
+    };
+    server.on('history', onHistory);
+  }
 
   // Dot-commands complete from the command table; anything else is JavaScript,
   // completed by the REPL's own completer with the ids bound first.
