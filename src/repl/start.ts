@@ -8,7 +8,7 @@ import { isLive } from '../session/endpoint.js';
 import type { Settings } from '../settings.js';
 import { HumanPrinter, PIPE_BATCH_MS } from '../render/printer.js';
 import { createBinder } from './bindings.js';
-import { printAbove } from './print-above.js';
+import { PromptScreen } from './print-above.js';
 import { Attachment, DETACH_KEY } from './attach.js';
 import { completeCommandLine } from './complete.js';
 import { HISTORY_SIZE, HistoryFile } from './history.js';
@@ -45,6 +45,8 @@ const REMOVED = ['load', 'save', 'editor', 'clear', 'help', 'exit'];
 /** Open the socklab REPL on the given streams. Writes only to `output`. */
 export function startRepl(options: ReplOptions): SocklabRepl {
   const { session, settings, output } = options;
+  // readline's 'resize' listener is replaced below: it is the one added by repl.start.
+  const resizeListeners = new Set(output.listeners('resize'));
   const server = repl.start({
     prompt: options.prompt ?? 'socklab> ',
     input: options.input,
@@ -57,9 +59,10 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // readline keeps 30 lines unless told; repl.start's options do not list historySize.
   (server as unknown as { historySize: number }).historySize = HISTORY_SIZE;
   let busy = false;
+  const screen = new PromptScreen(server, output);
   const printer = new HumanPrinter(
     settings,
-    (text) => printAbove(server, output, text, !busy),
+    (text) => screen.print(text),
     options.terminal ? 0 : PIPE_BATCH_MS,
     () => (options.terminal ? (output as NodeJS.WriteStream).columns : undefined),
   );
@@ -73,6 +76,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       await session.shutdown();
       // Leaving: what is printed now must not redraw a prompt under it.
       busy = true;
+      screen.hide();
       printer.print(`closed ${servers} server${servers === 1 ? '' : 's'} and ${open.length - servers} socket${open.length - servers === 1 ? '' : 's'}; bye`);
       printer.close();
       unsubscribe();
@@ -116,6 +120,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       return done;
     }
     busy = true;
+    // No prompt while it blocks (as in a shell); keys typed meanwhile wait in `held`.
+    screen.hide();
     cancel = new AbortController();
     ctx.signal = cancel.signal;
     try {
@@ -128,7 +134,24 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     }
   };
   const drain = (): void => {
-    while (!busy && gate === undefined && exiting === undefined && queued.length > 0) handleLine(queued.shift() as string);
+    while (!busy && gate === undefined && exiting === undefined && queued.length > 0) {
+      // The line was shown when typed; what it prints goes below it, not into the half-typed line.
+      screen.hide();
+      handleLine(queued.shift() as string);
+    }
+  };
+  // Keys typed while a blocking command runs, replayed at the prompt when it is done: each
+  // line then shows after a prompt, as typed ahead in a shell. [key, info, isCompletionEnabled].
+  const held: Array<[string | undefined, unknown, boolean]> = [];
+  const replayHeld = (): void => {
+    let i = 0;
+    while (!busy && exiting === undefined && i < held.length) {
+      const [key, info, completing] = held[i++]!;
+      mutable.isCompletionEnabled = completing;
+      mutable._ttyWrite.call(server, key, info);
+    }
+    held.splice(0, i);
+    mutable.isCompletionEnabled = true;
   };
 
   // node:repl types these as read-only; they are plain properties we adjust once, here.
@@ -136,6 +159,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     commands: Record<string, REPLCommand>;
     completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => void;
     _ttyWrite: (key: string | undefined, info: unknown) => void;
+    isCompletionEnabled: boolean;
   };
   for (const name of REMOVED) delete mutable.commands[name];
   for (const cmd of COMMANDS.values()) {
@@ -148,6 +172,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
             if (exiting !== undefined) return;
             server.displayPrompt();
             drain();
+            replayHeld();
           });
         }
         else {
@@ -216,6 +241,13 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // Ctrl+] leaves an attached socket, as in telnet; readline must not insert it into the line.
   const ttyWrite = mutable._ttyWrite;
   mutable._ttyWrite = function (key, info) {
+    const pressed = info as { ctrl?: boolean; name?: string } | undefined;
+    if (busy && exiting === undefined && !(pressed?.ctrl === true && pressed.name === 'c')) {
+      held.push([key, info, mutable.isCompletionEnabled]);
+      return;
+    }
+    // Only at a chunk's last key (a whole paste is one chunk): the check reads the whole line.
+    if (mutable.isCompletionEnabled) screen.beforeKey();
     if (key !== DETACH_KEY) return ttyWrite.call(this, key, info);
     const ep = attachment.detach();
     if (ep) printer.print(`detached from ${ep.id}`);
@@ -232,8 +264,12 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // Named functions: node:repl cuts an error's stack at the last unnamed
   // frame, which must be the user's code, not these listeners.
   server.on('line', function socklabLine(line: string) {
-    if ((busy || gate !== undefined) && exiting === undefined) queued.push(line);
-    else handleLine(line);
+    screen.lineEntered();
+    if ((busy || gate !== undefined) && exiting === undefined) {
+      queued.push(line);
+      // Waiting for a .listen/.connect: the next line is typed at a prompt too.
+      if (!busy && options.terminal) server.displayPrompt();
+    } else handleLine(line);
   });
   // Ctrl+C while a command blocks stops that command (and drops the lines
   // queued behind it) instead of starting node's two-step exit.
@@ -241,6 +277,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   server.on('SIGINT', function socklabSigint() {
     if (cancel) {
       queued.length = 0;
+      held.length = 0;
       cancel.abort();
     } else if (gate !== undefined) {
       queued.length = 0;
@@ -280,6 +317,21 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     session.emit({ type: 'command-error', t: session.now(), line: line.trim(), code: 'E_UNKNOWN_COMMAND', message });
     return true;
   }
+
+  // The prompt is redrawn with the cursor where it was in a half-typed line
+  // (node's REPL asks for column 0 after each result), and the screen knows it is there.
+  const displayPrompt = server.displayPrompt.bind(server);
+  server.displayPrompt = () => {
+    displayPrompt(true);
+    screen.promptDrawn();
+  };
+  // readline's resize redraw climbs the rows of the old width; ours those of the new.
+  for (const listener of output.listeners('resize')) {
+    if (!resizeListeners.has(listener)) output.removeListener('resize', listener as (...args: unknown[]) => void);
+  }
+  const onResize = (): void => screen.resized();
+  output.on('resize', onResize);
+  server.on('close', () => output.removeListener('resize', onResize));
 
   const closed = new Promise<void>((resolve) => {
     server.on('exit', () => void exit().then(resolve));
