@@ -3,20 +3,18 @@ import type { REPLServer } from 'node:repl';
 
 // readline redraws the prompt (`_refreshLine`) by first climbing `prevRows`
 // rows: where it believes the cursor sits below the prompt's first row, set by
-// its last redraw. Three things make that belief wrong, and each cost a line:
+// its last redraw. Two things make that belief wrong, and each cost a line:
 // - pasted text (and tmux send-keys) is written character by character without
-//   a redraw, so a paste that wraps leaves `prevRows` on an earlier row; and a
-//   paste that ends exactly at a row's end leaves the cursor waiting at the
-//   last column of the row above (deferred wrap), one row higher than
-//   getCursorPos() says;
+//   a redraw (readline's fast path while `isCompletionEnabled` is false), so a
+//   paste that wraps leaves `prevRows` on an earlier row, and the next redraw
+//   (a Left arrow across the wrap, a resize, Ctrl+L) starts a row too low;
 // - a terminal that rewraps its lines on resize (tmux, VTE, iTerm2, kitty,
 //   Windows Terminal) moves the cursor to where the text now wraps: the old
 //   `prevRows` climbs too little (a ghost copy of the prompt) or too far (into
 //   the event line above, which the redraw then erases). A terminal that does
-//   not rewrap (xterm) is not what this assumes;
-// - printing while a blocking command runs, when readline has no prompt on
-//   screen but still counts one.
-// So `prevRows` is set from what the terminal shows before each redraw.
+//   not rewrap (xterm) is not what this assumes.
+// And while a blocking command runs readline has no prompt on screen but still
+// counts one. So `prevRows` is set from the line before each key and redraw.
 type Redrawable = REPLServer & { prevRows: number; line: string; _refreshLine(): void };
 
 /**
@@ -93,14 +91,7 @@ export class PromptScreen {
   }
 }
 
-/**
- * The row the terminal cursor is on, counted from the prompt's first row.
- * readline's own count is right after its redraws; when text was written past
- * a row's end without one (a paste), the cursor is where the text ended, and
- * at a row's very end it waits on the row above (deferred wrap).
- */
+/** The row the cursor is on, counted from the prompt's first row (readline's own count can be stale, see above). */
 function cursorRow(r: Redrawable): number {
-  const { rows, cols } = r.getCursorPos();
-  if ((r.prevRows ?? 0) >= rows) return rows;
-  return cols === 0 ? rows - 1 : rows;
+  return r.getCursorPos().rows;
 }

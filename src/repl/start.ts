@@ -241,13 +241,14 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // Ctrl+] leaves an attached socket, as in telnet; readline must not insert it into the line.
   const ttyWrite = mutable._ttyWrite;
   mutable._ttyWrite = function (key, info) {
-    const pressed = info as { ctrl?: boolean; name?: string } | undefined;
+    const pressed = info as { ctrl?: boolean; meta?: boolean; name?: string } | undefined;
     if (busy && exiting === undefined && !(pressed?.ctrl === true && pressed.name === 'c')) {
       held.push([key, info, mutable.isCompletionEnabled]);
       return;
     }
-    // Only at a chunk's last key (a whole paste is one chunk): the check reads the whole line.
-    if (mutable.isCompletionEnabled) screen.beforeKey();
+    // Not before each character of a paste (one chunk, the last key completing): the check reads the whole line.
+    const insert = pressed?.ctrl !== true && pressed?.meta !== true && (pressed?.name === undefined || pressed.name.length === 1 || pressed.name === 'space');
+    if (mutable.isCompletionEnabled || !insert) screen.beforeKey();
     if (key !== DETACH_KEY) return ttyWrite.call(this, key, info);
     const ep = attachment.detach();
     if (ep) printer.print(`detached from ${ep.id}`);

@@ -142,33 +142,36 @@ describe.skipIf(!hasCommand('tmux'))('redraw of a wrapped half-typed line, curso
   );
 
   it(
-    'Ctrl+L clears the screen and draws the prompt and the line once, at the top; the next event goes above it',
+    'Left across the wrap after a paste, then Ctrl+L: the prompt and the line once, at the top; the next event goes above it',
     async () => {
       const { term, port } = await echoServer(60);
-      await typeAndMoveLeft(term, TYPED, 30, 60);
+      // 40 back from the end crosses into the first row: readline redraws, from the row it remembers.
+      const row = await typeAndMoveLeft(term, TYPED, 40, 60);
+      assertScreen(await term.capture(), TYPED, 60, []);
+      expect(cursorAt(TYPED, 40, row, 60).y).toBe(row);
       await echoOnce(port, 'before');
       await term.waitForScreen((s) => s.includes(EVENTS('before')[1]!) && endsWithPrompt(s, TYPED, 60), 5000, 'the events');
       await term.sendKeys('C-l');
       let screen = await term.waitForScreen((s) => !s.includes('listening on'), 5000, 'the cleared screen');
       expect(rowsOf(screen), frame(screen)).toEqual(promptRows(TYPED, 60));
-      await term.waitForCursor(cursorAt(TYPED, 30, 0, 60).x, cursorAt(TYPED, 30, 0, 60).y);
+      await term.waitForCursor(cursorAt(TYPED, 40, 0, 60).x, cursorAt(TYPED, 40, 0, 60).y);
 
       await echoOnce(port, 'after');
       screen = await term.waitForScreen((s) => s.includes(EVENTS('after')[1]!) && endsWithPrompt(s, TYPED, 60), 5000, 'the events after Ctrl+L');
-      const row = assertScreen(screen, TYPED, 60, EVENTS('after'));
+      const after = assertScreen(screen, TYPED, 60, EVENTS('after'));
       expect(screen, frame(screen)).not.toContain('"before');
-      await term.waitForCursor(cursorAt(TYPED, 30, row, 60).x, cursorAt(TYPED, 30, row, 60).y);
+      await term.waitForCursor(cursorAt(TYPED, 40, after, 60).x, cursorAt(TYPED, 40, after, 60).y);
     },
     LIMIT,
   );
 
   it(
-    'a paste that ends exactly at a row’s end, then events: the row above the prompt is not erased',
+    'a paste that ends exactly at a row’s end (readline redraws it onto the next row), then events: the row above the prompt is kept',
     async () => {
       const { term, port } = await echoServer(60);
       await echoOnce(port, 'keep me');
       await term.waitForScreen((s) => s.includes(EVENTS('keep me')[1]!) && lastRow(s) === PROMPT.trimEnd(), 5000, 'the first events');
-      // 9 + 51 = 60 columns: the cursor waits at the last column (deferred wrap).
+      // 9 + 51 = 60 columns: the last character wraps the cursor onto an empty row.
       const typed = '.sendln c1 exactly to the end of the row 0123456789';
       expect(PROMPT.length + typed.length).toBe(60);
       await term.type(typed);
