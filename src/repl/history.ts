@@ -14,6 +14,7 @@
  * renaming it over the old (readers see the old file or the new, never half).
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import type { REPLServer } from 'node:repl';
 import { SocklabError, osErrorCode } from '../errors.js';
 
 /** Entries kept, as Node's own REPL keeps (NODE_REPL_HISTORY_SIZE's default). */
@@ -121,4 +122,34 @@ export class HistoryFile {
     const code = osErrorCode(err) ?? 'error';
     return new SocklabError('E_IO', `cannot ${what} the history file ${this.path} (${code}): lines typed now are not kept`, { cause: err });
   }
+}
+
+/**
+ * Load `file` into the REPL's history list and append each line readline adds
+ * to it. A file that cannot be read or written is reported once to `failed`
+ * (an E_IO SocklabError); the session goes on without it.
+ */
+export function keepHistory(server: REPLServer, file: HistoryFile, failed: (err: unknown) => void): void {
+  let last: string | undefined;
+  try {
+    const entries = file.load();
+    (server as unknown as { history: string[] }).history = entries;
+    last = entries[0];
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  const onHistory = (list: string[]): void => {
+    // readline emits the list after every line, also when it did not add one (a repeat of the newest).
+    const newest = list[0];
+    if (newest === undefined || newest === last) return;
+    last = newest;
+    try {
+      file.add(newest);
+    } catch (err) {
+      failed(err);
+      server.off('history', onHistory);
+    }
+  };
+  server.on('history', onHistory);
 }

@@ -83,6 +83,17 @@ export class PromptScreen {
     this.r._refreshLine();
   }
 
+  /**
+   * Take over the terminal's 'resize' events from `readlineListeners` (the
+   * listeners repl.start added), which redraw from the old width's row count.
+   */
+  takeResize(readlineListeners: Array<(...args: unknown[]) => void>): void {
+    for (const listener of readlineListeners) this.output.removeListener('resize', listener);
+    const onResize = (): void => this.resized();
+    this.output.on('resize', onResize);
+    this.repl.on('close', () => this.output.removeListener('resize', onResize));
+  }
+
   private clear(): void {
     readline.moveCursor(this.output, 0, -cursorRow(this.r));
     readline.cursorTo(this.output, 0);

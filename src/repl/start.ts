@@ -11,7 +11,7 @@ import { createBinder } from './bindings.js';
 import { PromptScreen } from './print-above.js';
 import { Attachment, DETACH_KEY } from './attach.js';
 import { completeCommandLine } from './complete.js';
-import { HISTORY_SIZE, HistoryFile } from './history.js';
+import { HISTORY_SIZE, HistoryFile, keepHistory } from './history.js';
 import { messageOf } from '../errors.js';
 
 export interface ReplOptions {
@@ -45,7 +45,7 @@ const REMOVED = ['load', 'save', 'editor', 'clear', 'help', 'exit'];
 /** Open the socklab REPL on the given streams. Writes only to `output`. */
 export function startRepl(options: ReplOptions): SocklabRepl {
   const { session, settings, output } = options;
-  // readline's 'resize' listener is replaced below: it is the one added by repl.start.
+  // readline's 'resize' listener (the one repl.start adds) is replaced by the screen's.
   const resizeListeners = new Set(output.listeners('resize'));
   const server = repl.start({
     prompt: options.prompt ?? 'socklab> ',
@@ -196,34 +196,10 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   });
 
   const bind = createBinder(session, server.context);
-  if (options.historyFile) keepHistory(new HistoryFile(options.historyFile));
-
-  /** Load the file into readline's list and append each line readline adds; a failure is said once. */
-  function keepHistory(file: HistoryFile): void {
-    const failed = (err: unknown): void =>
-      session.emit({ type: 'command-error', t: session.now(), line: '', code: 'E_IO', message: messageOf(err) });
-    let last: string | undefined;
-    try {
-      const entries = file.load();
-      (server as unknown as { history: string[] }).history = entries;
-      last = entries[0];
-    } catch (err) {
-      failed(err);
-      return;
-    }
-    const onHistory = (list: string[]): void => {
-      // readline emits the list after every line, also when it did not add one (a repeat of the newest).
-      const newest = list[0];
-      if (newest === undefined || newest === last) return;
-      last = newest;
-      try {
-        file.add(newest);
-      } catch (err) {
-        failed(err);
-        server.off('history', onHistory);
-      }
-    };
-    server.on('history', onHistory);
+  if (options.historyFile) {
+    keepHistory(server, new HistoryFile(options.historyFile), (err) =>
+      session.emit({ type: 'command-error', t: session.now(), line: '', code: 'E_IO', message: messageOf(err) }),
+    );
   }
 
   // Dot-commands complete from the command table; anything else is JavaScript,
@@ -326,13 +302,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     displayPrompt(true);
     screen.promptDrawn();
   };
-  // readline's resize redraw climbs the rows of the old width; ours those of the new.
-  for (const listener of output.listeners('resize')) {
-    if (!resizeListeners.has(listener)) output.removeListener('resize', listener as (...args: unknown[]) => void);
-  }
-  const onResize = (): void => screen.resized();
-  output.on('resize', onResize);
-  server.on('close', () => output.removeListener('resize', onResize));
+  screen.takeResize(output.listeners('resize').filter((l) => !resizeListeners.has(l)) as Array<(...args: unknown[]) => void>);
 
   const closed = new Promise<void>((resolve) => {
     server.on('exit', () => void exit().then(resolve));
