@@ -152,6 +152,18 @@ describe.skipIf(!hasCommand('tmux'))('history across restarts', () => {
   );
 
   it(
+    'a history file that cannot be read (a directory) is said once, and the session goes on',
+    async () => {
+      const dir = tempDir();
+      const term = await socklab({ env: { SOCKLAB_HISTORY: dir } });
+      const screen = await enter(term, '6*7', (s) => hasRow(s, '42') && lastRow(s) === 'socklab>');
+      const said = rowsOf(screen).filter((r) => r.includes('cannot read the history file'));
+      expect(said, frame(screen)).toEqual([`!    cannot read the history file ${dir} (EISDIR): lines typed now are not kept`]);
+    },
+    LIMIT,
+  );
+
+  it(
     'SOCKLAB_HISTORY="" writes no history file; unset, it is ~/.socklab_history',
     async () => {
       for (const [history, written] of [['', false], [undefined, true]] as const) {
