@@ -307,5 +307,15 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   const closed = new Promise<void>((resolve) => {
     server.on('exit', () => void exit().then(resolve));
   });
-  return { server, run, closed };
+  // A -e line runs as if typed: after a blocking one the prompt comes back, with what was typed meanwhile.
+  const runLine = async (line: string): Promise<boolean> => {
+    const ok = await run(line);
+    if (COMMANDS.get(splitCommand(line).name)?.blocks === true && exiting === undefined && options.terminal) {
+      server.displayPrompt();
+      drain();
+      replayHeld();
+    }
+    return ok;
+  };
+  return { server, run: runLine, closed };
 }
