@@ -10,9 +10,11 @@ import { escapeMessage } from '../render/escape.js';
 import { escapingWriter } from '../render/inspect.js';
 import { HumanPrinter, PIPE_BATCH_MS } from '../render/printer.js';
 import { createBinder } from './bindings.js';
-import { printAbove } from './print-above.js';
+import { PromptScreen } from './print-above.js';
 import { Attachment, DETACH_KEY } from './attach.js';
 import { completeCommandLine } from './complete.js';
+import { HISTORY_SIZE, HistoryFile, keepHistory } from './history.js';
+import { messageOf } from '../errors.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -45,6 +47,8 @@ const REMOVED = ['load', 'save', 'editor', 'clear', 'help', 'exit'];
 /** Open the socklab REPL on the given streams. Writes only to `output`. */
 export function startRepl(options: ReplOptions): SocklabRepl {
   const { session, settings, output } = options;
+  // readline's 'resize' listener (the one repl.start adds) is replaced by the screen's.
+  const resizeListeners = new Set(output.listeners('resize'));
   const server = repl.start({
     prompt: options.prompt ?? 'socklab> ',
     input: options.input,
@@ -56,10 +60,13 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     // Results and thrown errors alike go through the one escaping table.
     writer: escapingWriter(() => settings.color),
   });
+  // readline keeps 30 lines unless told; repl.start's options do not list historySize.
+  (server as unknown as { historySize: number }).historySize = HISTORY_SIZE;
   let busy = false;
+  const screen = new PromptScreen(server, output);
   const printer = new HumanPrinter(
     settings,
-    (text) => printAbove(server, output, text, !busy),
+    (text) => screen.print(text),
     options.terminal ? 0 : PIPE_BATCH_MS,
     () => (options.terminal ? (output as NodeJS.WriteStream).columns : undefined),
   );
@@ -73,6 +80,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       await session.shutdown();
       // Leaving: what is printed now must not redraw a prompt under it.
       busy = true;
+      screen.hide();
       printer.print(`closed ${servers} server${servers === 1 ? '' : 's'} and ${open.length - servers} socket${open.length - servers === 1 ? '' : 's'}; bye`);
       printer.close();
       unsubscribe();
@@ -120,6 +128,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       return done;
     }
     busy = true;
+    // No prompt while it blocks (as in a shell); keys typed meanwhile wait in `held`.
+    screen.hide();
     cancel = new AbortController();
     ctx.signal = cancel.signal;
     try {
@@ -132,7 +142,24 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     }
   };
   const drain = (): void => {
-    while (!busy && gate === undefined && exiting === undefined && queued.length > 0) handleLine(queued.shift() as string);
+    while (!busy && gate === undefined && exiting === undefined && queued.length > 0) {
+      // The line was shown when typed; what it prints goes below it, not into the half-typed line.
+      screen.hide();
+      handleLine(queued.shift() as string);
+    }
+  };
+  // Keys typed while a blocking command runs, replayed at the prompt when it is done: each
+  // line then shows after a prompt, as typed ahead in a shell. [key, info, isCompletionEnabled].
+  const held: Array<[string | undefined, unknown, boolean]> = [];
+  const replayHeld = (): void => {
+    let i = 0;
+    while (!busy && exiting === undefined && i < held.length) {
+      const [key, info, completing] = held[i++]!;
+      mutable.isCompletionEnabled = completing;
+      mutable._ttyWrite.call(server, key, info);
+    }
+    held.splice(0, i);
+    mutable.isCompletionEnabled = true;
   };
 
   // node:repl types these as read-only; they are plain properties we adjust once, here.
@@ -140,6 +167,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     commands: Record<string, REPLCommand>;
     completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => void;
     _ttyWrite: (key: string | undefined, info: unknown) => void;
+    isCompletionEnabled: boolean;
   };
   for (const name of REMOVED) delete mutable.commands[name];
   for (const cmd of COMMANDS.values()) {
@@ -152,6 +180,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
             if (exiting !== undefined) return;
             server.displayPrompt();
             drain();
+            replayHeld();
           });
         }
         else {
@@ -175,7 +204,11 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   });
 
   const bind = createBinder(session, server.context);
-  if (options.historyFile) server.setupHistory(options.historyFile, () => {});
+  if (options.historyFile) {
+    keepHistory(server, new HistoryFile(options.historyFile), (err) =>
+      session.emit({ type: 'command-error', t: session.now(), line: '', code: 'E_IO', message: messageOf(err) }),
+    );
+  }
 
   // Dot-commands complete from the command table; anything else is JavaScript,
   // completed by the REPL's own completer with the ids bound first.
@@ -193,6 +226,14 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // Ctrl+] leaves an attached socket, as in telnet; readline must not insert it into the line.
   const ttyWrite = mutable._ttyWrite;
   mutable._ttyWrite = function (key, info) {
+    const pressed = info as { ctrl?: boolean; meta?: boolean; name?: string } | undefined;
+    if (busy && exiting === undefined && !(pressed?.ctrl === true && pressed.name === 'c')) {
+      held.push([key, info, mutable.isCompletionEnabled]);
+      return;
+    }
+    // Not before each character of a paste (one chunk, the last key completing): the check reads the whole line.
+    const insert = pressed?.ctrl !== true && pressed?.meta !== true && (pressed?.name === undefined || pressed.name.length === 1 || pressed.name === 'space');
+    if (mutable.isCompletionEnabled || !insert) screen.beforeKey();
     if (key !== DETACH_KEY) return ttyWrite.call(this, key, info);
     const ep = attachment.detach();
     if (ep) printer.print(`detached from ${ep.id}`);
@@ -209,8 +250,12 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // Named functions: node:repl cuts an error's stack at the last unnamed
   // frame, which must be the user's code, not these listeners.
   server.on('line', function socklabLine(line: string) {
-    if ((busy || gate !== undefined) && exiting === undefined) queued.push(line);
-    else handleLine(line);
+    screen.lineEntered();
+    if ((busy || gate !== undefined) && exiting === undefined) {
+      queued.push(line);
+      // Waiting for a .listen/.connect: the next line is typed at a prompt too.
+      if (!busy && options.terminal) server.displayPrompt();
+    } else handleLine(line);
   });
   // Ctrl+C while a command blocks stops that command (and drops the lines
   // queued behind it) instead of starting node's two-step exit.
@@ -218,6 +263,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   server.on('SIGINT', function socklabSigint() {
     if (cancel) {
       queued.length = 0;
+      held.length = 0;
       cancel.abort();
     } else if (gate !== undefined) {
       queued.length = 0;
@@ -258,8 +304,27 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     return true;
   }
 
+  // The prompt is redrawn with the cursor where it was in a half-typed line
+  // (node's REPL asks for column 0 after each result), and the screen knows it is there.
+  const displayPrompt = server.displayPrompt.bind(server);
+  server.displayPrompt = () => {
+    displayPrompt(true);
+    screen.promptDrawn();
+  };
+  screen.takeResize(output.listeners('resize').filter((l) => !resizeListeners.has(l)) as Array<(...args: unknown[]) => void>);
+
   const closed = new Promise<void>((resolve) => {
     server.on('exit', () => void exit().then(resolve));
   });
-  return { server, run, closed };
+  // A -e line runs as if typed: after a blocking one the prompt comes back, with what was typed meanwhile.
+  const runLine = async (line: string): Promise<boolean> => {
+    const ok = await run(line);
+    if (COMMANDS.get(splitCommand(line).name)?.blocks === true && exiting === undefined && options.terminal) {
+      server.displayPrompt();
+      drain();
+      replayHeld();
+    }
+    return ok;
+  };
+  return { server, run: runLine, closed };
 }

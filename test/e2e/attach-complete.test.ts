@@ -1,17 +1,15 @@
 /**
  * Everyday interactivity of the built CLI in a real terminal (tmux): `.attach`
- * (telnet-style typing into a socket), Tab completion, history, Ctrl+D and
+ * (telnet-style typing into a socket), Tab completion, Ctrl+D and
  * Ctrl+C. Bytes are checked where a plain `net` peer server receives them,
  * byte for byte; everything else on the screen. Nothing waits on a fixed delay:
  * the screen is polled (waitForScreen) and sockets are awaited.
  */
 import { once } from 'node:events';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupTmux, frame, hasCommand, startTmux, type TmuxOptions, type TmuxSession } from '../helpers/cli.js';
-import { closeAll, collect, peerServer, receive, tempDir, type Peer } from '../helpers/loopback.js';
+import { closeAll, collect, peerServer, receive, type Peer } from '../helpers/loopback.js';
 import { enter, keepDeadPane, lastRow, paneExit, ready, rowsOf, tabTab, waitForPrompt } from '../helpers/tmux-repl.js';
 
 const LIMIT = 15_000;
@@ -25,12 +23,6 @@ async function socklab(options: TmuxOptions = {}): Promise<TmuxSession> {
   // --no-color as well as NO_COLOR: a test that unsets a variable must unset NO_COLOR too (see `unset`).
   return ready(await startTmux(['--no-time', '--no-color'], { width: 100, height: 30, ...options }));
 }
-
-/**
- * Env for startTmux that unsets `name`. startTmux writes `env NAME=VALUE… -u NAME`, and env takes
- * a `-u` after an assignment for the command to run; unsetting NO_COLOR as well puts every `-u` first.
- */
-const unset = (name: string): Record<string, undefined> => ({ NO_COLOR: undefined, [name]: undefined });
 
 /** socklab connected (as c1, or `as NAME`) to a bare peer server; the peer's side of the socket, collecting. */
 async function connectedToPeer(name?: string): Promise<{ term: TmuxSession; peer: Peer; socket: net.Socket; got: () => Buffer }> {
@@ -266,54 +258,7 @@ describe.skipIf(!hasCommand('tmux'))('Tab completion', () => {
   );
 });
 
-describe.skipIf(!hasCommand('tmux'))('history', () => {
-  it(
-    'SOCKLAB_HISTORY=FILE: the lines typed are in FILE after .exit, and a new session recalls them with Up',
-    async () => {
-      const file = join(tempDir(), 'history');
-      let term = await socklab({ env: { SOCKLAB_HISTORY: file } });
-      await keepDeadPane(term);
-      await enter(term, '6*7', (s) => hasRow(s, '42') && lastRow(s) === 'socklab>');
-      await enter(term, '.set maxbytes 64', (s) => lastRow(s) === 'socklab>' && s.includes('.set maxbytes 64\n'));
-      await term.type('.exit');
-      await term.sendKeys('Enter');
-      expect(await paneExit(term)).toBe(0);
-      // node:repl keeps the newest line first.
-      expect(readFileSync(file, 'utf8').split('\n')).toEqual(['.exit', '.set maxbytes 64', '6*7']);
-      await term.kill();
-
-      term = await socklab({ env: { SOCKLAB_HISTORY: file } });
-      await term.sendKeys('Up');
-      await term.waitForScreen((s) => lastRow(s) === 'socklab> .exit', 5000, 'the last line recalled');
-      await term.sendKeys('Up');
-      await term.waitForScreen((s) => lastRow(s) === 'socklab> .set maxbytes 64', 5000, 'the line before');
-      await term.sendKeys('Up');
-      await term.waitForScreen((s) => lastRow(s) === 'socklab> 6*7', 5000, 'the first line');
-      await term.sendKeys('Enter');
-      await term.waitForScreen((s) => hasRow(s, '42') && lastRow(s) === 'socklab>', 5000, 'the recalled line run');
-    },
-    LIMIT,
-  );
-
-  it(
-    'SOCKLAB_HISTORY="" writes no history file; unset, it is ~/.socklab_history',
-    async () => {
-      for (const [history, written] of [['', false], [undefined, true]] as const) {
-        const home = tempDir();
-        const term = await socklab({ env: history === undefined ? { ...unset('SOCKLAB_HISTORY'), HOME: home } : { HOME: home, SOCKLAB_HISTORY: history } });
-        await keepDeadPane(term);
-        await enter(term, '6*7', (s) => hasRow(s, '42') && lastRow(s) === 'socklab>');
-        await term.type('.exit');
-        await term.sendKeys('Enter');
-        expect(await paneExit(term)).toBe(0);
-        await term.kill();
-        expect(existsSync(join(home, '.socklab_history')), `SOCKLAB_HISTORY=${String(history)}: ${readdirSync(home).join(', ')}`).toBe(written);
-        if (written) expect(readFileSync(join(home, '.socklab_history'), 'utf8')).toBe('.exit\n6*7');
-      }
-    },
-    LIMIT,
-  );
-});
+// History across restarts and sessions: test/e2e/tmux-history.test.ts.
 
 describe.skipIf(!hasCommand('tmux'))('Ctrl+D and Ctrl+C', () => {
   it(

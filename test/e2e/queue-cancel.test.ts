@@ -4,14 +4,15 @@
  * the session lives on.
  */
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupTmux, frame, hasCommand, startTmux, type TmuxSession } from '../helpers/cli.js';
+import { closeAll, tempDir } from '../helpers/loopback.js';
 import { lastRow, tmuxCommand } from '../helpers/tmux-repl.js';
 
 afterEach(async () => {
   await cleanupTmux();
+  await closeAll();
 });
 
 async function socklab(): Promise<TmuxSession> {
@@ -21,7 +22,8 @@ async function socklab(): Promise<TmuxSession> {
 }
 
 async function paste(term: TmuxSession, lines: string[]): Promise<void> {
-  const file = join(tmpdir(), `socklab-paste-${process.pid}.txt`);
+  // In a directory of the test's own, removed by closeAll (it was left in /tmp).
+  const file = join(tempDir(), 'paste.txt');
   writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
   await tmuxCommand(term, ['load-buffer', file]);
   await tmuxCommand(term, ['paste-buffer']);
