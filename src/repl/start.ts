@@ -11,6 +11,7 @@ import { createBinder } from './bindings.js';
 import { printAbove } from './print-above.js';
 import { Attachment, DETACH_KEY } from './attach.js';
 import { completeCommandLine } from './complete.js';
+import { appendLongLine } from './long-line.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -184,6 +185,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // Ctrl+] leaves an attached socket, as in telnet; readline must not insert it into the line.
   const ttyWrite = mutable._ttyWrite;
   mutable._ttyWrite = function (key, info) {
+    if (appendLongLine(server as unknown as Parameters<typeof appendLongLine>[0], output, key, (output as NodeJS.WriteStream).columns)) return;
     if (key !== DETACH_KEY) return ttyWrite.call(this, key, info);
     const ep = attachment.detach();
     if (ep) printer.print(`detached from ${ep.id}`);
