@@ -92,18 +92,14 @@ export interface Omitted {
 
 /**
  * The diagram for a terminal: participants as columns, one line per row.
- * Bounded: at most MAX_COLUMNS columns (the first to appear; rows that need
- * another are left out) and the newest MAX_ROWS rows; `omitted` counts what
- * was left out, and the first line says so.
+ * Bounded: the newest MAX_ROWS rows among at most MAX_COLUMNS columns (see
+ * `bounded`); the first line says what was left out.
  */
 export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
   const all = timelineRows(steps, only);
   if (all.rows.length === 0) return 'nothing to draw yet: connect something and send a few bytes';
-  const participants = all.participants.slice(0, MAX_COLUMNS);
+  const { participants, rows } = bounded(all, limits.rows);
   const column = new Map(participants.map((p, i) => [p, i]));
-  const fits = (row: Row) => (row.arrow ? column.has(row.from) && column.has(row.to) : column.has(row.at));
-  const drawable = all.rows.filter(fits);
-  const rows = drawable.slice(-Math.min(limits.rows ?? MAX_ROWS, MAX_ROWS));
   const omitted: Omitted = { participants: all.participants.length - participants.length, rows: all.rows.length - rows.length };
   const center = (p: string) => (column.get(p) ?? 0) * COL + Math.floor(COL / 2);
   const width = participants.length * COL;
@@ -140,6 +136,25 @@ export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows
   return note === undefined ? out.join('\n') : `${note}\n${out.join('\n')}`;
 }
 
+/**
+ * The newest rows (at most `maxRows`, MAX_ROWS) among at most MAX_COLUMNS
+ * participants: walking back from the newest row, a row is kept when its
+ * participants are in, or still fit. Columns keep their order of appearance.
+ */
+function bounded(all: { participants: string[]; rows: Row[] }, maxRows = MAX_ROWS): { participants: string[]; rows: Row[] } {
+  const limit = Math.min(maxRows, MAX_ROWS);
+  const chosen = new Set<string>();
+  const kept: Row[] = [];
+  for (let i = all.rows.length - 1; i >= 0 && kept.length < limit; i--) {
+    const row = all.rows[i] as Row;
+    const needs = (row.arrow ? [row.from, row.to] : [row.at]).filter((p) => !chosen.has(p));
+    if (chosen.size + needs.length > MAX_COLUMNS) continue;
+    for (const p of needs) chosen.add(p);
+    kept.push(row);
+  }
+  return { participants: all.participants.filter((p) => chosen.has(p)), rows: kept.reverse() };
+}
+
 /** `(showing 12 of 10,000 participants and the last 1,000 of 20,000 rows: …)`, or undefined when nothing was left out. */
 function omittedNote(omitted: Omitted, participants: number, rows: number): string | undefined {
   if (omitted.participants === 0 && omitted.rows === 0) return undefined;
@@ -152,10 +167,8 @@ function omittedNote(omitted: Omitted, participants: number, rows: number): stri
 /** The same story as a Mermaid `sequenceDiagram`, for slides; bounded as renderTimeline is, with the note as a comment. */
 export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
   const all = timelineRows(steps, only);
-  const participants = all.participants.slice(0, MAX_COLUMNS);
+  const { participants, rows } = bounded(all, limits.rows);
   const index = new Map(participants.map((p, i) => [p, i]));
-  const fits = (row: Row) => (row.arrow ? index.has(row.from) && index.has(row.to) : index.has(row.at));
-  const rows = all.rows.filter(fits).slice(-Math.min(limits.rows ?? MAX_ROWS, MAX_ROWS));
   const name = (p: string) => (/^[\w]+$/.test(p) ? p : `P${index.get(p) ?? 0}`);
   const lines = ['sequenceDiagram'];
   const note = omittedNote({ participants: all.participants.length - participants.length, rows: all.rows.length - rows.length }, all.participants.length, all.rows.length);
