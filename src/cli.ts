@@ -13,6 +13,7 @@ import { startRepl } from './repl/start.js';
 import { EXIT, runScript } from './script/runner.js';
 import { scriptPermissions } from './script/permissions.js';
 import { checkStdinKind, readScriptFile, readScriptStream } from './script/source.js';
+import { OutputGate } from './session/output-gate.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';
@@ -87,21 +88,30 @@ const FLUSH_GRACE_MS = 2000;
  * Exit once stdout and stderr have handed everything to the OS. Writes to a
  * pipe are asynchronous, and process.exit drops what is still queued: the
  * last events and the final report would be lost to `socklab … | tee log`.
+ * There is no time limit (a slow reader gets every event); a signal while
+ * waiting leaves at once, with exit code 1 since output was cut.
  */
 function exitWhenFlushed(code: number): void {
   let left = 2;
   const done = (): void => {
     if (--left === 0 && !lost) process.exit(code);
   };
+  // Signals while waiting for a slow reader: leave at once, and not with success.
+  for (const sig of SIGNALS) process.on(sig, () => process.exit(code === EXIT.OK ? EXIT.FAILED : code));
   // A write's callback runs after every earlier write to the stream is done; an error
   // there (a full disk) is reported before the stream's own 'error' event would be.
+  // No time limit: a slow reader gets every byte (the output is lossless).
   for (const [stream, name, other] of OUTPUTS()) {
     stream.write('', (err) => {
       if (err) outputLost(name, other, err as NodeJS.ErrnoException);
       done();
     });
   }
-  setTimeout(() => process.exit(lost ? EXIT.FAILED : code), FLUSH_GRACE_MS).unref();
+}
+
+/** Backpressure from stdout to the network when it is a pipe or a file (a terminal writes synchronously). */
+function stdoutGate(session: Session): OutputGate | undefined {
+  return process.stdout.isTTY ? undefined : new OutputGate(session, process.stdout);
 }
 
 async function main(args: CliArgs): Promise<number> {
@@ -124,7 +134,10 @@ async function main(args: CliArgs): Promise<number> {
     historyFile: history === '' ? undefined : history,
     render: args.json ? 'none' : 'human',
   });
-  if (args.json) session.subscribe(jsonPrinter((t) => process.stdout.write(t)));
+  const gate = stdoutGate(session);
+  if (args.json) session.subscribe(jsonPrinter(gate ? gate.writer((t) => process.stdout.write(t)) : (t) => process.stdout.write(t)));
+  // The REPL's printer writes to stdout itself: the gate looks after each event.
+  if (gate && output === process.stdout) session.subscribe(gate.watch);
   // Ctrl+C at the prompt is a keypress (readline handles it); a SIGINT or SIGTERM from
   // outside (kill, a process manager, a non-terminal stdin) leaves as .exit does. A second one kills.
   for (const sig of SIGNALS) process.once(sig, () => void repl.run('.exit'));
@@ -138,10 +151,13 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Run a script file, stdin or the -e lines without a prompt; resolve to the exit code. */
 async function headless(args: CliArgs, session: Session, settings: Settings): Promise<number> {
-  const out = (text: string) => process.stdout.write(text);
+  const gate = stdoutGate(session);
+  const write = (text: string): void => void process.stdout.write(text);
+  const out = gate ? gate.writer(write) : write;
   const printer = new HumanPrinter(settings, out, process.stdout.isTTY ? 0 : PIPE_BATCH_MS);
   if (args.json) session.subscribe(jsonPrinter(out));
   else session.subscribe(printer.handle);
+  if (gate) session.subscribe(gate.watch);
   let stopping = false;
   const ctx: CommandContext = {
     session,

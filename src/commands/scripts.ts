@@ -77,7 +77,8 @@ export const expect = defineCommand({
   summary: 'block until the bytes received since the last match contain PATTERN',
   args: { usage: '.expect ID PATTERN [--timeout MS]', positionals: ['ID', 'PATTERN'], rest: true, options: TIMEOUT },
   help:
-    'PATTERN is payload syntax (text with escapes, "quoted", hex:…) or /regex/flags over the UTF-8 text. ' +
+    'PATTERN is payload syntax (text with escapes, "quoted", hex:…) or /regex/flags over the UTF-8 text, run by RE2 in linear time ' +
+    '(flags i m s u; g changes nothing, y anchors at the first unmatched byte; no backreferences or lookaround). ' +
     'It matches across chunk boundaries; a match consumes the bytes up to its end. A miss shows what did arrive.',
   examples: ['.expect c1 "You said"', '.expect c1 /HTTP\\/1\\.1 200/ --timeout 2s', '.expect peer hex:00 ff'],
   blocks: true,

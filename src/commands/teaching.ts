@@ -1,5 +1,5 @@
 import { SocklabError } from '../errors.js';
-import { renderMermaid, renderTimeline } from '../render/timeline.js';
+import { MAX_COLUMNS, MAX_ROWS, renderMermaid, renderTimeline } from '../render/timeline.js';
 import { defineCommand } from './define.js';
 
 export const explain = defineCommand({
@@ -25,15 +25,21 @@ export const timeline = defineCommand({
     usage: '.timeline [ID…] [--mermaid]',
     positionals: ['ID', 'ID', 'ID', 'ID', 'ID', 'ID', 'ID', 'ID'],
     required: 0,
-    options: { mermaid: { type: 'flag', help: 'print a Mermaid sequenceDiagram instead' } },
+    options: {
+      mermaid: { type: 'flag', help: 'print a Mermaid sequenceDiagram instead' },
+      last: { type: 'int', value: 'N', min: 1, help: `draw only the newest N rows (at most ${MAX_ROWS})` },
+    },
   },
-  help: 'Sockets are columns; arrows are connects, bytes (with counts), FIN (╌) and RST (×). Bytes between two sockets of this session are drawn once, from the sender. Name sockets to draw only those.',
-  examples: ['.timeline', '.timeline c1 c2', '.timeline --mermaid'],
+  help:
+    'Sockets are columns; arrows are connects, bytes (with counts), FIN (╌) and RST (×). Bytes between two sockets of this session are drawn once, from the sender. ' +
+    `Name sockets to draw only those. At most ${MAX_COLUMNS} columns and the newest ${MAX_ROWS} rows are drawn; the first line says what was left out.`,
+  examples: ['.timeline', '.timeline c1 c2', '.timeline --last 20', '.timeline --mermaid'],
   run(ctx, a) {
     const only = a.positionals.length > 0 ? new Set(a.positionals.map((ref) => ctx.session.get(ref).id)) : undefined;
     const { steps, dropped } = ctx.session.history;
     const note = dropped > 0 ? `(the first ${dropped} steps are no longer kept)\n` : '';
-    ctx.print(note + (a.options.mermaid === true ? renderMermaid(steps, only) : renderTimeline(steps, only)));
+    const limits = { rows: a.options.last as number | undefined };
+    ctx.print(note + (a.options.mermaid === true ? renderMermaid(steps, only, limits) : renderTimeline(steps, only, limits)));
   },
 });
 

@@ -5,6 +5,7 @@ import { escapeMessage, StreamEscaper } from './escape.js';
 import { hexdump } from './hexdump.js';
 import { explainEvent } from './explain.js';
 import { formatEvent, formatFold, type HumanOptions } from './human.js';
+import { FOLD_INTERVAL, SESSION_FOLD_AFTER, SessionFold } from './session-fold.js';
 import { formatCount } from './units.js';
 import { wrap } from './wrap.js';
 
@@ -12,8 +13,7 @@ import { wrap } from './wrap.js';
 export const FOLD_AFTER = 20;
 /** How long output to a pipe or file is gathered before one write, ms. */
 export const PIPE_BATCH_MS = 10;
-/** How often folded streams print their summary, ms. */
-export const FOLD_INTERVAL = 1000;
+export { FOLD_INTERVAL, SESSION_FOLD_AFTER } from './session-fold.js';
 
 /** Display state of one socket in one direction. */
 interface Stream {
@@ -59,11 +59,12 @@ export class HumanPrinter {
       return;
     }
     // Bytes held back as the start of a character, and the summary of a fold,
-    // come before the FIN or close that ended the stream.
-    if (ev.type === 'end' || ev.type === 'close') this.flushHeld(ev.id, ev.t);
+    // come before the FIN, error (a reset) or close that ended the stream.
+    const ends = ev.type === 'close' || (ev.type === 'error' && ev.id !== undefined);
+    if (ev.type === 'end' || ends) this.flushHeld(ev.id as string, ev.t);
     if (ev.type === 'end') this.unfold(ev.id, true, '←');
     else if (ev.type === 'shutdown') this.unfold(ev.id, true, '→');
-    else if (ev.type === 'close') this.unfold(ev.id, true);
+    else if (ends) this.unfold(ev.id as string, true);
     const line = formatEvent(ev, this.options());
     if (line !== undefined) {
       this.line(line);
@@ -112,6 +113,7 @@ export class HumanPrinter {
   /** Stop the fold timer and write what is left. */
   close(): void {
     for (const key of this.streams.keys()) this.unfold(key.slice(0, -1), true);
+    this.sessionSummary(true);
     clearInterval(this.timer);
     this.timer = undefined;
     this.flush();
@@ -155,6 +157,16 @@ export class HumanPrinter {
     if (s.folding) {
       s.foldChunks++;
       s.foldBytes += ev.data.length;
+      s.hexOffset += ev.data.length;
+      return;
+    }
+    const session = this.sessionFold.take(ev.t, ev.id, dir, ev.data.length);
+    if (session.started) {
+      const message = `more than ${SESSION_FOLD_AFTER} data events a second over all sockets: each second shows one summary per direction until it calms down`;
+      this.line(formatEvent({ type: 'note', t: ev.t, message }, this.options()) ?? message);
+      this.startTimer();
+    }
+    if (session.folded) {
       s.hexOffset += ev.data.length;
       return;
     }
@@ -204,8 +216,21 @@ export class HumanPrinter {
     this.timer.unref();
   }
 
+  private readonly sessionFold = new SessionFold();
+
+  /** The session-wide fold's summaries of the interval; `stop` ends it (close). */
+  private sessionSummary(stop: boolean): void {
+    const now = Date.now();
+    const { summaries, ended } = this.sessionFold.drain(now, stop);
+    for (const f of summaries) {
+      this.line(`${formatFold({ id: 'all', dir: f.dir, chunks: f.chunks, bytes: f.bytes, ms: f.ms, t: now }, this.options())} on ${formatCount(f.sockets)} sockets`);
+    }
+    if (ended && !stop) this.line(formatEvent({ type: 'note', t: now, message: 'data events calmed down: shown one by one again' }, this.options()) ?? '');
+  }
+
   private tick(): void {
-    let any = false;
+    let any = this.sessionFold.folding;
+    this.sessionSummary(false);
     for (const [key, s] of this.streams) {
       if (!s.folding) continue;
       any = true;

@@ -1,6 +1,6 @@
 import type { Step } from '../session/history.js';
 import { cutEscaped, escapeBytes, escapeMessage } from './escape.js';
-import { formatBytes } from './units.js';
+import { formatBytes, formatCount } from './units.js';
 
 /** One row of the diagram: an arrow between two columns, or a note on one. */
 type Row =
@@ -15,16 +15,22 @@ type Row =
 export function timelineRows(steps: Step[], only?: Set<string>): { participants: string[]; rows: Row[] } {
   const addresses = new Map<string, { local: string; remote: string }>();
   for (const s of steps) if (s.kind === 'connect' || s.kind === 'accept') addresses.set(s.id, { local: s.local, remote: s.remote });
+  // The socket at the other end has our remote as its local and our local as its remote: one lookup, not a scan per socket.
+  const byEnds = new Map<string, string>();
+  for (const [id, a] of addresses) byEnds.set(`${a.local}\n${a.remote}`, id);
   const peerOf = new Map<string, string>();
   for (const [id, a] of addresses) {
-    for (const [other, b] of addresses) if (other !== id && a.local === b.remote && a.remote === b.local) peerOf.set(id, other);
-    if (!peerOf.has(id)) peerOf.set(id, a.remote);
+    const other = byEnds.get(`${a.remote}\n${a.local}`);
+    peerOf.set(id, other !== undefined && other !== id ? other : a.remote);
   }
   const shown = (id: string) => !only || only.has(id);
   const internal = (id: string) => addresses.has(peerOf.get(id) ?? '') || peerOf.get(id)?.startsWith('c') === true;
+  const seen = new Set<string>();
   const participants: string[] = [];
   const add = (name: string) => {
-    if (!participants.includes(name)) participants.push(name);
+    if (seen.has(name)) return;
+    seen.add(name);
+    participants.push(name);
   };
   const rows: Row[] = [];
   const arrow = (from: string, to: string, label: string, style: 'data' | 'fin' | 'rst' | 'open') => {
@@ -73,12 +79,29 @@ function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' }>): string {
 }
 
 const COL = 22;
+/** Columns drawn at most: 10,000 sockets would make lines of 220,000 characters. */
+export const MAX_COLUMNS = 12;
+/** Rows drawn at most (the newest); `.timeline --last N` picks fewer. */
+export const MAX_ROWS = 1000;
 
-/** The diagram for a terminal: participants as columns, one line per row. */
-export function renderTimeline(steps: Step[], only?: Set<string>): string {
-  const { participants, rows } = timelineRows(steps, only);
-  if (rows.length === 0) return 'nothing to draw yet: connect something and send a few bytes';
-  const center = (p: string) => participants.indexOf(p) * COL + Math.floor(COL / 2);
+/** What a drawing left out, for the line that says so. */
+export interface Omitted {
+  participants: number;
+  rows: number;
+}
+
+/**
+ * The diagram for a terminal: participants as columns, one line per row.
+ * Bounded: the newest MAX_ROWS rows among at most MAX_COLUMNS columns (see
+ * `bounded`); the first line says what was left out.
+ */
+export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
+  const all = timelineRows(steps, only);
+  if (all.rows.length === 0) return 'nothing to draw yet: connect something and send a few bytes';
+  const { participants, rows } = bounded(all, limits.rows);
+  const column = new Map(participants.map((p, i) => [p, i]));
+  const omitted: Omitted = { participants: all.participants.length - participants.length, rows: all.rows.length - rows.length };
+  const center = (p: string) => (column.get(p) ?? 0) * COL + Math.floor(COL / 2);
   const width = participants.length * COL;
   const lane = () => {
     const line = Array<string>(width).fill(' ');
@@ -112,14 +135,47 @@ export function renderTimeline(steps: Step[], only?: Set<string>): string {
     }
     out.push(line.join('').trimEnd());
   }
-  return out.join('\n');
+  const note = omittedNote(omitted, all.participants.length, all.rows.length);
+  return note === undefined ? out.join('\n') : `${note}\n${out.join('\n')}`;
 }
 
-/** The same story as a Mermaid `sequenceDiagram`, for slides. */
-export function renderMermaid(steps: Step[], only?: Set<string>): string {
-  const { participants, rows } = timelineRows(steps, only);
-  const name = (p: string) => (/^[\w]+$/.test(p) ? p : `P${participants.indexOf(p)}`);
+/**
+ * The newest rows (at most `maxRows`, MAX_ROWS) among at most MAX_COLUMNS
+ * participants: walking back from the newest row, a row is kept when its
+ * participants are in, or still fit. Columns keep their order of appearance.
+ */
+function bounded(all: { participants: string[]; rows: Row[] }, maxRows = MAX_ROWS): { participants: string[]; rows: Row[] } {
+  const limit = Math.min(maxRows, MAX_ROWS);
+  const chosen = new Set<string>();
+  const kept: Row[] = [];
+  for (let i = all.rows.length - 1; i >= 0 && kept.length < limit; i--) {
+    const row = all.rows[i] as Row;
+    const needs = (row.arrow ? [row.from, row.to] : [row.at]).filter((p) => !chosen.has(p));
+    if (chosen.size + needs.length > MAX_COLUMNS) continue;
+    for (const p of needs) chosen.add(p);
+    kept.push(row);
+  }
+  return { participants: all.participants.filter((p) => chosen.has(p)), rows: kept.reverse() };
+}
+
+/** `(showing 12 of 10,000 participants and the last 1,000 of 20,000 rows: …)`, or undefined when nothing was left out. */
+function omittedNote(omitted: Omitted, participants: number, rows: number): string | undefined {
+  if (omitted.participants === 0 && omitted.rows === 0) return undefined;
+  const parts: string[] = [];
+  if (omitted.participants > 0) parts.push(`${formatCount(participants - omitted.participants)} of ${formatCount(participants)} participants`);
+  if (omitted.rows > 0) parts.push(`${formatCount(rows - omitted.rows)} of ${formatCount(rows)} rows`);
+  return `(showing ${parts.join(' and ')}: name sockets to draw them, e.g. .timeline c1 c2, or --last N for the newest rows)`;
+}
+
+/** The same story as a Mermaid `sequenceDiagram`, for slides; bounded as renderTimeline is, with the note as a comment. */
+export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
+  const all = timelineRows(steps, only);
+  const { participants, rows } = bounded(all, limits.rows);
+  const index = new Map(participants.map((p, i) => [p, i]));
+  const name = (p: string) => (/^[\w]+$/.test(p) ? p : `P${index.get(p) ?? 0}`);
   const lines = ['sequenceDiagram'];
+  const note = omittedNote({ participants: all.participants.length - participants.length, rows: all.rows.length - rows.length }, all.participants.length, all.rows.length);
+  if (note !== undefined) lines.push(`    %% ${note}`);
   // Mermaid's own entity escapes for its syntax characters, after the terminal's table.
   const mermaidText = (s: string) => escapeMessage(s).replace(/[;#"\n]/g, (c) => `#${c.charCodeAt(0)};`);
   for (const p of participants) lines.push(name(p) === p ? `    participant ${p}` : `    participant ${name(p)} as ${mermaidText(p)}`);

@@ -15,6 +15,7 @@ import { Attachment, DETACH_KEY } from './attach.js';
 import { completeCommandLine } from './complete.js';
 import { HISTORY_SIZE, HistoryFile, keepHistory } from './history.js';
 import { messageOf } from '../errors.js';
+import { appendLongLine } from './long-line.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -231,6 +232,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       held.push([key, info, mutable.isCompletionEnabled]);
       return;
     }
+    if (appendLongLine(server as unknown as Parameters<typeof appendLongLine>[0], output, key, (output as NodeJS.WriteStream).columns)) return;
     // Not before each character of a paste (one chunk, the last key completing): the check reads the whole line.
     const insert = pressed?.ctrl !== true && pressed?.meta !== true && (pressed?.name === undefined || pressed.name.length === 1 || pressed.name === 'space');
     if (mutable.isCompletionEnabled || !insert) screen.beforeKey();

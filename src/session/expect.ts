@@ -1,4 +1,5 @@
 import { SocklabError } from '../errors.js';
+import { compilePattern, type BytePattern } from '../protocols/pattern.js';
 import type { SessionEvent } from './events.js';
 
 /** Bytes kept per socket for `.expect`; older unmatched bytes are dropped (a pattern must fit in this window). */
@@ -17,33 +18,50 @@ export const EXPECT_MIN_KEEP = 16 * 1024;
  */
 export const EXPECT_SLACK = 256 * 1024;
 
-/** What `.expect` looks for: literal bytes, or a regular expression over the UTF-8 text. */
-export type Pattern = { kind: 'bytes'; bytes: Buffer } | { kind: 'regex'; regex: RegExp };
+/**
+ * Chunks shorter than this are copied into a shared block instead of being
+ * kept as one Buffer each: 6 million one-byte chunks must not cost 6 million
+ * objects (about 150 B each). Longer chunks are kept by reference.
+ */
+export const EXPECT_COALESCE = 4 * 1024;
+const BLOCK = 16 * 1024;
+/** The shortest pause between two full rescans of a window for a regex that can match any length, ms. */
+export const RESCAN_MS = 10;
 
-/** Read `/regex/flags`; anything else is not a regex (undefined). Bad regex → E_BAD_PAYLOAD. */
-export function parseRegexPattern(text: string): RegExp | undefined {
-  const m = /^\/(.+)\/([a-z]*)$/s.exec(text);
-  if (!m) return undefined;
-  try {
-    return new RegExp(m[1] ?? '', (m[2] ?? '').replace('g', ''));
-  } catch (err) {
-    throw new SocklabError('E_BAD_PAYLOAD', `bad regex ${text}: ${(err as Error).message}`, { cause: err });
-  }
+/** What `.expect` looks for: literal bytes, or a regular expression (RE2, linear time) over the bytes as UTF-8. */
+export type Pattern = { kind: 'bytes'; bytes: Buffer } | { kind: 'regex'; regex: BytePattern };
+
+/** Read `/regex/flags` (see compilePattern); anything else is not a regex (undefined). Bad regex → E_BAD_PAYLOAD. */
+export function parseRegexPattern(text: string): BytePattern | undefined {
+  return compilePattern(text);
 }
 
 interface Stream {
-  /** Unmatched chunks as received (references, not copies), oldest first. */
+  /** Unmatched bytes, oldest first: long chunks by reference, short ones gathered into blocks. */
   chunks: Buffer[];
   bytes: number;
-  /** Where the next literal search may start: earlier offsets were searched already. */
+  /** The block the last chunk lies in, while short chunks are still copied into it; `used` bytes of it are taken. */
+  block: Buffer | undefined;
+  used: number;
+  /**
+   * Bytes of the window already searched without a match: a literal search
+   * starts near there, a regex one looks back only as far as a match can span.
+   */
   searched: number;
+  /** When a regex of unbounded length may next rescan the whole window (ms since epoch). */
+  rescanAt: number;
+  /** True when a regex left new bytes unsearched until its rescan is due. */
+  deferred: boolean;
   waiter: (() => void) | undefined;
 }
 
 /**
  * The bytes each socket received since its last `.expect` match. The data
- * path only pushes a reference per chunk; bytes are joined only when an
- * `.expect` looks, and never more than EXPECT_WINDOW of them.
+ * path keeps long chunks by reference and gathers short ones into blocks;
+ * bytes are joined only when an `.expect` looks, never more than
+ * EXPECT_WINDOW of them, and a waiting `.expect` searches only what is new
+ * (a regex of unbounded length rescans at most every RESCAN_MS or when the
+ * window grew by a quarter, so a flood costs a bounded multiple of its size).
  */
 export class ExpectBuffers {
   private readonly streams = new Map<string, Stream>();
@@ -54,8 +72,7 @@ export class ExpectBuffers {
   readonly record = (ev: SessionEvent): void => {
     if (ev.type === 'data') {
       const s = this.stream(ev.id);
-      s.chunks.push(ev.data);
-      s.bytes += ev.data.length;
+      append(s, ev.data);
       this.total += ev.data.length;
       if (s.bytes > EXPECT_WINDOW + EXPECT_SLACK) this.total -= trim(s, EXPECT_WINDOW);
       if (this.total > EXPECT_BUDGET && s.bytes > EXPECT_MIN_KEEP) this.total -= trim(s, EXPECT_MIN_KEEP);
@@ -68,29 +85,35 @@ export class ExpectBuffers {
   /**
    * Resolve with the received bytes up to the end of the match (consumed);
    * reject on timeout, or when the socket can send no more (`ended()`), with
-   * what did arrive on the error as `received`.
+   * what did arrive on the error as `received`. Every byte that arrived is
+   * searched before a miss is reported.
    */
   async expect(id: string, pattern: Pattern, timeoutMs: number, ended: () => boolean, signal?: AbortSignal): Promise<Buffer> {
     const s = this.stream(id);
     if (s.waiter) throw new SocklabError('E_STATE', `an .expect on ${id} is already waiting`);
     const deadline = Date.now() + timeoutMs;
     s.searched = 0;
+    s.rescanAt = 0;
     try {
       for (;;) {
-        const matched = this.match(s, pattern);
+        const left = deadline - Date.now();
+        const last = ended() || left <= 0 || signal?.aborted === true;
+        const matched = this.match(s, pattern, last);
         if (matched) return matched;
         if (ended()) throw this.miss(id, s, 'the peer closed before it arrived');
-        const left = deadline - Date.now();
         if (left <= 0) throw this.miss(id, s, `timed out after ${timeoutMs} ms`);
         if (signal?.aborted) throw this.miss(id, s, 'cancelled', 'E_CANCELLED');
+        // Bytes a regex left for later are searched when the rescan is due, even if nothing more comes.
+        const wakeIn = s.deferred ? Math.min(left, Math.max(1, s.rescanAt - Date.now())) : left;
         await new Promise<void>((resolve) => {
           const wake = (): void => {
             clearTimeout(timer);
-            signal?.removeEventListener('abort', wake);
+            signal?.removeEventListener('abort', onAbort);
             resolve();
           };
-          const timer = setTimeout(wake, left);
-          signal?.addEventListener('abort', wake, { once: true });
+          const onAbort = (): void => wake();
+          const timer = setTimeout(wake, wakeIn);
+          signal?.addEventListener('abort', onAbort, { once: true });
           s.waiter = wake;
         });
         s.waiter = undefined;
@@ -103,6 +126,13 @@ export class ExpectBuffers {
   /** Bytes kept over all sockets (bounded by EXPECT_BUDGET plus one window). */
   keptBytes(): number {
     return this.total;
+  }
+
+  /** Buffers held over all sockets (short chunks are gathered, so this stays far below the chunk count). */
+  keptChunks(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.chunks.length;
+    return n;
   }
 
   /** What arrived on `id` since the last match (for messages). */
@@ -119,27 +149,11 @@ export class ExpectBuffers {
     }
   }
 
-  private match(s: Stream, pattern: Pattern): Buffer | undefined {
-    if (s.bytes === 0) return undefined;
-    let end: number;
-    if (pattern.kind === 'bytes') {
-      // Only the bytes not searched yet (plus the overlap a pattern split
-      // across chunks needs) are joined and searched: a chunk costs its size.
-      const from = s.searched;
-      const at = suffix(s, from).indexOf(pattern.bytes);
-      if (at === -1) {
-        s.searched = Math.max(from, s.bytes - pattern.bytes.length + 1);
-        return undefined;
-      }
-      end = from + at + pattern.bytes.length;
-    } else {
-      const window = suffix(s, 0);
-      s.chunks = [window];
-      const text = window.toString('utf8');
-      const m = pattern.regex.exec(text);
-      if (!m) return undefined;
-      end = utf8Offset(window, text, m.index + m[0].length);
-    }
+  /** The end of the first match in the window, consumed; `all` = search every byte now. */
+  private match(s: Stream, pattern: Pattern, all: boolean): Buffer | undefined {
+    if (s.bytes === 0 || (s.searched >= s.bytes && !all)) return undefined;
+    const end = pattern.kind === 'bytes' ? findBytes(s, pattern.bytes) : findRegex(s, pattern.regex, all);
+    if (end === undefined) return undefined;
     const matched = suffix(s, 0).subarray(0, end);
     this.total -= trim(s, s.bytes - end);
     s.searched = 0;
@@ -156,11 +170,71 @@ export class ExpectBuffers {
   private stream(id: string): Stream {
     let s = this.streams.get(id);
     if (!s) {
-      s = { chunks: [], bytes: 0, searched: 0, waiter: undefined };
+      s = { chunks: [], bytes: 0, block: undefined, used: 0, searched: 0, rescanAt: 0, deferred: false, waiter: undefined };
       this.streams.set(id, s);
     }
     return s;
   }
+}
+
+/** Keep a chunk: a long one by reference, a short one copied onto the end of the current block. */
+function append(s: Stream, data: Buffer): void {
+  s.bytes += data.length;
+  if (data.length >= EXPECT_COALESCE) {
+    s.chunks.push(data);
+    s.block = undefined;
+    return;
+  }
+  const last = s.chunks[s.chunks.length - 1];
+  if (s.block && last && s.used + data.length <= s.block.length) {
+    data.copy(s.block, s.used);
+    s.used += data.length;
+    // The last chunk is a view of the block that grows with it.
+    s.chunks[s.chunks.length - 1] = s.block.subarray(s.used - last.length - data.length, s.used);
+    return;
+  }
+  s.block = Buffer.allocUnsafe(BLOCK);
+  data.copy(s.block, 0);
+  s.used = data.length;
+  s.chunks.push(s.block.subarray(0, s.used));
+}
+
+/** A literal: only the bytes not searched yet (plus the overlap a pattern split across chunks needs) are joined. */
+function findBytes(s: Stream, bytes: Buffer): number | undefined {
+  const from = s.searched;
+  const at = suffix(s, from).indexOf(bytes);
+  if (at === -1) {
+    s.searched = Math.max(from, s.bytes - bytes.length + 1);
+    return undefined;
+  }
+  return from + at + bytes.length;
+}
+
+/**
+ * A regex. A match the last search could not see ends at most 4 bytes (one
+ * character that `\b` or `$` looks at) before the old end of the window, so
+ * it starts no earlier than that minus the longest match. With a bound, only
+ * that tail is joined and searched, with 4 bytes of context before it; without
+ * one, the whole window is searched again, but at most every RESCAN_MS (scaled
+ * with what a search costs) unless the window grew by a quarter or `all`.
+ */
+function findRegex(s: Stream, regex: BytePattern, all: boolean): number | undefined {
+  const from = Math.max(0, s.searched - 4 - regex.maxLength);
+  const unbounded = regex.maxLength === Infinity;
+  s.deferred = unbounded && !all && s.searched > 0 && s.bytes - s.searched < s.searched / 4 && Date.now() < s.rescanAt;
+  if (s.deferred) return undefined;
+  const base = Math.max(0, from - 4);
+  const started = Date.now();
+  const window = suffix(s, base);
+  if (base === 0) {
+    // The joined window replaces its pieces, so the next full search joins only what came since.
+    s.chunks = [window];
+    s.block = undefined;
+  }
+  const m = regex.find(window, from - base);
+  s.searched = s.bytes;
+  if (unbounded) s.rescanAt = Date.now() + Math.max(RESCAN_MS, 4 * (Date.now() - started));
+  return m === undefined ? undefined : base + m.end;
 }
 
 /** The stream's bytes from offset `from` to the end, joined (a view when one chunk holds them). */
@@ -188,49 +262,9 @@ function trim(s: Stream, keep: number): number {
   // One splice for all the whole chunks (shift() per chunk would be quadratic).
   if (whole > 0) s.chunks.splice(0, whole);
   if (cut < excess) s.chunks[0] = (s.chunks[0] as Buffer).subarray(excess - cut);
+  // The last chunk may no longer be the block's growing view: start a new block.
+  s.block = undefined;
   s.bytes -= excess;
   s.searched = Math.max(0, s.searched - excess);
   return excess;
-}
-
-/**
- * The byte offset in `buf` of UTF-16 index `units` of `text` (= buf decoded
- * as UTF-8). Re-encoding the prefix is exact only for valid UTF-8: an invalid
- * byte decodes to U+FFFD, 3 bytes once re-encoded, and a match after it would
- * consume bytes that came after the match. So walk the bytes as the decoder
- * does (one U+FFFD per maximal invalid subpart, WHATWG) when they differ.
- */
-function utf8Offset(buf: Buffer, text: string, units: number): number {
-  // Equal lengths: every invalid subpart (if any) was 3 bytes, like its U+FFFD.
-  if (Buffer.byteLength(text) === buf.length) return Buffer.byteLength(text.slice(0, units));
-  let i = 0;
-  let u = 0;
-  while (u < units && i < buf.length) {
-    const b = buf[i] as number;
-    let need = 0;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0;
-      if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      if (b === 0xf4) hi = 0x8f;
-    }
-    let j = i + 1;
-    let got = 0;
-    for (; got < need && j < buf.length; got++, j++) {
-      const c = buf[j] as number;
-      if (c < lo || c > hi) break;
-      lo = 0x80;
-      hi = 0xbf;
-    }
-    // A complete 4-byte sequence is a surrogate pair; anything else is one unit (a char or one U+FFFD).
-    u += need === 3 && got === 3 ? 2 : 1;
-    i = j;
-  }
-  return i;
 }

@@ -49,6 +49,7 @@ export function resolveTargets(reg: Registry, ref: string): SocketEndpoint[] {
  */
 export async function sendTo(reg: Registry, targets: SocketEndpoint[], data: Buffer, options: SendOptions = {}): Promise<SendResult> {
   const repeat = options.repeat ?? 1;
+  if (options.noDrain) checkWriteCount(reg, data.length, repeat, options.chunk);
   for (const ep of targets) checkWritable(reg, ep, Math.min(data.length * repeat, PIECE));
   const results = await Promise.all(targets.map((ep) => sendOne(reg, ep, pieces(data, repeat, options.chunk, options.delay !== undefined), options)));
   const buffered: Record<string, number> = {};
@@ -109,29 +110,80 @@ export function* pieces(data: Buffer, repeat: number, chunk?: number, spaced = f
   }
 }
 
+/**
+ * What one write queued in Node costs besides its bytes (the request object
+ * and the Buffer view), counted against the cap: a million one-byte writes
+ * are not 1 MB of memory but several hundred.
+ */
+export const WRITE_OVERHEAD = 128;
+/** Writes gathered into one writev() (and one turn of the event loop) while a `--no-drain` send runs without pauses. */
+const CORK_BATCH = 1024;
+
 async function sendOne(reg: Registry, ep: SocketEndpoint, writes: Iterable<Piece>, options: SendOptions): Promise<number> {
   let sent = 0;
-  for (const { data: part, pause } of writes) {
-    if (pause && options.delay) await delay(options.delay);
-    checkWritable(reg, ep, part.length);
-    sent += part.length;
-    if (!ep.socket.write(part) && !options.noDrain) await drained(ep);
+  // Writes handed to Node and not yet to the kernel (their callback has not run).
+  const queue = { writes: 0 };
+  const written = (): void => void queue.writes--;
+  // Back to back without waiting: many small writes go to the kernel as one writev() per batch.
+  const batch = options.noDrain === true && !options.delay;
+  let corked = 0;
+  try {
+    for (const { data: part, pause } of writes) {
+      if (pause && options.delay) await delay(options.delay);
+      checkWritable(reg, ep, part.length, queue.writes);
+      sent += part.length;
+      if (batch && corked++ === 0) ep.socket.cork();
+      queue.writes++;
+      const ok = ep.socket.write(part, written);
+      if (batch && corked === CORK_BATCH) {
+        corked = 0;
+        ep.socket.uncork();
+        // A turn of the event loop per batch: write callbacks run (so `queue` counts only what
+        // the kernel did not take), and the prompt and other sockets stay live meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (!ok && !options.noDrain) await drained(ep);
+    }
+  } finally {
+    if (corked > 0) ep.socket.uncork();
   }
   return sent;
 }
 
-function checkWritable(reg: Registry, ep: SocketEndpoint, next: number): void {
+/**
+ * A `--no-drain` send of more writes than the cap can hold the bookkeeping
+ * of (`--chunk 1 --repeat 8000000`) is refused before the first write:
+ * whatever the peer does, Node would hold them all.
+ */
+function checkWriteCount(reg: Registry, size: number, repeat: number, chunk: number | undefined): void {
+  const writes = chunk !== undefined || size >= PIECE ? repeat * Math.ceil(size / Math.min(chunk ?? PIECE, PIECE)) : Math.ceil((size * repeat) / PIECE);
+  if (writes * WRITE_OVERHEAD <= reg.maxQueuedBytes) return;
+  throw new SocklabError(
+    'E_BUFFER_FULL',
+    `--no-drain would queue ${writes} writes of ${size * repeat} B in all, about ${writes * WRITE_OVERHEAD} B with Node's ${WRITE_OVERHEAD} B per write: ` +
+      `more than the cap of ${reg.maxQueuedBytes} B; use a larger --chunk, or leave out --no-drain so the send waits for the peer`,
+  );
+}
+
+function checkWritable(reg: Registry, ep: SocketEndpoint, next: number, queuedWrites = 0): void {
   if (!canWrite(ep) || ep.socket.writableEnded) {
     const why = isLive(ep) ? `it is ${ep.state}` : 'it is closed';
     throw new SocklabError('E_STATE', `cannot send to ${ep.id}: ${why}`);
   }
   const queued = ep.socket.writableLength;
-  if (queued + next > reg.maxQueuedBytes) {
+  const bookkeeping = queuedWrites * WRITE_OVERHEAD;
+  if (queued + next + bookkeeping <= reg.maxQueuedBytes) return;
+  if (bookkeeping > queued) {
     throw new SocklabError(
       'E_BUFFER_FULL',
-      `${ep.id} already has ${queued} B queued that the peer has not read; the cap is ${reg.maxQueuedBytes} B: wait, or .destroy ${ep.id}`,
+      `${ep.id} has ${queuedWrites} writes (${queued} B) queued that the peer has not read, about ${queued + bookkeeping} B with Node's ` +
+        `${WRITE_OVERHEAD} B per write; the cap is ${reg.maxQueuedBytes} B: use a larger --chunk, wait, or .destroy ${ep.id}`,
     );
   }
+  throw new SocklabError(
+    'E_BUFFER_FULL',
+    `${ep.id} already has ${queued} B queued that the peer has not read; the cap is ${reg.maxQueuedBytes} B: wait, or .destroy ${ep.id}`,
+  );
 }
 
 function drained(ep: SocketEndpoint): Promise<void> {

@@ -36,6 +36,33 @@ export class Session extends Registry {
     this.subscribe(this.events.record);
     this.subscribe(this.expects.record);
     this.subscribe(this.history.record);
+    // While output holds reading, a socket that still delivers data (one that
+    // connected since, or that a reply or `.resume` restarted) is stopped too.
+    this.subscribe((ev) => {
+      if (!this.readingHeld || ev.type !== 'data') return;
+      const ep = this.find(ev.id);
+      if (ep?.kind === 'socket' && isLive(ep)) stopReading(ep.socket);
+    });
+  }
+
+  private readingHeld = false;
+
+  /**
+   * Output backpressure (see OutputGate): `true` stops reading on every
+   * socket, as `.pause` does, until `false`; sockets the user paused, or
+   * whose reply waits for 'drain', stay paused then.
+   */
+  holdReading(held: boolean): void {
+    if (held === this.readingHeld) return;
+    this.readingHeld = held;
+    for (const ep of this.list()) {
+      if (ep.kind !== 'socket' || !isLive(ep)) continue;
+      if (held) stopReading(ep.socket);
+      else if (!ep.userPaused && !ep.socket.writableNeedDrain) {
+        setReading(ep.socket, true);
+        ep.socket.resume();
+      }
+    }
   }
 
   // A closed endpoint's queues stay until the registry forgets it, so
@@ -194,6 +221,11 @@ function setReading(socket: net.Socket, on: boolean): void {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function stopReading(socket: net.Socket): void {
+  socket.pause();
+  setReading(socket, false);
 }
 
 function stateError(ep: ServerEndpoint | SocketEndpoint, what: string): SocklabError {

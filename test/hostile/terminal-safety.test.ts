@@ -66,6 +66,9 @@ beforeAll(async () => {
     ['.show c8', /^options .*\n/m],
     ['.timeline', /closed|│/],
     ['.timeline --mermaid', /sequenceDiagram[^]*\n(?!.*->>)/],
+    // 36 participants: the whole timeline draws the newest 12 columns; naming c8 draws its row.
+    ['.timeline c8', /│/],
+    ['.timeline --mermaid c8', /sequenceDiagram[^]*\n(?!.*->>)/],
   ];
   for (const [line, answer] of answers) await timeToAnswer(lab, line, answer);
   await timeToAnswer(lab, '.expect c4 NEVER --timeout 100ms', /expect c4 "NEVER" .*received "[^\n]*\n/);
