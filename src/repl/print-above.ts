@@ -15,7 +15,24 @@ import type { REPLServer } from 'node:repl';
 //   not rewrap (xterm) is not what this assumes.
 // And while a blocking command runs readline has no prompt on screen but still
 // counts one. So `prevRows` is set from the line before each key and redraw.
+//
+// The width those rows are counted at must be the terminal's width at the
+// moment of the write. Node updates `columns` only when it gets to SIGWINCH,
+// after whatever socket events were queued before it; an event printed in
+// between was drawn for the old width (and erased rows above the prompt when
+// the window got wider). So every draw first asks the tty itself (the ioctl
+// node's own SIGWINCH handler uses) and handles a change as a resize first.
+// What no program can see: tmux rewraps its screen at once but tells the
+// pane's tty the new size up to 250 ms later (it batches resizes, skipping
+// intermediate sizes); a line printed in that gap is drawn for the old width.
 type Redrawable = REPLServer & { prevRows: number; line: string; _refreshLine(): void };
+
+/** A tty WriteStream's native handle: fills `[columns, rows]` from the terminal, returns an errno (0 = ok). */
+type SizedStream = NodeJS.WritableStream & {
+  columns?: number;
+  rows?: number;
+  _handle?: { getWindowSize?(size: [number, number]): number };
+};
 
 /**
  * The prompt and the half-typed line on a terminal, and the lines printed
@@ -46,6 +63,7 @@ export class PromptScreen {
       this.output.write(text);
       return;
     }
+    this.syncSize();
     this.clear();
     this.output.write(text);
     this.r._refreshLine();
@@ -53,7 +71,10 @@ export class PromptScreen {
 
   /** Take the prompt and the typed line off the screen (a blocking command starts); readline keeps the line. */
   hide(): void {
-    if (this.r.terminal && this.shown) this.clear();
+    if (this.r.terminal && this.shown) {
+      this.syncSize();
+      this.clear();
+    }
     this.shown = false;
   }
 
@@ -69,7 +90,9 @@ export class PromptScreen {
 
   /** Before readline handles a key: make `prevRows` say where the cursor is. */
   beforeKey(): void {
-    if (this.r.terminal && this.shown) this.r.prevRows = cursorRow(this.r);
+    if (!this.r.terminal || !this.shown) return;
+    this.syncSize();
+    this.r.prevRows = cursorRow(this.r);
   }
 
   /**
@@ -79,6 +102,7 @@ export class PromptScreen {
    */
   resized(): void {
     if (!this.r.terminal || !this.shown) return;
+    this.syncSize();
     this.r.prevRows = this.r.getCursorPos().rows;
     this.r._refreshLine();
   }
@@ -92,6 +116,22 @@ export class PromptScreen {
     const onResize = (): void => this.resized();
     this.output.on('resize', onResize);
     this.repl.on('close', () => this.output.removeListener('resize', onResize));
+  }
+
+  /**
+   * Read the terminal's size now; when it is not the one node last saw, take
+   * it and emit 'resize' (as node's SIGWINCH handler would, later), so the
+   * prompt is redrawn for the new width before anything else is drawn.
+   */
+  private syncSize(): void {
+    const tty = this.output as SizedStream;
+    const size: [number, number] = [0, 0];
+    if (tty._handle?.getWindowSize?.(size) !== 0) return;
+    const [columns, rows] = size;
+    if (columns === 0 || (columns === tty.columns && rows === tty.rows)) return;
+    tty.columns = columns;
+    tty.rows = rows;
+    this.output.emit('resize');
   }
 
   private clear(): void {

@@ -6,6 +6,7 @@
  * prompt, the prompt and the typed text intact, the cursor where it was.
  * Nothing waits on a fixed delay: the screen and the cursor are polled.
  */
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupTmux, frame, hasCommand, startTmux, type TmuxSession } from '../helpers/cli.js';
@@ -56,14 +57,27 @@ async function echoOnce(port: number, text: string): Promise<void> {
   });
 }
 
-/** Resize the window (and so the pane) and wait until tmux reports the new width. */
+/**
+ * Resize the window and wait until the program can see it: tmux rewraps its
+ * screen at once (the prompt rows look redrawn already) but tells the pane's
+ * tty the new size up to 250 ms later; until then the program draws for the
+ * old width. So this polls the size of the pane's tty itself (`stty size`).
+ */
 async function resize(term: TmuxSession, width: number): Promise<void> {
   await tmuxCommand(term, ['resize-window', '-x', String(width), '-y', '20']);
+  const tty = (await tmuxCommand(term, ['display-message', '-p', '#{pane_tty}'])).trim();
   const deadline = Date.now() + 5000;
-  while ((await tmuxCommand(term, ['display-message', '-p', '#{pane_width}'])).trim() !== String(width)) {
-    if (Date.now() > deadline) throw new Error(`the pane did not become ${width} columns wide`);
+  while ((await ttySize(tty)) !== `20 ${width}`) {
+    if (Date.now() > deadline) throw new Error(`${tty} did not become ${width} columns wide`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** `rows columns` of a terminal device, as its programs see them. */
+function ttySize(tty: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('stty', ['-F', tty, 'size'], { timeout: 5000 }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+  });
 }
 
 /** The screen ends with the prompt rows of `typed` at `width`. */
