@@ -13,6 +13,7 @@ import { startRepl } from './repl/start.js';
 import { EXIT, runScript } from './script/runner.js';
 import { scriptPermissions } from './script/permissions.js';
 import { checkStdinKind, readScriptFile, readScriptStream } from './script/source.js';
+import { runVariables, setSessionVariables } from './script/variables.js';
 import { OutputGate } from './session/output-gate.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
@@ -117,6 +118,7 @@ function stdoutGate(session: Session): OutputGate | undefined {
 async function main(args: CliArgs): Promise<number> {
   const settings = defaultSettings({ time: args.time, color: args.color ?? pc.isColorSupported });
   const session = createSession();
+  setSessionVariables(session, runVariables(args.vars));
   stopSession = () => session.shutdown();
   const script = args.file !== undefined || (args.lines.length === 0 && !process.stdin.isTTY);
   if (script || args.exit) return headless(args, session, settings);
@@ -185,7 +187,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     }
   } else {
     const name = args.file ?? '<stdin>';
-    const permissions = scriptPermissions(args.file, { js: args.allowJs, read: args.allowRead, write: args.allowWrite });
+    const permissions = scriptPermissions(args.file, { js: args.allowJs, read: args.allowRead, write: args.allowWrite }, runVariables(args.vars));
     const stack = args.file === undefined ? [] : [resolve(args.file)];
     // Reading races the signals too: a FIFO nobody writes to must not outlive a SIGTERM.
     const run = readScript(args.file).then((source) => runScript(ctx, { name, source, permissions, keepGoing: args.keepGoing, stack }));
