@@ -29,6 +29,8 @@ Usage:
   socklab run FILE.lab         the same
   socklab < FILE.lab           stdin that is not a terminal runs as a script
   socklab -e LINE [-e LINE]    run these lines, then stay interactive (--exit: leave)
+  socklab test [opts] PATH...  run .lab files and folders as a test suite
+                               (socklab test --help: --jobs, --reporter tap|junit…)
 
 Options:
   --json           events as NDJSON on stdout, one object per line

@@ -18,6 +18,7 @@ import { OutputGate } from './session/output-gate.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';
+import { TEST_HELP, parseTestArgs, runTestCommand, type TestArgs } from './cli-test.js';
 
 /** The package version, read once from package.json. */
 export function version(): string {
@@ -32,6 +33,7 @@ export function runMain(argv: string[]): void {
   for (const [stream, name, other] of OUTPUTS()) {
     stream.on('error', (err: NodeJS.ErrnoException) => outputLost(name, other, err));
   }
+  if (argv[0] === 'test') return runTestMain(argv.slice(1));
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);
@@ -51,6 +53,29 @@ export function runMain(argv: string[]): void {
     (code) => exitWhenFlushed(code),
     (err: unknown) => {
       process.stderr.write(`socklab: ${escapeMessage(err instanceof SocklabError ? err.message : String((err as Error)?.stack ?? err))}\n`);
+      exitWhenFlushed(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
+    },
+  );
+}
+
+/** `socklab test …`: exit 0/1/2 (SPEC section 13). */
+function runTestMain(argv: string[]): void {
+  let args: TestArgs;
+  try {
+    args = parseTestArgs(argv);
+  } catch (err) {
+    process.stderr.write(`socklab test: ${escapeMessage(messageOf(err))}\n`);
+    process.exit(EXIT.USAGE);
+  }
+  if (args.help) {
+    process.stdout.write(TEST_HELP);
+    return;
+  }
+  for (const sig of SIGNALS) process.once(sig, () => exitWhenFlushed(EXIT.FAILED));
+  runTestCommand(args, { write: (text) => void process.stdout.write(text), isTTY: process.stdout.isTTY === true }).then(
+    (code) => exitWhenFlushed(code),
+    (err: unknown) => {
+      process.stderr.write(`socklab test: ${escapeMessage(messageOf(err))}\n`);
       exitWhenFlushed(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
     },
   );
