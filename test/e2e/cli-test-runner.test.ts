@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Parser, type Result } from 'tap-parser';
+import { Parser, type FinalResults } from 'tap-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, runCli } from '../helpers/cli.js';
 import { closeAll, tempDir } from '../helpers/loopback.js';
@@ -36,7 +36,7 @@ async function run(args: string[], cwd?: string, env?: Record<string, string | u
   return { code: exit.code, out: p.stdout(), err: p.stderr() };
 }
 
-function tap(text: string): Promise<Result> {
+function tap(text: string): Promise<FinalResults> {
   return new Promise((resolve) => new Parser(resolve).end(text));
 }
 
