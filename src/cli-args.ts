@@ -15,6 +15,8 @@ export interface CliArgs {
   allowRead: boolean;
   allowWrite: boolean;
   keepGoing: boolean;
+  /** `--transcript FILE.md`: the session as Markdown, written when it ends. */
+  transcript?: string;
   /** `--var NAME=VALUE`, the last one of a name wins. */
   vars: Record<string, string>;
   help: boolean;
@@ -42,6 +44,8 @@ Options:
   --keep-going     report every failing line instead of stopping at the first
   --var NAME=VALUE \${NAME} in a script's command lines (repeatable); else the
                    environment; \${NAME:-default} for a default, \\\${ is a literal \${
+  --transcript FILE.md  write the session as Markdown when it ends: commands,
+                   events and a Mermaid sequence diagram (.transcript in the REPL)
   --exit           with -e: leave after the lines instead of opening the REPL
   -h, --help       this text
   -v, --version    the version
@@ -90,6 +94,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
       const line = argv[++i];
       if (line === undefined) throw new SocklabError('E_USAGE', `${arg} needs a line, e.g. -e '.listen 9000'`);
       args.lines.push(line);
+    } else if (arg === '--transcript' || arg.startsWith('--transcript=')) {
+      const path = arg === '--transcript' ? argv[++i] : arg.slice('--transcript='.length);
+      if (path === undefined || path === '') throw new SocklabError('E_USAGE', '--transcript needs a file, e.g. --transcript session.md');
+      args.transcript = path;
     } else if (arg === '--var' || arg.startsWith('--var=')) {
       const text = arg === '--var' ? argv[++i] : arg.slice('--var='.length);
       if (text === undefined) throw new SocklabError('E_USAGE', '--var needs NAME=VALUE, e.g. --var PORT=9000');

@@ -14,6 +14,7 @@ import { EXIT, runScript } from './script/runner.js';
 import { scriptPermissions } from './script/permissions.js';
 import { checkStdinKind, readScriptFile, readScriptStream } from './script/source.js';
 import { runVariables, setSessionVariables } from './script/variables.js';
+import { startTranscript, transcriptOf } from './script/transcript.js';
 import { OutputGate } from './session/output-gate.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
@@ -144,7 +145,9 @@ async function main(args: CliArgs): Promise<number> {
   const settings = defaultSettings({ time: args.time, color: args.color ?? pc.isColorSupported });
   const session = createSession();
   setSessionVariables(session, runVariables(args.vars));
-  stopSession = () => session.shutdown();
+  // The person asked for it on the command line: no --allow-write needed (that guards scripts).
+  if (args.transcript !== undefined) startTranscript(session, args.transcript);
+  stopSession = () => session.shutdown().then(() => void finishTranscript(session));
   const script = args.file !== undefined || (args.lines.length === 0 && !process.stdin.isTTY);
   if (script || args.exit) return headless(args, session, settings);
 
@@ -170,7 +173,18 @@ async function main(args: CliArgs): Promise<number> {
   for (const sig of SIGNALS) process.once(sig, () => void repl.run('.exit'));
   for (const line of args.lines) await repl.run(line);
   await repl.closed;
-  return EXIT.OK;
+  return finishTranscript(session) ? EXIT.OK : EXIT.FAILED;
+}
+
+/** Write the session's transcript, if one is being taken; false (and one line on stderr) when it cannot be written. */
+function finishTranscript(session: Session): boolean {
+  try {
+    transcriptOf(session)?.finish();
+    return true;
+  } catch (err) {
+    process.stderr.write(`socklab: ${escapeMessage(messageOf(err))}\n`);
+    return false;
+  }
 }
 
 /** Signals that end a session as .exit does (SPEC section 7); a second one kills. */
@@ -220,7 +234,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
   }
   await session.shutdown();
   printer.close();
-  return code;
+  return finishTranscript(session) ? code : EXIT.FAILED;
 }
 
 /** The script's text, within the bounds of SPEC section 6; any refusal is a usage error (exit 2). */

@@ -9,6 +9,7 @@ import { defaultSettings } from '../settings.js';
 import { scriptPermissions } from './permissions.js';
 import { EXIT, runScript } from './runner.js';
 import { readScriptFile } from './source.js';
+import { transcriptOf } from './transcript.js';
 import type { Variables } from './variables.js';
 
 /** What a test run gives every file (SPEC section 13). */
@@ -93,6 +94,12 @@ export async function runTestFile(path: string, options: TestOptions): Promise<T
   }
   await session.shutdown();
   printer.close();
+  try {
+    transcriptOf(session)?.finish();
+  } catch (err) {
+    failure ??= `${file}: ${messageOf(err)}`;
+    code = EXIT.FAILED;
+  }
   const status = code === EXIT.OK ? 'passed' : code === EXIT.USAGE ? 'refused' : 'failed';
   return { file, status, ms: Date.now() - started, ...(status !== 'passed' && { failure: failure ?? `${file}: failed` }), log };
 }
