@@ -1,7 +1,7 @@
 // `npm run bench`: socklab against bare Node (and socat, ncat) in one
 // invocation; one table of ratios. See docs/performance.md.
 //
-//   node scripts/bench.mjs [--only echo,json,…] [--rounds N]
+//   node scripts/bench.mjs [--only echo,json,suite,…] [--rounds N]
 //
 // Every server under test runs in a child process; the load is generated
 // here. Every child is killed at the end, also on failure or Ctrl+C, and the
@@ -12,6 +12,7 @@ import { acceptRows, memoryRows, pingPongRows } from './bench/connections.mjs';
 import { killAll } from './bench/procs.mjs';
 import { scriptRows } from './bench/script-steps.mjs';
 import { startupRows } from './bench/startup.mjs';
+import { suiteRows } from './bench/suite.mjs';
 import { failed, render } from './bench/table.mjs';
 import { echoRows, jsonRows, oneWayRows, toolRows } from './bench/throughput.mjs';
 
@@ -31,6 +32,7 @@ const SECTIONS = [
   ['startup', '7. start-up', startupRows, 5],
   ['script', '8. script', scriptRows, 3],
   ['tools', '9. socat / ncat', toolRows, 3],
+  ['suite', '10. test suite', suiteRows, 1],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 

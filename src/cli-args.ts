@@ -1,4 +1,5 @@
 import { SocklabError } from './errors.js';
+import { parseVarOption } from './script/variables.js';
 
 /** The command line, once read. */
 export interface CliArgs {
@@ -14,6 +15,10 @@ export interface CliArgs {
   allowRead: boolean;
   allowWrite: boolean;
   keepGoing: boolean;
+  /** `--transcript FILE.md`: the session as Markdown, written when it ends. */
+  transcript?: string;
+  /** `--var NAME=VALUE`, the last one of a name wins. */
+  vars: Record<string, string>;
   help: boolean;
   version: boolean;
 }
@@ -26,6 +31,8 @@ Usage:
   socklab run FILE.lab         the same
   socklab < FILE.lab           stdin that is not a terminal runs as a script
   socklab -e LINE [-e LINE]    run these lines, then stay interactive (--exit: leave)
+  socklab test [opts] PATH...  run .lab files and folders as a test suite
+                               (socklab test --help: --jobs, --reporter tap|junit…)
 
 Options:
   --json           events as NDJSON on stdout, one object per line
@@ -35,12 +42,17 @@ Options:
   --allow-read     let a script's file: payloads and .replay read outside its folder
   --allow-write    let a script write files (.record)
   --keep-going     report every failing line instead of stopping at the first
+  --var NAME=VALUE \${NAME} in a script's command lines (repeatable); else the
+                   environment; \${NAME:-default} for a default, \\\${ is a literal \${
+  --transcript FILE.md  write the session as Markdown when it ends: commands,
+                   events and a Mermaid sequence diagram (.transcript in the REPL)
   --exit           with -e: leave after the lines instead of opening the REPL
   -h, --help       this text
   -v, --version    the version
 
 Exit codes: 0 every line passed, 1 a line or expectation failed, 2 usage error
-(bad option, unreadable script, a script refused before it ran: a JavaScript
+(bad option, unreadable script, a script refused before it ran: an unset
+variable, a JavaScript
 line without --allow-js, a path or .record its permissions do not allow, a
 script over 16 MiB or with a line over 1 MiB, a device or binary file).
 A script never holds more permission than these flags give it; without
@@ -72,7 +84,7 @@ const FLAGS: Record<string, (a: CliArgs) => void> = {
 
 /** Read argv (without node and the script). Throws E_USAGE with what was wrong. */
 export function parseCliArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { lines: [], exit: false, json: false, time: true, allowJs: false, allowRead: false, allowWrite: false, keepGoing: false, help: false, version: false };
+  const args: CliArgs = { lines: [], exit: false, json: false, time: true, allowJs: false, allowRead: false, allowWrite: false, keepGoing: false, vars: {}, help: false, version: false };
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -82,6 +94,15 @@ export function parseCliArgs(argv: string[]): CliArgs {
       const line = argv[++i];
       if (line === undefined) throw new SocklabError('E_USAGE', `${arg} needs a line, e.g. -e '.listen 9000'`);
       args.lines.push(line);
+    } else if (arg === '--transcript' || arg.startsWith('--transcript=')) {
+      const path = arg === '--transcript' ? argv[++i] : arg.slice('--transcript='.length);
+      if (path === undefined || path === '') throw new SocklabError('E_USAGE', '--transcript needs a file, e.g. --transcript session.md');
+      args.transcript = path;
+    } else if (arg === '--var' || arg.startsWith('--var=')) {
+      const text = arg === '--var' ? argv[++i] : arg.slice('--var='.length);
+      if (text === undefined) throw new SocklabError('E_USAGE', '--var needs NAME=VALUE, e.g. --var PORT=9000');
+      const [name, value] = parseVarOption(text);
+      args.vars[name] = value;
     } else if (arg.startsWith('-') && arg !== '-') {
       throw new SocklabError('E_USAGE', `unknown option ${arg} (socklab --help lists them)`);
     } else files.push(arg);

@@ -13,10 +13,13 @@ import { startRepl } from './repl/start.js';
 import { EXIT, runScript } from './script/runner.js';
 import { scriptPermissions } from './script/permissions.js';
 import { checkStdinKind, readScriptFile, readScriptStream } from './script/source.js';
+import { runVariables, setSessionVariables } from './script/variables.js';
+import { startTranscript, transcriptOf } from './script/transcript.js';
 import { OutputGate } from './session/output-gate.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';
+import { TEST_HELP, parseTestArgs, runTestCommand, type TestArgs } from './cli-test.js';
 
 /** The package version, read once from package.json. */
 export function version(): string {
@@ -31,6 +34,7 @@ export function runMain(argv: string[]): void {
   for (const [stream, name, other] of OUTPUTS()) {
     stream.on('error', (err: NodeJS.ErrnoException) => outputLost(name, other, err));
   }
+  if (argv[0] === 'test') return runTestMain(argv.slice(1));
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);
@@ -50,6 +54,29 @@ export function runMain(argv: string[]): void {
     (code) => exitWhenFlushed(code),
     (err: unknown) => {
       process.stderr.write(`socklab: ${escapeMessage(err instanceof SocklabError ? err.message : String((err as Error)?.stack ?? err))}\n`);
+      exitWhenFlushed(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
+    },
+  );
+}
+
+/** `socklab test …`: exit 0/1/2 (SPEC section 13). */
+function runTestMain(argv: string[]): void {
+  let args: TestArgs;
+  try {
+    args = parseTestArgs(argv);
+  } catch (err) {
+    process.stderr.write(`socklab test: ${escapeMessage(messageOf(err))}\n`);
+    process.exit(EXIT.USAGE);
+  }
+  if (args.help) {
+    process.stdout.write(TEST_HELP);
+    return;
+  }
+  for (const sig of SIGNALS) process.once(sig, () => exitWhenFlushed(EXIT.FAILED));
+  runTestCommand(args, { write: (text) => void process.stdout.write(text), isTTY: process.stdout.isTTY === true }).then(
+    (code) => exitWhenFlushed(code),
+    (err: unknown) => {
+      process.stderr.write(`socklab test: ${escapeMessage(messageOf(err))}\n`);
       exitWhenFlushed(err instanceof SocklabError && err.code === 'E_USAGE' ? EXIT.USAGE : EXIT.FAILED);
     },
   );
@@ -117,7 +144,10 @@ function stdoutGate(session: Session): OutputGate | undefined {
 async function main(args: CliArgs): Promise<number> {
   const settings = defaultSettings({ time: args.time, color: args.color ?? pc.isColorSupported });
   const session = createSession();
-  stopSession = () => session.shutdown();
+  setSessionVariables(session, runVariables(args.vars));
+  // The person asked for it on the command line: no --allow-write needed (that guards scripts).
+  if (args.transcript !== undefined) startTranscript(session, args.transcript);
+  stopSession = () => session.shutdown().then(() => void finishTranscript(session));
   const script = args.file !== undefined || (args.lines.length === 0 && !process.stdin.isTTY);
   if (script || args.exit) return headless(args, session, settings);
 
@@ -143,7 +173,18 @@ async function main(args: CliArgs): Promise<number> {
   for (const sig of SIGNALS) process.once(sig, () => void repl.run('.exit'));
   for (const line of args.lines) await repl.run(line);
   await repl.closed;
-  return EXIT.OK;
+  return finishTranscript(session) ? EXIT.OK : EXIT.FAILED;
+}
+
+/** Write the session's transcript, if one is being taken; false (and one line on stderr) when it cannot be written. */
+function finishTranscript(session: Session): boolean {
+  try {
+    transcriptOf(session)?.finish();
+    return true;
+  } catch (err) {
+    process.stderr.write(`socklab: ${escapeMessage(messageOf(err))}\n`);
+    return false;
+  }
 }
 
 /** Signals that end a session as .exit does (SPEC section 7); a second one kills. */
@@ -185,7 +226,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     }
   } else {
     const name = args.file ?? '<stdin>';
-    const permissions = scriptPermissions(args.file, { js: args.allowJs, read: args.allowRead, write: args.allowWrite });
+    const permissions = scriptPermissions(args.file, { js: args.allowJs, read: args.allowRead, write: args.allowWrite }, runVariables(args.vars));
     const stack = args.file === undefined ? [] : [resolve(args.file)];
     // Reading races the signals too: a FIFO nobody writes to must not outlive a SIGTERM.
     const run = readScript(args.file).then((source) => runScript(ctx, { name, source, permissions, keepGoing: args.keepGoing, stack }));
@@ -193,7 +234,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
   }
   await session.shutdown();
   printer.close();
-  return code;
+  return finishTranscript(session) ? code : EXIT.FAILED;
 }
 
 /** The script's text, within the bounds of SPEC section 6; any refusal is a usage error (exit 2). */

@@ -8,6 +8,7 @@ import { checkFile, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../session/reply.js';
 import { defineCommand } from './define.js';
+import { connectWithRetry } from './retry.js';
 
 const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;
 const num = (a: ParsedArgs, k: string): number | undefined => a.options[k] as number | undefined;
@@ -124,10 +125,13 @@ export const connect = defineCommand({
       family: { type: 'int', value: '4|6', min: 4, max: 6, help: 'resolve the host to IPv4 or IPv6 only' },
       reply: { type: 'string', value: 'SPEC', help: 'answer what the server sends: echo | a template' },
       'half-open': { type: 'flag', help: 'allowHalfOpen: a peer FIN does not end our side' },
+      retry: { type: 'duration', value: 'MS', help: 'while refused (a server still starting), try again with a short back-off for up to this long' },
     },
   },
   help:
     'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports. ' +
+    '--retry 10s waits for a server that is still starting: refused attempts print nothing, one note says it is retrying, one error if it gives up; ' +
+    'each attempt is a new socket id, so name it: `.connect ${PORT} --retry 10s as c`. ' +
     '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too).',
   examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay'],
   check(a) {
@@ -144,9 +148,10 @@ export const connect = defineCommand({
     const count = num(a, 'count') ?? 1;
     const target = connectTarget(ctx.session, a.positionals[0] ?? '');
     const address = target instanceof Promise ? await target : target;
-    const eps: SocketEndpoint[] = [];
+    const eps: Array<SocketEndpoint | Promise<SocketEndpoint>> = [];
+    const retry = num(a, 'retry');
     for (let i = 1; i <= count; i++) {
-      eps.push(
+      const attempt = (): SocketEndpoint =>
         ctx.session.connect({
           ...address,
           alias: a.alias === undefined ? undefined : count > 1 ? `${a.alias}${i}` : a.alias,
@@ -159,10 +164,10 @@ export const connect = defineCommand({
           family: family as 4 | 6 | undefined,
           reply: permittedReply(ctx.permissions, str(a, 'reply')),
           halfOpen: flag(a, 'half-open'),
-        }),
-      );
+        });
+      eps.push(retry === undefined ? attempt() : connectWithRetry(ctx.session, attempt, retry, ctx.signal));
     }
-    await settle(eps);
+    await settle(await Promise.all(eps));
   },
 });
 

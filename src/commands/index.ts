@@ -5,11 +5,12 @@ import { ls, set, show, view } from './view.js';
 import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
 import { attach, detach, explain, timeline } from './teaching.js';
+import { transcript } from './transcript.js';
 
 const ALL: Command[] = [
   ...[listen, connect, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
-  ...[wait, expect, sleepCommand, record, replay],
+  ...[wait, expect, sleepCommand, record, replay, transcript],
   ...[ls, show, view, set],
   ...[explain, timeline],
   ...[help, exit],

@@ -16,6 +16,7 @@ import { checkFile, nestedPermissions, scriptPermissions } from '../script/permi
 import { compiles, openRecordFile } from '../script/record-file.js';
 import { readScriptFile } from '../script/source.js';
 import { onSucceeded } from '../script/succeeded.js';
+import { sessionVariables } from '../script/variables.js';
 
 /** Default time `.wait` and `.expect` give an event before they fail. */
 export const DEFAULT_WAIT = 5000;
@@ -226,7 +227,8 @@ export const replay = defineCommand({
   help:
     'Same rules as `socklab FILE`: lines run in order, the first failure stops it. The script gets only the ' +
     'permissions on this line: JavaScript lines need --allow-js, file: paths and nested .replay stay in its folder ' +
-    'without --allow-read, .record needs --allow-write. Inside a script, .replay inherits the run\'s permissions and can add none.',
+    'without --allow-read, .record needs --allow-write. Inside a script, .replay inherits the run\'s permissions and can add none. ' +
+    '${NAME} in its command lines reads the run\'s --var values, then the environment (${NAME:-default}; \\${ is a literal ${).',
   examples: ['.replay lesson.lab', '.replay --allow-js demo.lab'],
   blocks: true,
   files: (a) => [{ path: a.positionals[0] ?? '', access: 'read', what: '.replay' }],
@@ -239,7 +241,8 @@ export const replay = defineCommand({
       if (added !== undefined) throw new SocklabError('E_PERMISSION', `.replay --allow-${added} inside a script run without it: a replayed script cannot add permissions`);
     }
     const path = checkFile(parent, { path: file, access: 'read', what: '.replay' });
-    const permissions = parent === undefined ? scriptPermissions(path, flags) : nestedPermissions(parent, file);
+    // Typed in the REPL: the run's `--var` values; in a script: inherited with the permissions.
+    const permissions = parent === undefined ? scriptPermissions(path, flags, sessionVariables(ctx.session)) : nestedPermissions(parent, file);
     const source = await readScriptFile(path, file);
     const stack = replaying.get(ctx.session) ?? [];
     const full = resolve(path);

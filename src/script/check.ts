@@ -5,6 +5,7 @@ import { isSocklabError, messageOf } from '../errors.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { checkFile, nestedPermissions, type Permissions } from './permissions.js';
 import { readScriptSync } from './source.js';
+import { substituteLine } from './variables.js';
 
 /** One line of a script that will run. */
 export interface ScriptLine {
@@ -54,9 +55,20 @@ export function checkScript(
   const allowJs = typeof perms === 'boolean' ? perms : perms.js;
   const lines: ScriptLine[] = [];
   const problems: ScriptProblem[] = [];
-  source.split(/\r?\n/).forEach((text, i) => {
+  source.split(/\r?\n/).forEach((raw, i) => {
     const number = i + 1;
-    if (isBlankOrComment(text)) return;
+    if (isBlankOrComment(raw)) return;
+    // Variables are read in dot-command lines only: `${…}` in a JavaScript line is JavaScript's.
+    let text = raw;
+    if (permissions?.vars !== undefined && isCommandLine(raw)) {
+      const substituted = substituteLine(raw, permissions.vars);
+      if (substituted.problems.length > 0) {
+        for (const p of substituted.problems) problems.push({ number, kind: 'usage', message: p.message });
+        lines.push({ number, text: raw, kind: 'command' });
+        return;
+      }
+      text = substituted.text;
+    }
     if (!isCommandLine(text)) {
       if (!allowJs) {
         problems.push({ number, kind: 'js', message: `JavaScript line refused: ${clip(text)} (scripts run JavaScript only with --allow-js)` });

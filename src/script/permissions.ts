@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { SocklabError } from '../errors.js';
+import type { Variables } from './variables.js';
 
 /**
  * What a running script may do (SPEC section 6). Permissions come only from
@@ -19,6 +20,12 @@ export interface Permissions {
   base: string;
   /** Absolute folder of the outermost script: without `read`, every path stays inside it. */
   root: string;
+  /**
+   * The run's variables (`--var`, then the environment) that `${NAME}` in the
+   * script's command lines reads; inherited by a nested `.replay` as the
+   * permissions are. Undefined: no substitution (the text runs as it is).
+   */
+  vars?: Variables;
 }
 
 /** How a command line uses a file: read it (`file:`, `.replay`) or create/write it (`.record`). */
@@ -30,9 +37,9 @@ export interface FileUse {
 }
 
 /** Permissions of a script at `file` (or stdin when undefined, whose folder is the working directory). */
-export function scriptPermissions(file: string | undefined, flags: { js: boolean; read: boolean; write: boolean }): Permissions {
+export function scriptPermissions(file: string | undefined, flags: { js: boolean; read: boolean; write: boolean }, vars?: Variables): Permissions {
   const base = file === undefined ? process.cwd() : dirname(resolve(file));
-  return { ...flags, base, root: base };
+  return { ...flags, base, root: base, ...(vars !== undefined && { vars }) };
 }
 
 /** The permissions of a script at `file` replayed from a script holding `parent`. */
