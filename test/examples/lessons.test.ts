@@ -115,7 +115,7 @@ describe('each lesson runs as a script and shows its point', () => {
     expect(idsWith(out, 'closed (destroyed by us)'), out).toEqual(['c2']);
     // The quiet client learns of it: the connection goes away and it closes.
     expect(idsWith(out, 'closed'), out).toContain('c1');
-  }, 15_000);
+  });
 
   it('two-clients: each client gets its own reply, both get the broadcast, .ls lists four sockets', async () => {
     const out = await selfRun('two-clients');

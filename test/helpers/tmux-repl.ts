@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { frame, type TmuxSession } from './cli.js';
+import { patience } from './patience.js';
 
 /** Rows of a captured screen (capture() already trims trailing blanks and empty rows). */
 export const rowsOf = (screen: string): string[] => screen.split('\n');
@@ -30,6 +31,7 @@ export async function keepDeadPane(term: TmuxSession): Promise<void> {
 
 /** Poll until the program in the pane has exited; resolve its exit status. Needs `keepDeadPane` first. */
 export async function paneExit(term: TmuxSession, ms = 5000): Promise<number> {
+  ms = patience(ms);
   const deadline = Date.now() + ms;
   for (;;) {
     const [dead = '0', status = ''] = (await tmuxCommand(term, ['display-message', '-p', '#{pane_dead} #{pane_dead_status}'])).trim().split(' ');

@@ -70,7 +70,7 @@ describe('a peer that sends 1 GiB as fast as it can', () => {
       `1 GiB flood: ${Math.round(floodMs)} ms, ${chunks} chunks, ${lines} lines printed (${shownLines} data lines, ${folds.length} summaries), ` +
         `.ls answered in ${Math.round(lsMs)} ms, RSS ${Math.round(base.rssKiB / 1024)} MB before, peak ${Math.round(mem.peakKiB / 1024)} MB`,
     );
-  }, 30_000);
+  });
 });
 
 /** The `queued` line of `.show c1`, in bytes (as precise as its one decimal). */
@@ -127,5 +127,5 @@ describe('a peer that never reads', () => {
       `never-reading peer: queued ${queued} B while .send --repeat 1000000 waits, .ls answered in ${Math.round(lsMs)} ms, ` +
         `RSS ${Math.round(base.rssKiB / 1024)} MB before, peak ${Math.round(mem.peakKiB / 1024)} MB`,
     );
-  }, 30_000);
+  });
 });
