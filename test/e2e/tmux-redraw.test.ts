@@ -11,6 +11,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupTmux, frame, hasCommand, startTmux, type TmuxSession } from '../helpers/cli.js';
 import { lastRow, rowsOf, tmuxCommand } from '../helpers/tmux-repl.js';
+import { patience } from '../helpers/patience.js';
 
 const PROMPT = 'socklab> ';
 const LIMIT = 20_000;
@@ -66,7 +67,7 @@ async function echoOnce(port: number, text: string): Promise<void> {
 async function resize(term: TmuxSession, width: number): Promise<void> {
   await tmuxCommand(term, ['resize-window', '-x', String(width), '-y', '20']);
   const tty = (await tmuxCommand(term, ['display-message', '-p', '#{pane_tty}'])).trim();
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + patience(5000);
   while ((await ttySize(tty)) !== `20 ${width}`) {
     if (Date.now() > deadline) throw new Error(`${tty} did not become ${width} columns wide`);
     await new Promise((r) => setTimeout(r, 50));
@@ -76,7 +77,7 @@ async function resize(term: TmuxSession, width: number): Promise<void> {
 /** `rows columns` of a terminal device, as its programs see them. */
 function ttySize(tty: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('stty', ['-F', tty, 'size'], { timeout: 5000 }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+    execFile('stty', ['-F', tty, 'size'], { timeout: patience(5000) }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
   });
 }
 

@@ -263,7 +263,7 @@ let tmuxCount = 0;
 
 function tmux(socket: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('tmux', ['-L', socket, '-f', '/dev/null', ...args], { timeout: 5000 }, (error, stdout, stderr) => {
+    execFile('tmux', ['-L', socket, '-f', '/dev/null', ...args], { timeout: patience(5000) }, (error, stdout, stderr) => {
       if (error) reject(new Error(`tmux ${args.join(' ')}: ${error.message}${stderr ? `\n${stderr}` : ''}`));
       else resolve(stdout);
     });

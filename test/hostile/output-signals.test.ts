@@ -93,7 +93,7 @@ except OSError as e:
     print('peer saw', type(e).__name__, flush=True)
 `;
 
-describe.skipIf(!hasPython)('signals end the session as .exit does, during a flood', { timeout: 60_000 }, () => {
+describe.skipIf(!hasPython)('signals end the session as .exit does, during a flood', () => {
   it.each(['SIGHUP', 'SIGTERM', 'SIGINT'] as const)('%s while a peer floods a headless run: the peer sees FIN, the closes are reported', async (signal) => {
     const lab = runCli(['--no-time', '-e', '.listen 0', '-e', '.wait s1 accept', '-e', '.expect c1 never --timeout 60s', '--exit']);
     const port = (await lab.waitForStdout(/listening on 127\.0\.0\.1:(\d+)/))[1]!;
