@@ -148,14 +148,14 @@ describe('each lesson runs as a script and shows its point', () => {
     const out = await selfRun('sticky-packets');
     expect(idsWith(out, '← 11 B  "onetwothree"'), out).toEqual(['c2']);
     expect(idsWith(out, '← 13 B  "<onetwothree>"'), out).toEqual(['c1']);
-    // <Hello> and <World> are separate data events, in that order.
-    const hello = lineIndex(out, 'c1', '← 7 B  "<Hello>"');
-    const world = lineIndex(out, 'c1', '← 7 B  "<World>"');
-    expect(hello, out).toBeGreaterThan(-1);
-    expect(world, out).toBeGreaterThan(hello);
+    // The server got Hello and World as two chunks and answered each: <Hello> then <World>.
+    // How the client's kernel hands those two replies on (one read or two) depends on when it
+    // reads, which a loaded machine changes: only their bytes, in order, are the lesson's point.
     expect(lineIndex(out, 'c2', '← 5 B  "Hello"')).toBeGreaterThan(-1);
     expect(lineIndex(out, 'c2', '← 5 B  "World"')).toBeGreaterThan(-1);
     expect(idsWith(out, '← 10 B  "HelloWorld"')).toEqual([]);
+    const received = [...out.matchAll(/^c1 +← \d+ B {2}"(.*)"$/gm)].map((m) => m[1]).join('');
+    expect(received, out).toBe('<onetwothree><Hello><World>');
   });
 
   it('eaddrinuse: both servers on one port — the second .listen fails, the lesson exits 1 naming its line', async () => {
