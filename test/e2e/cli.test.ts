@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, jsonEvents, ROOT, runCli, type RunningProcess } from '../helpers/cli.js';
+import { patience } from '../helpers/patience.js';
 
 const dirs: string[] = [];
 const clients = new Set<net.Socket>();
@@ -228,7 +229,7 @@ describe('a reader that goes away', () => {
     const steps = Array.from({ length: 20 }, () => "-e '.sendln c1 hi' -e '.expect c1 hi'").join(' ');
     const script = `node bin/socklab.js --no-time -e '.listen 0 --reply echo' -e '.connect s1' ${steps} --exit | head -1`;
     const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-      execFile('bash', ['-c', `set -o pipefail; ${script}; echo "socklab exit $?" >&2`], { cwd: ROOT, timeout: 15_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+      execFile('bash', ['-c', `set -o pipefail; ${script}; echo "socklab exit $?" >&2`], { cwd: ROOT, timeout: patience(15_000), env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
         err ? reject(err) : resolve({ stdout, stderr }),
       ),
     );

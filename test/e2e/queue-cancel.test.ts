@@ -37,7 +37,7 @@ describe.skipIf(!hasCommand('tmux'))('pasted lines and Ctrl+C', () => {
     expect(screen, frame(screen)).toContain('c2   expect ok: .expect pzc hi');
     expect(screen, frame(screen)).not.toContain('no endpoint');
     expect(screen, frame(screen)).not.toContain('cannot send');
-  }, 15_000);
+  });
 
   it('Ctrl+C cancels a .sleep and drops the lines queued behind it; the session and its servers live on', async () => {
     const term = await socklab();
@@ -51,5 +51,5 @@ describe.skipIf(!hasCommand('tmux'))('pasted lines and Ctrl+C', () => {
     await term.sendKeys('Enter');
     const after = await term.waitForScreen((s) => s.includes('keep  server'), 5000, '.ls after the cancel');
     expect(after, frame(after)).toContain('listening');
-  }, 15_000);
+  });
 });

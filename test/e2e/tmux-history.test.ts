@@ -13,7 +13,8 @@ import { cleanupTmux, frame, hasCommand, startTmux, type TmuxOptions, type TmuxS
 import { closeAll, tempDir } from '../helpers/loopback.js';
 import { enter, keepDeadPane, lastRow, paneExit, ready, rowsOf, tmuxCommand } from '../helpers/tmux-repl.js';
 
-const LIMIT = 20_000;
+/** Per-test hang detector (a tmux pane on a loaded machine is slow to start and to draw); see vitest.config.ts. */
+const LIMIT = 120_000;
 
 afterEach(async () => {
   await cleanupTmux();

@@ -11,6 +11,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupTmux, frame, hasCommand, startTmux, type TmuxSession } from '../helpers/cli.js';
+import { patience } from '../helpers/patience.js';
 
 const WIDTH = 60;
 const PROMPT = 'socklab> ';
@@ -68,7 +69,7 @@ async function peerSaysHi(port: number): Promise<{ socket: net.Socket; received:
   });
   const waitFor = (text: string) =>
     new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`client waited 5000 ms for ${JSON.stringify(text)}; got ${JSON.stringify(received)}`)), 5000);
+      const timer = setTimeout(() => reject(new Error(`client waited ${patience(5000)} ms for ${JSON.stringify(text)}; got ${JSON.stringify(received)}`)), patience(5000));
       const check = () => {
         if (!received.includes(text)) return;
         clearTimeout(timer);

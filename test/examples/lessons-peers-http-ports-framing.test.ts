@@ -131,5 +131,5 @@ describe('sticky-packets.lab against a Node client', () => {
     client.socket.end();
     await client.closed;
     expect(await srv.stop(), srv.proc.describe()).toEqual(OK);
-  }, 15_000);
+  });
 });

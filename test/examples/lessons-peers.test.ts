@@ -119,7 +119,6 @@ describe('idle-timeout.lab against nc', () => {
       expect(eventsOf(srv.proc, 'data', conn)).toEqual([]);
       expect(await srv.stop(), srv.proc.describe()).toEqual(OK);
     },
-    10_000,
   );
 });
 

@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from './patience.js';
 
 /** The repository root: every process runs here. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -139,8 +140,8 @@ export function spawnProcess(command: string, args: string[], options: SpawnOpti
         else if (exited) done(() => reject(new Error(`process exited before ${stream} showed ${String(match)}\n${describe()}`)));
       };
       const timer = setTimeout(
-        () => done(() => reject(new Error(`timed out after ${ms} ms waiting for ${stream} to show ${String(match)}\n${describe()}`))),
-        ms,
+        () => done(() => reject(new Error(`timed out after ${patience(ms)} ms waiting for ${stream} to show ${String(match)}\n${describe()}`))),
+        patience(ms),
       );
       waiters.add(check);
       check();
@@ -157,7 +158,7 @@ export function spawnProcess(command: string, args: string[], options: SpawnOpti
     exit,
     waitForExit: (ms = 5000) =>
       new Promise<Exit>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for exit\n${describe()}`)), ms);
+        const timer = setTimeout(() => reject(new Error(`timed out after ${patience(ms)} ms waiting for exit\n${describe()}`)), patience(ms));
         void exit.then((e) => {
           clearTimeout(timer);
           resolve(e);
@@ -262,7 +263,7 @@ let tmuxCount = 0;
 
 function tmux(socket: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('tmux', ['-L', socket, '-f', '/dev/null', ...args], { timeout: 5000 }, (error, stdout, stderr) => {
+    execFile('tmux', ['-L', socket, '-f', '/dev/null', ...args], { timeout: patience(5000) }, (error, stdout, stderr) => {
       if (error) reject(new Error(`tmux ${args.join(' ')}: ${error.message}${stderr ? `\n${stderr}` : ''}`));
       else resolve(stdout);
     });
@@ -302,6 +303,7 @@ export async function startTmux(args: string[] = [], options: TmuxOptions = {}):
       return { x: Number(x), y: Number(y) };
     },
     waitForScreen: async (predicate, ms = 5000, what = 'the screen') => {
+      ms = patience(ms);
       const deadline = Date.now() + ms;
       for (;;) {
         const screen = await session.capture();
@@ -313,6 +315,7 @@ export async function startTmux(args: string[] = [], options: TmuxOptions = {}):
       }
     },
     waitForCursor: async (x, y, ms = 5000) => {
+      ms = patience(ms);
       const deadline = Date.now() + ms;
       let at = await session.cursor();
       while (at.x !== x || at.y !== y) {

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
+import { patience } from './patience.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'socklab.js');
@@ -187,7 +188,7 @@ export function start(command: string, args: string[], options: StartOptions = {
         if (found !== undefined && found !== null && found !== false) finish(() => resolve(found as T));
         else if (exit) finish(() => reject(new Error(`${what}: the process exited first\n${describe()}`)));
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${what}: not seen within ${ms} ms\n${describe()}`))), ms);
+      const timer = setTimeout(() => finish(() => reject(new Error(`${what}: not seen within ${patience(ms)} ms\n${describe()}`))), patience(ms));
       watchers.add(check);
       check();
     });
@@ -210,7 +211,7 @@ export function start(command: string, args: string[], options: StartOptions = {
     exited,
     waitForExit: (ms = 5000) =>
       new Promise<Exit>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms\n${describe()}`)), ms);
+        const timer = setTimeout(() => reject(new Error(`no exit within ${patience(ms)} ms\n${describe()}`)), patience(ms));
         void exited.then((e) => {
           clearTimeout(timer);
           resolve(e);
@@ -404,8 +405,8 @@ export async function connectClient(host: string, port: number, onConnect?: (soc
           else if (isClosed) finish(() => reject(new Error(`socket closed after ${total} of ${bytes} B: ${JSON.stringify(received().toString('utf8'))}`)));
         };
         const timer = setTimeout(
-          () => finish(() => reject(new Error(`${total} of ${bytes} B within ${ms} ms: ${JSON.stringify(received().toString('utf8').slice(0, 500))}`))),
-          ms,
+          () => finish(() => reject(new Error(`${total} of ${bytes} B within ${patience(ms)} ms: ${JSON.stringify(received().toString('utf8').slice(0, 500))}`))),
+          patience(ms),
         );
         watchers.add(check);
         check();

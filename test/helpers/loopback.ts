@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { SessionEvent } from '../../src/session/events.js';
 import type { SessionOptions } from '../../src/session/manager.js';
 import { createSession, type Session } from '../../src/session/session.js';
+import { patience } from './patience.js';
 
 type Cleanup = () => void | Promise<void>;
 const cleanups: Cleanup[] = [];
@@ -82,6 +83,7 @@ export function waitForEvent(
   before: SessionEvent[] = [],
 ): Promise<SessionEvent> {
   const seen: SessionEvent[] = [];
+  ms = patience(ms);
   return new Promise((resolve, reject) => {
     const unsubscribe = session.subscribe((ev) => {
       seen.push(ev);
@@ -213,6 +215,7 @@ export function collect(socket: net.Socket): { data: () => Buffer; ended: Promis
 /** Resolve once `socket` has received at least `text` (as a substring of everything so far). */
 export function receive(socket: net.Socket, text: string, ms = 3000): Promise<string> {
   let got = '';
+  ms = patience(ms);
   return new Promise((resolve, reject) => {
     const onData = (c: Buffer): void => {
       got += c.toString('latin1');
@@ -249,6 +252,7 @@ export function tempDir(): string {
 
 /** Poll a condition on each turn of the event loop (for socket state that has no event, like a full buffer). */
 export async function until(condition: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  ms = patience(ms);
   const deadline = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${ms} ms`);

@@ -9,6 +9,7 @@ import type { SessionOptions } from '../../src/session/manager.js';
 import { createSession, type Session } from '../../src/session/session.js';
 import { defaultSettings, type Settings } from '../../src/settings.js';
 import { track } from './loopback.js';
+import { patience } from './patience.js';
 
 export interface ReplHarness {
   repl: SocklabRepl;
@@ -63,6 +64,7 @@ export function startHarness(options: { session?: SessionOptions; settings?: Par
     },
     waitFor(pattern, ms = 3000) {
       const start = from;
+      ms = patience(ms);
       return new Promise((resolve, reject) => {
         const check = (): boolean => {
           const found = find(pattern, start);

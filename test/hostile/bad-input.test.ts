@@ -99,7 +99,7 @@ describe('the dispatcher, fuzzed against live sockets', () => {
     await rig.ok('.listen 0');
     await rig.ok('.ls');
     console.info(`dispatcher fuzz: ${outcomes.passed} lines ran, ${outcomes.failed} refused with one SocklabError each`);
-  }, 30_000);
+  });
 });
 
 describe('the script reader, fuzzed', () => {

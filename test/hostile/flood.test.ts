@@ -21,8 +21,9 @@ afterEach(async () => {
 const MEMORY_BOUND_KIB = 200 * 1024;
 /** Lines the whole 1 GiB flood may print (it measured 10–15 beyond the 20 shown chunks). */
 const FLOOD_LINES_BOUND = 80;
-/** A command typed during the flood must answer within this (it measured under 30 ms). */
-const ANSWER_BOUND_MS = 1000;
+// A command typed during the flood must answer while the flood is still going: checked by
+// the order of events (how much the peer had sent when the answer came), never by a time
+// bound, which a loaded machine would fail.
 
 describe('a peer that sends 1 GiB as fast as it can', () => {
   it('memory stays bounded, data events fold into a few summary lines, .ls answers during the flood', async () => {
@@ -38,18 +39,31 @@ describe('a peer that sends 1 GiB as fast as it can', () => {
     const block = Buffer.alloc(MiB, 0x61);
     let sent = 0;
     let lsMs = NaN;
+    let sentAtAnswer = NaN;
+    let lsAnswered: Promise<unknown> = Promise.resolve();
     const started = performance.now();
     while (sent < total) {
       if (!peer.write(block)) await once(peer, 'drain');
       sent += block.length;
       // A quarter in, type .ls: its table must come while the rest pours in.
-      if (sent === total / 4) void timeToAnswer(lab, '.ls', line('c1 +conn of s1 .*')).then((ms) => (lsMs = ms));
+      if (sent === total / 4) {
+        lsAnswered = timeToAnswer(lab, '.ls', line('c1 +conn of s1 .*')).then((ms) => {
+          lsMs = ms;
+          sentAtAnswer = sent;
+        });
+      }
     }
+    // Flow control holds the peer back until socklab reads: had socklab answered only once it
+    // had read everything, the peer would have written its last block before the answer came.
+    const sentAtEnd = sent;
+    await lsAnswered;
+    expect(sentAtAnswer, '.ls answered while the peer was still sending').toBeLessThan(sentAtEnd);
     peer.end();
-    await lab.waitForStdout(line('c1 +closed'), 20_000);
+    await lab.waitForStdout(line('c1 +closed'));
     const floodMs = performance.now() - started;
     const mem = memoryOf(lab.child.pid!);
-    expect(lsMs, '.ls answered during the flood').toBeLessThan(ANSWER_BOUND_MS);
+    // And on screen: the table is printed above the close of the flooding connection.
+    expect(lab.stdout().search(line('c1 +conn of s1 .*'))).toBeLessThan(lab.stdout().search(line('c1 +closed')));
 
     // Every chunk is accounted for: shown as a data line or counted in a fold summary.
     const from = lab.stdout().length;
@@ -70,7 +84,7 @@ describe('a peer that sends 1 GiB as fast as it can', () => {
       `1 GiB flood: ${Math.round(floodMs)} ms, ${chunks} chunks, ${lines} lines printed (${shownLines} data lines, ${folds.length} summaries), ` +
         `.ls answered in ${Math.round(lsMs)} ms, RSS ${Math.round(base.rssKiB / 1024)} MB before, peak ${Math.round(mem.peakKiB / 1024)} MB`,
     );
-  }, 30_000);
+  });
 });
 
 /** The `queued` line of `.show c1`, in bytes (as precise as its one decimal). */
@@ -105,8 +119,10 @@ describe('a peer that never reads', () => {
     for (let i = 0; i < 100 && queued === 0; i++) queued = await queuedBytes(lab);
     expect(queued, 'the send waits for drain: Node holds at most about one write').toBeGreaterThan(0);
     expect(queued).toBeLessThanOrEqual(128 * 1024);
+    // The send still waits for a drain that never comes, and .ls answers meanwhile (the send
+    // ends only at the .destroy below, with its own line after this answer).
     const lsMs = await timeToAnswer(lab, '.ls', line('c1 +client .*'));
-    expect(lsMs).toBeLessThan(ANSWER_BOUND_MS);
+    expect(lab.stdout()).not.toMatch(/closed before the peer read everything/);
 
     // --no-drain: the command completes at once and says how much the peer has not read.
     lab.write('.send --no-drain --repeat 65536 c1 0123456789abcdef\n');
@@ -127,5 +143,5 @@ describe('a peer that never reads', () => {
       `never-reading peer: queued ${queued} B while .send --repeat 1000000 waits, .ls answered in ${Math.round(lsMs)} ms, ` +
         `RSS ${Math.round(base.rssKiB / 1024)} MB before, peak ${Math.round(mem.peakKiB / 1024)} MB`,
     );
-  }, 30_000);
+  });
 });

@@ -27,6 +27,7 @@ import { HttpRequestParser, type HttpParseResult } from '../../src/session/http.
 import { closeAll } from '../helpers/loopback.js';
 import { startHarness } from '../helpers/repl-harness.js';
 import { rawControls } from './helpers.js';
+import { MIN_WAIT_MS } from '../helpers/patience.js';
 
 const SEED = Number(process.env.SOCKLAB_FUZZ_SEED ?? 20261130);
 const RUNS = Number(process.env.SOCKLAB_FUZZ_RUNS ?? 1);
@@ -194,8 +195,9 @@ describe('fuzz: the REPL', () => {
         noRawControls(json);
         for (const line of json.trimEnd().split('\n')) if (line !== '') JSON.parse(line);
       }),
-      // A run that hangs fails with its counterexample instead of timing out the test.
-      { ...runs(40), timeout: 10_000 },
+      // A run that hangs fails with its counterexample instead of timing out the test
+      // (a hang detector: longer than any wait inside a run, see test/helpers/patience.ts).
+      { ...runs(40), timeout: 2 * MIN_WAIT_MS },
     );
-  }, 120_000);
+  }, 600_000);
 });

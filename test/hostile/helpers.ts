@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { BIN, spawnProcess, type RunningProcess, type SpawnOptions } from '../helpers/cli.js';
+import { patience } from '../helpers/patience.js';
 
 /** Resident memory of a process now and at its peak, in KiB (VmRSS, VmHWM of /proc/PID/status). */
 export function memoryOf(pid: number): { rssKiB: number; peakKiB: number } {
@@ -137,7 +138,7 @@ export function waitForStdoutAfter(lab: RunningProcess, from: number, pattern: R
       const m = pattern.exec(lab.stdout().slice(from));
       if (m) finish(() => resolve(m));
     }
-    const timer = setTimeout(() => fail(`timed out after ${ms} ms`), ms);
+    const timer = setTimeout(() => fail(`timed out after ${patience(ms)} ms`), patience(ms));
     stdout.on('data', check);
     void lab.exit.then(() => setImmediate(() => fail('the process exited')));
     check();

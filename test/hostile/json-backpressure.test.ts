@@ -11,6 +11,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { MiB, memoryOf } from './helpers.js';
+import { patience } from '../helpers/patience.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -48,7 +49,7 @@ function slowlyRead(args: string[], perTick: number) {
         waiters = waiters.filter((w) => w !== check);
         resolve();
       };
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stderr: ${stderr}; last line: ${(lines[lines.length - 1] ?? '').slice(0, 200)} (${lines.length} lines)`)), ms);
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stderr: ${stderr}; last line: ${(lines[lines.length - 1] ?? '').slice(0, 200)} (${lines.length} lines)`)), patience(ms));
       waiters.push(check);
       check();
     });

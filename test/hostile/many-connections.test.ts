@@ -72,7 +72,7 @@ describe(`${(PER_SIDE * 2).toLocaleString('en-US')} concurrent sockets in one pr
       `${PER_SIDE * 2} sockets: open and accepted in ${Math.round(connectedMs)} ms, RSS peak ${Math.round(mem.peakKiB / 1024)} MB, ` +
         `.ls answered in ${Math.round(all.ms)} ms (${all.rows.length} lines), .ls s1 in ${Math.round(byServer.ms)} ms, .exit took ${Math.round(exitMs)} ms`,
     );
-  }, 30_000);
+  });
 });
 
 describe('EMFILE', () => {
@@ -92,5 +92,5 @@ describe('EMFILE', () => {
     // `.close all` may have closed s1 already by the time `.exit` counts what is left.
     expect(lab.stdout()).toMatch(line('closed [01] servers? and \\d+ sockets?; bye'));
     expect(lab.stderr()).toBe('');
-  }, 30_000);
+  });
 });

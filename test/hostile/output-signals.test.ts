@@ -93,9 +93,11 @@ except OSError as e:
     print('peer saw', type(e).__name__, flush=True)
 `;
 
-describe.skipIf(!hasPython)('signals end the session as .exit does, during a flood', { timeout: 60_000 }, () => {
+describe.skipIf(!hasPython)('signals end the session as .exit does, during a flood', () => {
   it.each(['SIGHUP', 'SIGTERM', 'SIGINT'] as const)('%s while a peer floods a headless run: the peer sees FIN, the closes are reported', async (signal) => {
-    const lab = runCli(['--no-time', '-e', '.listen 0', '-e', '.wait s1 accept', '-e', '.expect c1 never --timeout 60s', '--exit']);
+    // The peer is a python3 started after the listen: on a loaded machine it can take longer
+    // than the default 5 s of .wait to connect, so the script waits as long as the test does.
+    const lab = runCli(['--no-time', '-e', '.listen 0', '-e', '.wait s1 accept --timeout 2m', '-e', '.expect c1 never --timeout 2m', '--exit']);
     const port = (await lab.waitForStdout(/listening on 127\.0\.0\.1:(\d+)/))[1]!;
     const peer = spawnProcess('python3', ['-c', FLOOD_PEER, port]);
     await peer.waitForStdout('flooding', 15_000);

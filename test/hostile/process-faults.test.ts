@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, runCli, type RunningProcess } from '../helpers/cli.js';
 import { closeAll, track } from '../helpers/loopback.js';
-import { canDropPrivileges, isRoot, line, runCliUnprivileged, sysctl, waitForStdoutAfter } from './helpers.js';
+import { canDropPrivileges, isRoot, line, runCliUnprivileged, sysctl } from './helpers.js';
 
 afterEach(async () => {
   await cleanupProcesses();
@@ -67,7 +67,7 @@ describe('listen errors from the OS: an error event with a hint, the line fails,
 });
 
 describe('.exit while data is in flight', () => {
-  it('flushes what is queued, then FIN; prints a final report; exits within a second', async () => {
+  it('flushes what is queued, then FIN; prints a final report; exits 0 by itself', async () => {
     const { port, conn } = await readingPeer();
     const lab = runCli(['--no-time', '-e', `.connect ${port}`], { keepStdin: true });
     await lab.waitForStdout(line('c1 +connected .*'), 10_000);
@@ -78,11 +78,18 @@ describe('.exit while data is in flight', () => {
     const exit = await lab.waitForExit(5000);
     const ms = performance.now() - started;
     expect(exit).toEqual({ code: 0, signal: null });
+    // Graceful, not cut off when the grace ran out: every byte arrived and then a FIN (a reset would be 'error').
     expect(await peer.ended).toBe('end');
     expect(peer.bytes()).toBe(4_000_000);
-    expect(lab.stdout()).toMatch(line('c1 +→ FIN \\(we ended our side; still reading\\)'));
-    expect(lab.stdout()).toMatch(line('closed 0 servers and 1 socket; bye'));
-    expect(ms).toBeLessThan(1000);
+    // In this order: our FIN, the socket closed, then the report. (How long it took is not asserted:
+    // a loaded machine would fail that; `npm run bench` measures speed.)
+    const out = lab.stdout();
+    const fin = out.search(line('c1 +→ FIN \\(we ended our side; still reading\\)'));
+    const closed = out.search(line('c1 +closed.*'));
+    const report = out.search(line('closed 0 servers and 1 socket; bye'));
+    expect([fin, closed, report].every((i) => i >= 0), out).toBe(true);
+    expect(fin).toBeLessThan(closed);
+    expect(closed).toBeLessThan(report);
     console.info(`.exit with 4 MB in flight: exited ${Math.round(ms)} ms after the lines were typed`);
   });
 });
@@ -97,7 +104,7 @@ async function startLab(mode: 'repl' | 'headless', port: number): Promise<Runnin
 }
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s is handled as .exit', (signal) => {
-  it.each(['repl', 'headless'] as const)('%s: endpoints closed gracefully (the peer sees FIN), bounded exit', async (mode) => {
+  it.each(['repl', 'headless'] as const)('%s: endpoints closed gracefully (the peer sees FIN), then the process exits', async (mode) => {
     const { port, conn } = await readingPeer();
     const lab = await startLab(mode, port);
     const peer = await conn;
@@ -108,11 +115,13 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s is handled as .exit', (signal)
     const ms = performance.now() - started;
     // Not killed by the signal: socklab caught it and left as .exit does (a script that was cut short fails).
     expect(exit).toEqual({ code: mode === 'repl' ? 0 : 1, signal: null });
+    // Gracefully: the peer read a FIN, not a reset (what the grace's destroy would send).
     expect(await peer.ended).toBe('end');
-    await waitForStdoutAfter(lab, from, line('s1 +closed'));
-    expect(lab.stdout().slice(from)).toMatch(line('c1 +closed'));
-    if (mode === 'repl') expect(lab.stdout().slice(from)).toMatch(line('closed 1 server and 1 socket; bye'));
-    expect(ms).toBeLessThan(1500);
+    // Everything was printed before the exit, the report last (no time bound: ordering says it).
+    const after = lab.stdout().slice(from);
+    const closes = [after.search(line('s1 +closed')), after.search(line('c1 +closed.*'))];
+    expect(Math.min(...closes), after).toBeGreaterThanOrEqual(0);
+    if (mode === 'repl') expect(after.search(line('closed 1 server and 1 socket; bye'))).toBeGreaterThan(Math.max(...closes));
     console.info(`${signal} (${mode}): exited ${Math.round(ms)} ms after the signal`);
   });
 });

@@ -17,7 +17,7 @@ describe('a regex cannot hang socklab', () => {
     const exit = await lab.waitForExit(20_000);
     expect(exit.code).toBe(1);
     expect(lab.stdout() + lab.stderr()).toMatch(/expect c1 \/\(a\+\)\+\$\/ timed out after 2000 ms; received "a{30}!"/);
-  }, 30_000);
+  });
 
   it('SIGTERM during a pending catastrophic regex ends the session (no busy loop holds the signal)', async () => {
     const lab = runCli(['-e', `.listen 0 --greet ${GREET}`, '-e', '.connect s1', '-e', '.expect c1 /(a+|b)+(a+)+$/ --timeout 60s', '--exit']);
@@ -26,12 +26,12 @@ describe('a regex cannot hang socklab', () => {
     const exit = await lab.waitForExit(10_000);
     expect(exit.signal).toBeNull();
     expect(exit.code).not.toBe(0);
-  }, 30_000);
+  });
 
   it('lookaround and backreferences are refused in one line naming the construct', async () => {
     const lab = runCli(['-e', '.listen 0', '-e', '.expect s1 /(a)\\1/', '-e', '.expect s1 /a(?=b)/', '--exit']);
     await lab.waitForExit(10_000);
     const out = lab.stdout() + lab.stderr();
     expect(out).toMatch(/bad regex \/\(a\)\\1\/: a backreference \(\\1 … \\9\) is not supported/);
-  }, 30_000);
+  });
 });

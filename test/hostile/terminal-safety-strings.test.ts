@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupProcesses, runCli, type RunningProcess } from '../helpers/cli.js';
+import { patience } from '../helpers/patience.js';
 import { rawControls, waitForStdoutAfter } from './helpers.js';
 
 const OSC = '\x1b]0;pwned\x07';
@@ -59,7 +60,7 @@ function waitFor(lab: RunningProcess, read: () => string, from: number, pattern:
     const timer = setTimeout(() => {
       clearInterval(poll);
       reject(new Error(`no ${String(pattern)} on stderr; after ${from}:\n${read().slice(from)}`));
-    }, 10_000);
+    }, patience(10_000));
     // stderr has no waiter in the helpers; a short poll on what was received (not a sleep for an event).
     const poll = setInterval(() => {
       if (!pattern.test(read().slice(from))) return;
@@ -80,7 +81,7 @@ describe('paths, names and quoted input reach the terminal escaped', () => {
     expect(lab.stdout()).toContain(SHOWN);
     expect(rawControls(lab.stdoutBytes())).toEqual([]);
     expect(rawControls(Buffer.from(lab.stderr()))).toEqual([]);
-  }, 30_000);
+  });
 
   it('--json: the NDJSON on stdout and the command output on stderr have no raw control', async () => {
     const lab = runCli(['--json', '-e', '.view text'], { keepStdin: true });
@@ -95,7 +96,7 @@ describe('paths, names and quoted input reach the terminal escaped', () => {
     expect(lab.stderr()).toContain(`recording to ${join(dir, `j${SHOWN}.lab`)}`);
     expect(rawControls(lab.stdoutBytes())).toEqual([]);
     expect(rawControls(Buffer.from(lab.stderr()))).toEqual([]);
-  }, 30_000);
+  });
 
   it('argv: a bad option and an unreadable script name are escaped on stderr', async () => {
     const bad = runCli([`--no${OSC}`]);

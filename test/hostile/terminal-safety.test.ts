@@ -72,7 +72,7 @@ beforeAll(async () => {
   ];
   for (const [line, answer] of answers) await timeToAnswer(lab, line, answer);
   await timeToAnswer(lab, '.expect c4 NEVER --timeout 100ms', /expect c4 "NEVER" .*received "[^\n]*\n/);
-}, 30_000);
+});
 
 afterAll(cleanupProcesses);
 

@@ -44,11 +44,13 @@ describe('decodePayload: text and escapes', () => {
     expect(decodePayload(text.toUpperCase().replaceAll('\\X', '\\x'))).toEqual(all);
   });
 
-  it('decodes long plain text quickly', () => {
+  // Its speed is not asserted here (a loaded machine would fail it): that is what `npm run bench` is for.
+  it('decodes 8 MiB of plain text with an escape at its end, byte for byte', () => {
     const text = 'abcdefgh'.repeat(1 << 20) + '\\n';
-    const started = performance.now();
-    expect(decodePayload(text).length).toBe(8 * (1 << 20) + 1);
-    expect(performance.now() - started).toBeLessThan(1000);
+    const out = decodePayload(text);
+    expect(out.length).toBe(8 * (1 << 20) + 1);
+    expect(out.subarray(0, 8).toString()).toBe('abcdefgh');
+    expect(out.subarray(-9).toString()).toBe('abcdefgh\n');
   });
 });
 

@@ -102,7 +102,7 @@ describe('socklab --json over a script with every event kind', () => {
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Json);
-  }, 15_000);
+  });
 
   afterAll(async () => {
     await cleanupProcesses();

@@ -8,6 +8,7 @@ import { createSession, type Session } from '../../src/session/session.js';
 import { defaultSettings } from '../../src/settings.js';
 import { cleanupProcesses, jsonEvents, runCli } from '../helpers/cli.js';
 import { closeAll, tempDir, track } from '../helpers/loopback.js';
+import { patience } from '../helpers/patience.js';
 
 afterEach(async () => {
   await cleanupProcesses();
@@ -58,8 +59,8 @@ function startLab() {
       };
       const timer = setTimeout(() => {
         listeners.delete(check);
-        reject(new Error(`REPL output did not show ${what} within ${ms} ms; received:\n${text || '(nothing)'}`));
-      }, ms);
+        reject(new Error(`REPL output did not show ${what} within ${patience(ms)} ms; received:\n${text || '(nothing)'}`));
+      }, patience(ms));
       listeners.add(check);
       check();
     });

@@ -265,7 +265,7 @@ describe('ExpectBuffers: bounded window', () => {
     expect(err.received.length).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
     // What is kept is the newest bytes.
     expect(err.received.equals(Buffer.alloc(err.received.length, 0x61))).toBe(true);
-  }, 15_000);
+  });
 
   it('while a regex expect misses on every chunk, stays within EXPECT_WINDOW + EXPECT_SLACK + one chunk', async () => {
     const b = new ExpectBuffers();
@@ -283,7 +283,7 @@ describe('ExpectBuffers: bounded window', () => {
     const err = await p;
     expect(max).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
     expect(err.received.length).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
-  }, 15_000);
+  });
 
   it('still finds a pattern that arrives after the window filled', async () => {
     const b = new ExpectBuffers();
@@ -298,7 +298,7 @@ describe('ExpectBuffers: bounded window', () => {
     expect(got.subarray(-6).toString()).toBe('NEEDLE');
     expect(got.length).toBeLessThanOrEqual(EXPECT_WINDOW + EXPECT_SLACK + CHUNK);
     expect(b.pending('c1').toString()).toBe('!');
-  }, 15_000);
+  });
 });
 
 describe('ExpectBuffers: property', () => {

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeAll, closedPort, is, newSession, peerServer } from '../helpers/loopback.js';
 import { rejection } from '../helpers/errors.js';
 
@@ -94,10 +94,17 @@ describe('Session.connect', () => {
   it('a connected socket is not timed out by the connect timer', async () => {
     const peer = await peerServer({ echo: true });
     const { session, log } = newSession();
-    const c1 = session.connect({ port: peer.port, timeout: 20 });
-    await c1.ready;
-    // Outlive the connect timer under test, then check it did nothing.
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    // The connect timer is faked so that it can be run out at will, instead of sleeping past it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let c1;
+    try {
+      c1 = session.connect({ port: peer.port, timeout: 20 });
+      await c1.ready;
+      // Fifty times the connect timeout: a timer still armed fires now and destroys c1.
+      vi.advanceTimersByTime(1000);
+    } finally {
+      vi.useRealTimers();
+    }
     c1.socket.write('still open');
     expect((await log.waitFor(is('data', 'c1'))).data.toString()).toBe('still open');
     expect(c1.state).toBe('open');
