@@ -13,7 +13,7 @@ import { startRepl } from './repl/start.js';
 import { EXIT, runScript } from './script/runner.js';
 import { scriptPermissions } from './script/permissions.js';
 import { checkStdinKind, readScriptFile, readScriptStream } from './script/source.js';
-import { OutputGate } from './session/output-gate.js';
+import { OutputGate } from './observers/output-gate.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';

@@ -1,7 +1,7 @@
 import { decodePayload } from '../parse/payload.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { payloadFileUse, permittedReader } from '../parse/payload-file.js';
-import { resolveTargets, sendTo } from '../session/send.js';
+import { resolveTargets, sendTo } from '../endpoints/tcp-send.js';
 import { EOL_BYTES } from '../settings.js';
 import { formatBytes } from '../render/units.js';
 import { defineCommand, type CommandContext } from './define.js';

@@ -6,7 +6,7 @@ import { ServerState, isLive, type Endpoint, type ServerEndpoint, type SocketEnd
 import { payloadFileUse, permittedReader, replyFileUse } from '../parse/payload-file.js';
 import { checkFile, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
-import { checkReplyOptions, parseReply } from '../session/reply.js';
+import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
 import { defineCommand } from './define.js';
 
 const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;

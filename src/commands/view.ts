@@ -1,6 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { isLive, type Endpoint } from '../session/endpoint.js';
-import { describeHttpConnection } from '../session/http-connection.js';
+import { describeHttpConnection } from '../behaviours/http-connection.js';
 import { EOL_BYTES, VIEWS, type Eol, type Settings, type View } from '../settings.js';
 import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';

@@ -1,4 +1,4 @@
-import type { Step } from '../session/history.js';
+import type { Step } from '../observers/history.js';
 import { cutEscaped, escapeBytes, escapeMessage } from './escape.js';
 import { formatBytes, formatCount } from './units.js';
 

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import type { Replier } from './reply.js';
+import type { Replier } from '../behaviours/reply.js';
 
 /** States of a socket, as `.ls` shows them. */
 export const SocketState = {

@@ -10,14 +10,14 @@ import {
   type SocketEndpoint,
 } from './endpoint.js';
 import { Registry, type SessionOptions } from './manager.js';
-import { EventQueue } from './event-queue.js';
-import { ExpectBuffers } from './expect.js';
-import { History } from './history.js';
-import { openServer } from './open-server.js';
-import { openSocket } from './open-socket.js';
+import { EventQueue } from '../observers/event-queue.js';
+import { ExpectBuffers } from '../observers/expect.js';
+import { History } from '../observers/history.js';
+import { openServer } from '../endpoints/tcp-server.js';
+import { openSocket } from '../endpoints/tcp-socket.js';
 
-export { sendTo, resolveTargets, type SendOptions, type SendResult } from './send.js';
-export { isLoopback } from './open-server.js';
+export { sendTo, resolveTargets, type SendOptions, type SendResult } from '../endpoints/tcp-send.js';
+export { isLoopback } from '../endpoints/tcp-server.js';
 
 /**
  * A socklab session: any number of servers and sockets, one event stream.

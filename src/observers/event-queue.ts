@@ -1,5 +1,5 @@
 import { SocklabError } from '../errors.js';
-import type { SessionEvent } from './events.js';
+import type { SessionEvent } from '../session/events.js';
 
 /** Events a `.wait` can wait for. */
 export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'end', 'close', 'error', 'timeout'] as const;

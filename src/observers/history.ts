@@ -1,4 +1,4 @@
-import type { SessionEvent } from './events.js';
+import type { SessionEvent } from '../session/events.js';
 
 /** One step of a session's story, as `.timeline` draws it (bytes reduced to a count and a preview). */
 export type Step =

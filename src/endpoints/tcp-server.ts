@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import { SocklabError } from '../errors.js';
-import { ServerState, formatHostPort, type ListenOptions, type ServerEndpoint } from './endpoint.js';
-import type { ErrorContext } from './events.js';
-import type { Registry } from './manager.js';
-import { newSocket } from './open-socket.js';
-import { checkReplyOptions, parseReply } from './reply.js';
-import { attachReply, errorCode, noteConnected, wireSocket } from './socket-wiring.js';
+import { ServerState, formatHostPort, type ListenOptions, type ServerEndpoint } from '../session/endpoint.js';
+import type { ErrorContext } from '../session/events.js';
+import type { Registry } from '../session/manager.js';
+import { newSocket } from './tcp-socket.js';
+import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
+import { attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
 
 /** Start a server. The endpoint exists at once; `ready` settles when it listens or fails. */
 export function openServer(reg: Registry, options: ListenOptions): ServerEndpoint {

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { SocklabError } from '../errors.js';
-import { canWrite, isLive, type SocketEndpoint } from './endpoint.js';
-import type { Registry } from './manager.js';
+import { canWrite, isLive, type SocketEndpoint } from '../session/endpoint.js';
+import type { Registry } from '../session/manager.js';
 
 export interface SendOptions {
   /** Send the payload this many times (default 1). */

@@ -1,6 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { compilePattern, type BytePattern } from '../protocols/pattern.js';
-import type { SessionEvent } from './events.js';
+import type { SessionEvent } from '../session/events.js';
 
 /** Bytes kept per socket for `.expect`; older unmatched bytes are dropped (a pattern must fit in this window). */
 export const EXPECT_WINDOW = 1024 * 1024;

@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
-import { SocketState, formatHostPort, type ConnectOptions, type ListenOptions, type ServerEndpoint, type SocketEndpoint } from './endpoint.js';
-import type { Registry } from './manager.js';
-import { parseReply } from './reply.js';
-import { attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './socket-wiring.js';
+import { SocketState, formatHostPort, type ConnectOptions, type ListenOptions, type ServerEndpoint, type SocketEndpoint } from '../session/endpoint.js';
+import type { Registry } from '../session/manager.js';
+import { parseReply } from '../behaviours/reply.js';
+import { attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
 export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoint {
