@@ -1,7 +1,9 @@
 import { decodePayload } from '../parse/payload.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { payloadFileUse, permittedReader } from '../parse/payload-file.js';
-import { resolveTargets, sendTo } from '../endpoints/tcp-send.js';
+import { SocklabError } from '../errors.js';
+import { capability, kindOf, type Endpoint, type EndpointKind } from '../session/endpoint.js';
+import type { Session } from '../session/session.js';
 import { EOL_BYTES } from '../settings.js';
 import { formatBytes } from '../render/units.js';
 import { defineCommand, type CommandContext } from './define.js';
@@ -16,24 +18,46 @@ const SEND_OPTIONS = {
 
 async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<void> {
   const [target = '', payload = ''] = a.positionals;
-  const targets = resolveTargets(ctx.session, target);
-  // A socket still connecting (a `.connect` pasted just before) is waited for, not refused.
-  // Awaited only then: the usual send starts writing in the same turn, before a line typed after it.
-  const connecting = targets.filter((ep) => ep.connectedAt === undefined);
-  if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
+  const groups = sendGroups(ctx.session, target);
   let data = decodePayload(payload, { readFile: permittedReader(ctx.permissions, 'payload file:') });
   const suffix = EOL_BYTES[ctx.settings.eol];
   if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
-  const result = await sendTo(ctx.session, targets, data, {
+  const options = {
     repeat: a.options.repeat as number | undefined,
     chunk: a.options.chunk as number | undefined,
     delay: a.options.delay as number | undefined,
     noDrain: a.options['no-drain'] === true,
-  });
-  const waiting = Object.entries(result.buffered).filter(([, n]) => n > 0);
+  };
+  const results = await Promise.all([...groups].map(([kind, eps]) => kind.send!(ctx.session, eps, data, options)));
+  const buffered = Object.assign({}, ...results.map((r) => r.buffered)) as Record<string, number>;
+  const waiting = Object.entries(buffered).filter(([, n]) => n > 0);
   if (waiting.length > 0) {
     ctx.print(waiting.map(([id, n]) => `${id}: ${formatBytes(n)} still queued (the peer has not read it yet)`).join('\n'));
   }
+}
+
+/**
+ * The endpoints a `.send` target names, by kind (one send per kind, so each
+ * kind checks all of its targets before it writes to any): one endpoint, or
+ * with `all` every endpoint whose kind says it takes part now.
+ */
+function sendGroups(session: Session, target: string): Map<EndpointKind, Endpoint[]> {
+  const groups = new Map<EndpointKind, Endpoint[]>();
+  const add = (ep: Endpoint): void => {
+    const kind = kindOf<Endpoint>(ep);
+    const eps = groups.get(kind);
+    if (eps) eps.push(ep);
+    else groups.set(kind, [ep]);
+  };
+  if (target !== 'all') {
+    const ep = session.get(target);
+    capability(ep, 'send');
+    add(ep);
+    return groups;
+  }
+  for (const ep of session.list()) if (kindOf<Endpoint>(ep).inSendAll?.(ep) === true) add(ep);
+  if (groups.size === 0) throw new SocklabError('E_STATE', 'no open socket to send to: .connect or wait for a client first');
+  return groups;
 }
 
 /** A bad escape is a mistake in the line itself: found before a script runs (files are read at run time). */

@@ -4,7 +4,7 @@ import { SocklabError, messageOf } from '../errors.js';
 import { parseDuration } from '../parse/duration.js';
 import { decodePayload } from '../parse/payload.js';
 import { escapeBytes } from '../render/escape.js';
-import { isLive } from '../session/endpoint.js';
+import { isLive, kindOf, refusal } from '../session/endpoint.js';
 import { WAITABLE, type WaitableEvent } from '../observers/event-queue.js';
 import { parseRegexPattern, type Pattern } from '../observers/expect.js';
 import type { Session } from '../session/session.js';
@@ -91,12 +91,14 @@ export const expect = defineCommand({
     const [ref = '', rest = ''] = a.positionals;
     const { text, timeout } = trailingTimeout(rest);
     const pattern = readPattern(text.trim(), permittedReader(ctx.permissions, '.expect file:'));
-    const ep = ctx.session.getSocket(ref);
+    const ep = ctx.session.get(ref);
+    const kind = kindOf(ep);
+    if (!kind.receives) throw refusal(ep, 'expect');
     const ms = timeout ?? (a.options.timeout as number | undefined) ?? DEFAULT_WAIT;
     const line = `.expect ${ref} ${rest}`.trim();
     const s = ctx.session;
     try {
-      const received = await s.expects.expect(ep.id, pattern, ms, () => !isLive(ep) || ep.socket.readableEnded, ctx.signal);
+      const received = await s.expects.expect(ep.id, pattern, ms, () => !kind.mayReceive(ep), ctx.signal);
       s.emit({ type: 'expect-ok', t: s.now(), id: ep.id, line, received });
     } catch (err) {
       const received = (err as { received?: Buffer }).received ?? Buffer.alloc(0);

@@ -1,6 +1,7 @@
 import { readSync } from 'node:fs';
 import type net from 'node:net';
-import { SocketState, formatHostPort, type ConnectOptions, type SocketEndpoint } from '../session/endpoint.js';
+import { formatHostPort } from '../session/endpoint.js';
+import { SocketState, type ConnectOptions, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
 import type { ErrorContext, SendEvent } from '../session/events.js';
 import { createReplier, parseReply, type ReplySpec } from '../behaviours/reply.js';
