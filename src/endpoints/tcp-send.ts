@@ -18,6 +18,8 @@ export function resolveTargets(reg: Registry, ref: string): SocketEndpoint[] {
   }
   const ep = reg.get(ref);
   if (ep.kind === 'socket') return [ep];
+  // Other kinds are not TCP's to write to: `.send` reaches them through their own EndpointKind.
+  if (ep.kind !== 'server') throw new SocklabError('E_USAGE', `${ep.id} is not a TCP endpoint: this needs a socket (c1) or a server (s1)`);
   const open = [...ep.connections].filter(canWrite);
   if (open.length === 0) throw new SocklabError('E_STATE', `${ep.id} has no open connection to send to (it is ${ep.state})`);
   return open;
