@@ -14,11 +14,13 @@ const SEND_OPTIONS = {
   delay: { type: 'duration', value: 'MS', help: 'wait this long between --chunk writes (without --chunk: between repetitions)' },
   eol: { type: 'flag', help: 'append the session end-of-line (.set eol)' },
   'no-drain': { type: 'flag', help: 'do not wait for the peer to read: Node queues what the kernel will not take (.ls shows it; 8 MiB cap)' },
+  to: { type: 'string', value: 'HOST:PORT|uN', help: 'UDP: where the datagram goes (default: the --connect peer, else the last peer that sent)' },
 } as const;
 
 async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<void> {
   const [target = '', payload = ''] = a.positionals;
   const groups = sendGroups(ctx.session, target);
+  checkSendOptions(groups.keys(), a);
   let data = decodePayload(payload, { readFile: permittedReader(ctx.permissions, 'payload file:') });
   const suffix = EOL_BYTES[ctx.settings.eol];
   if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
@@ -27,6 +29,7 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
     chunk: a.options.chunk as number | undefined,
     delay: a.options.delay as number | undefined,
     noDrain: a.options['no-drain'] === true,
+    to: a.options.to as string | undefined,
   };
   const results = await Promise.all([...groups].map(([kind, eps]) => kind.send!(ctx.session, eps, data, options)));
   const buffered = Object.assign({}, ...results.map((r) => r.buffered)) as Record<string, number>;
@@ -60,6 +63,18 @@ function sendGroups(session: Session, target: string): Map<EndpointKind, Endpoin
   return groups;
 }
 
+/** Each kind takes the `.send` options it says it takes (`--to` is UDP's; `--chunk` is not). */
+function checkSendOptions(kinds: Iterable<EndpointKind>, a: ParsedArgs): void {
+  const given = Object.keys(a.options).filter((k) => a.options[k] !== undefined && a.options[k] !== false);
+  for (const kind of kinds) {
+    for (const name of given) {
+      if (kind.sendOptions ? kind.sendOptions.includes(name) : name !== 'to') continue;
+      const why = kind.cannot?.[`--${name}`] ?? (name === 'to' ? 'it has one peer; --to is for UDP sockets (u1)' : `--${name} does not apply to it`);
+      throw new SocklabError('E_USAGE', `--${name} with a ${kind.noun}: ${why}`);
+    }
+  }
+}
+
 /** A bad escape is a mistake in the line itself: found before a script runs (files are read at run time). */
 function checkPayload(a: ParsedArgs): void {
   const payload = a.positionals[1] ?? '';
@@ -71,7 +86,7 @@ const payloadFiles = (a: ParsedArgs) => payloadFileUse(a.positionals[1], 'payloa
 
 const PAYLOAD_HELP =
   'PAYLOAD is text with escapes (\\n \\r \\t \\0 \\\\ \\" \\xHH \\u{HHHH}), "quoted text" to keep spaces, ' +
-  'hex:48 65 6c, base64:SGVsbG8= or file:PATH. TARGET: a socket, a server (every connection of it) or all.';
+  'hex:48 65 6c, base64:SGVsbG8= or file:PATH. TARGET: a socket, a server (every connection of it), a UDP socket (one datagram per send) or all.';
 
 export const sendCommand = defineCommand({
   name: 'send',
@@ -82,7 +97,8 @@ export const sendCommand = defineCommand({
     `${PAYLOAD_HELP} Completes once the kernel has the bytes (it waits for 'drain' when the peer reads slowly). ` +
     '--repeat N joins N copies into one stream of bytes (large writes); --chunk N cuts that stream into writes of N bytes, ' +
     'a write may span two copies (--repeat 2 --chunk 3 abcd writes abc, dab, cd); --delay waits between those writes, ' +
-    'or without --chunk between repetitions.',
+    'or without --chunk between repetitions. On a UDP socket one .send is one datagram (--repeat N: N datagrams) to --to HOST:PORT|uN, ' +
+    'else its --connect peer, else the last peer that sent to it.',
   examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
   check: checkPayload,
   files: payloadFiles,

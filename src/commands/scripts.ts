@@ -79,7 +79,7 @@ export const expect = defineCommand({
   help:
     'PATTERN is payload syntax (text with escapes, "quoted", hex:…) or /regex/flags over the UTF-8 text, run by RE2 in linear time ' +
     '(flags i m s u; g changes nothing, y anchors at the first unmatched byte; no backreferences or lookaround). ' +
-    'It matches across chunk boundaries; a match consumes the bytes up to its end. A miss shows what did arrive.',
+    'It matches across chunk boundaries (on a UDP socket: inside one datagram, any since the last match); a match consumes the bytes up to its end. A miss shows what did arrive.',
   examples: ['.expect c1 "You said"', '.expect c1 /HTTP\\/1\\.1 200/ --timeout 2s', '.expect peer hex:00 ff'],
   blocks: true,
   check(a) {
@@ -98,7 +98,7 @@ export const expect = defineCommand({
     const line = `.expect ${ref} ${rest}`.trim();
     const s = ctx.session;
     try {
-      const received = await s.expects.expect(ep.id, pattern, ms, () => !kind.mayReceive(ep), ctx.signal);
+      const received = await s.expects.expect(ep.id, pattern, ms, () => !kind.mayReceive(ep), ctx.signal, kind.boundaries === true);
       s.emit({ type: 'expect-ok', t: s.now(), id: ep.id, line, received });
     } catch (err) {
       const received = (err as { received?: Buffer }).received ?? Buffer.alloc(0);

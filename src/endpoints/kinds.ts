@@ -5,3 +5,4 @@
  */
 import './tcp-server.js';
 import './tcp-socket.js';
+import './udp.js';

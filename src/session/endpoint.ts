@@ -97,6 +97,8 @@ export interface EndpointKind<E extends EndpointBase = Endpoint> {
   isLive(ep: E): boolean;
   /** True when peers' bytes arrive on it (`.expect`, `.view ID`); a server only accepts. */
   readonly receives: boolean;
+  /** True when what arrives keeps its boundaries (UDP datagrams): `.expect` matches inside one. */
+  readonly boundaries?: boolean;
   /** True while data can still arrive (`.expect` gives up early otherwise). */
   mayReceive(ep: E): boolean;
   row(ep: E): LsRow;
@@ -128,9 +130,9 @@ export interface EndpointKind<E extends EndpointBase = Endpoint> {
   send?(session: Session, eps: E[], data: Buffer, options: KindSendOptions): Promise<SendResult>;
   /** True when `.send all` includes it now. */
   inSendAll?(ep: E): boolean;
-  /** `.send` options beyond the common ones that this kind takes (`to`). */
+  /** The `.send` options this kind takes; undefined = every option but `to`. */
   readonly sendOptions?: readonly string[];
-  /** Why a command it lacks makes no sense here, and what to use instead, by command name. */
+  /** Why a command (or `--option` of `.send`) makes no sense here and what to use instead; `{id}` is the endpoint's id. */
   readonly cannot?: Readonly<Record<string, string>>;
 }
 
@@ -169,7 +171,7 @@ export function capability<C extends Capability>(ep: Endpoint, name: C, command 
 /** The one clear line for a command this endpoint's kind cannot do (`s1 is a server: this needs a socket …`). */
 export function refusal(ep: Endpoint, command: string): SocklabError {
   const kind = kindOf(ep);
-  const why = kind.cannot?.[command] ?? `.${command} does not apply to it`;
+  const why = (kind.cannot?.[command] ?? `.${command} does not apply to it`).replaceAll('{id}', ep.id);
   return new SocklabError('E_USAGE', `${ep.id} is a ${kind.noun}: ${why}`);
 }
 
