@@ -124,6 +124,9 @@ function sendOne(session: Session, ep: UdpEndpoint, to: UdpPeer | undefined, dat
       if (err) {
         const e = err as NodeJS.ErrnoException;
         session.emit({ type: 'error', t: session.now(), id: ep.id, code: e.code ?? 'ERR', message: e.message, context: 'udp' });
+        // An ICMP port unreachable that came back for an earlier datagram, reported on this send
+        // (which the kernel then did not send): an event to see, not a failed command.
+        if (e.code === 'ECONNREFUSED') return resolve();
         return reject(new SocklabError('E_NET', `${ep.id}: ${e.message}`, { cause: e, osCode: e.code }));
       }
       ep.datagramsOut++;
