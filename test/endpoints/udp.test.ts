@@ -167,3 +167,31 @@ describe('UDP ids and bad input', () => {
     expect(udpOf(rig, 'u2').state).toBe('connected');
   });
 });
+
+describe('a flood of datagrams', () => {
+  it('a peer sending as fast as it can: every datagram counted, the .expect queue bounded, the socket still answers', async () => {
+    const rig = commandRig();
+    await rig.ok('.udp 0');
+    const peer = await bareUdp('127.0.0.1');
+    const port = portOf(rig, 'u1');
+    const payload = Buffer.alloc(512, 0x61);
+    const N = 20_000;
+    for (let i = 0; i < N; i += 200) {
+      await Promise.all(Array.from({ length: 200 }, () => new Promise((resolve) => peer.send(payload, port, '127.0.0.1', resolve))));
+    }
+    // The kernel drops what its receive buffer cannot hold (UDP: nobody is told), so a marker
+    // is sent until it arrives.
+    for (let i = 0; i < 100 && rig.log.of('datagram', 'u1').every((e) => e.data.toString() !== 'end'); i++) {
+      peer.send('end', port, '127.0.0.1');
+      await rig.log.waitFor((ev) => ev.type === 'datagram' && ev.data.toString() === 'end', 50).catch(() => undefined);
+    }
+    const ep = udpOf(rig, 'u1');
+    const events = rig.log.of('datagram', 'u1');
+    expect(ep.datagramsIn).toBe(events.length);
+    expect(ep.bytesIn).toBe(events.reduce((n, e) => n + e.data.length, 0));
+    const queues = (rig.ctx.session.expects as unknown as { datagrams: { queues: Map<string, { datagrams: Buffer[]; bytes: number }> } }).datagrams.queues;
+    expect(queues.get('u1')?.datagrams.length ?? 0).toBeLessThanOrEqual(4096);
+    expect(queues.get('u1')?.bytes ?? 0).toBeLessThanOrEqual(1024 * 1024);
+    await rig.ok('.expect u1 end');
+  });
+});
