@@ -14,6 +14,7 @@ import { scriptRows } from './bench/script-steps.mjs';
 import { startupRows } from './bench/startup.mjs';
 import { failed, render } from './bench/table.mjs';
 import { echoRows, jsonRows, oneWayRows, toolRows } from './bench/throughput.mjs';
+import { udpRows } from './bench/udp.mjs';
 
 /**
  * In the issue's order; each runs its baseline and socklab interleaved, this
@@ -31,6 +32,7 @@ const SECTIONS = [
   ['startup', '7. start-up', startupRows, 5],
   ['script', '8. script', scriptRows, 3],
   ['tools', '9. socat / ncat', toolRows, 3],
+  ['udp', '10. UDP echo', udpRows, 3],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 
