@@ -5,6 +5,7 @@ import { SocklabError } from '../errors.js';
 import { parseAddress } from '../parse/address.js';
 import { formatHostPort, type KindSendOptions, type SendResult } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
+import type { SendEvent } from '../session/events.js';
 import { MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6, UdpState, type UdpEndpoint, type UdpPeer } from './udp-types.js';
 
 /** Datagrams handed to Node at once before waiting for their callbacks: `--repeat 1000000` stays bounded. */
@@ -78,16 +79,37 @@ function reachable(local: string): UdpPeer {
   return { host: wildcard[host] ?? host, port: Number(local.slice(at + 1)) };
 }
 
-/** A `--reply` answer: one datagram back to its sender (the connected peer on a connected socket). */
-export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: UdpPeer): void {
-  const dest = ep.connected !== undefined ? undefined : to;
-  try {
-    checkSize(ep, dest, data.length);
-  } catch (err) {
-    session.emit({ type: 'error', t: session.now(), id: ep.id, code: 'EMSGSIZE', message: (err as Error).message, context: 'udp' });
-    return;
+/**
+ * A `--reply` answer: one datagram back to its sender (the connected peer on
+ * a connected socket). The data path of `--reply echo`: no promise, no
+ * lookup; `peer` is the sender's `host:port`, already formatted. The `send`
+ * event comes in a microtask (as TCP's do), never from inside this call.
+ */
+export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: UdpPeer, peer: string): void {
+  const connected = ep.connected !== undefined;
+  if (data.length > MAX_UDP_PAYLOAD_V4) {
+    try {
+      checkSize(ep, connected ? undefined : to, data.length);
+    } catch (err) {
+      session.emit({ type: 'error', t: session.now(), id: ep.id, code: 'EMSGSIZE', message: (err as Error).message, context: 'udp' });
+      return;
+    }
   }
-  sendOne(session, ep, dest, data).catch(() => {}); // the error event says it
+  // Without a callback, a failed send is the socket's 'error' event: one error event, as for any other.
+  if (connected) ep.socket.send(data);
+  else ep.socket.send(data, to.port, to.host);
+  ep.datagramsOut++;
+  ep.bytesOut += data.length;
+  pending.push(session, { type: 'send', t: session.now(), id: ep.id, data, to: connected ? (ep.connected as string) : peer });
+  if (pending.length === 2) queueMicrotask(emitPending);
+}
+
+// Session, event, session, event…: the replies of one turn, emitted in one microtask.
+const pending: Array<Session | SendEvent> = [];
+
+function emitPending(): void {
+  for (let i = 0; i < pending.length; i += 2) (pending[i] as Session).emit(pending[i + 1] as SendEvent);
+  pending.length = 0;
 }
 
 function checkSize(ep: UdpEndpoint, to: UdpPeer | undefined, size: number): void {

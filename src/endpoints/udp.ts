@@ -63,13 +63,15 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
   session.add(ep);
   // The sender of the datagram being answered: a reply goes back to it.
   let replyTo: UdpPeer | undefined;
+  // The last sender's `host:port`, kept while the same peer sends (the data path of a flood).
+  let peerText = '';
   ep.reply = createReplier(reply, {
     id: ep.id,
     get remote() {
-      return replyTo ? formatHostPort(replyTo.host, replyTo.port) : '?';
+      return replyTo ? peerText : '?';
     },
     write: (data) => {
-      if (replyTo && isLive(ep)) sendReply(session, ep, data, replyTo);
+      if (replyTo && isLive(ep)) sendReply(session, ep, data, replyTo, peerText);
       return true;
     },
     holdUntilDrain: () => {},
@@ -81,8 +83,12 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
   socket.on('message', (data, rinfo) => {
     ep.datagramsIn++;
     ep.bytesIn += data.length;
-    ep.lastPeer = { host: rinfo.address, port: rinfo.port };
-    if (!discard) session.emit({ type: 'datagram', t: session.now(), id: ep.id, from: formatHostPort(rinfo.address, rinfo.port), data });
+    const last = ep.lastPeer;
+    if (last === undefined || last.port !== rinfo.port || last.host !== rinfo.address) {
+      ep.lastPeer = { host: rinfo.address, port: rinfo.port };
+      peerText = formatHostPort(rinfo.address, rinfo.port);
+    }
+    if (!discard) session.emit({ type: 'datagram', t: session.now(), id: ep.id, from: peerText, data });
     if (ep.reply) {
       replyTo = ep.lastPeer;
       ep.reply(data);

@@ -7,6 +7,9 @@ export const EXPECT_DATAGRAMS = 4096;
 /** Bytes of datagrams kept per socket for `.expect`. */
 export const EXPECT_DATAGRAM_BYTES = 1024 * 1024;
 
+/** Datagrams kept past EXPECT_DATAGRAMS before a batch is dropped. */
+export const EXPECT_DATAGRAM_SLACK = 1024;
+
 interface Queue {
   datagrams: Buffer[];
   bytes: number;
@@ -30,7 +33,8 @@ export class DatagramExpects {
       const q = this.queue(ev.id);
       q.datagrams.push(ev.data);
       q.bytes += ev.data.length;
-      if (q.datagrams.length > EXPECT_DATAGRAMS || q.bytes > EXPECT_DATAGRAM_BYTES) this.trim(q);
+      // Cut in batches: one splice per datagram past the cap would move thousands of entries each time.
+      if (q.datagrams.length > EXPECT_DATAGRAMS + EXPECT_DATAGRAM_SLACK || q.bytes > EXPECT_DATAGRAM_BYTES) this.trim(q);
       q.waiter?.();
     } else if (ev.type === 'close') this.queues.get(ev.id)?.waiter?.();
   }
