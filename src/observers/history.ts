@@ -73,15 +73,15 @@ function toStep(ev: SessionEvent): Step | undefined {
     case 'listening':
       return ev.kind === 'udp' ? { t: ev.t, kind: 'bound', id: ev.id, local: formatLocal(ev.address, ev.port) } : undefined;
     case 'datagram':
-      return { t: ev.t, kind: 'dgram-in', id: ev.id, peer: ev.from, bytes: ev.data.length, preview: Buffer.copyBytesFrom(ev.data, 0, Math.min(ev.data.length, PREVIEW)), chunks: 1 };
+      return { t: ev.t, kind: 'dgram-in', id: ev.id, peer: ev.from, bytes: ev.data.length, preview: preview(ev.data), chunks: 1 };
     case 'send':
     case 'data':
       if (ev.type === 'send' && ev.to !== undefined) {
-        return { t: ev.t, kind: 'dgram-out', id: ev.id, peer: ev.to, bytes: ev.data.length, preview: Buffer.copyBytesFrom(ev.data, 0, Math.min(ev.data.length, PREVIEW)), chunks: 1 };
+        return { t: ev.t, kind: 'dgram-out', id: ev.id, peer: ev.to, bytes: ev.data.length, preview: preview(ev.data), chunks: 1 };
       }
       // A copy of the first bytes: a chunk must not be kept alive for them, and
       // a buffer written from JS may be changed by its owner afterwards.
-      return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: Buffer.copyBytesFrom(ev.data, 0, Math.min(ev.data.length, PREVIEW)), chunks: 1 };
+      return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: preview(ev.data), chunks: 1 };
     case 'shutdown':
       return { t: ev.t, kind: 'fin-out', id: ev.id };
     case 'end':
@@ -99,4 +99,16 @@ function toStep(ev: SessionEvent): Step | undefined {
 
 function formatLocal(address: string, port: number | undefined): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * A copy of the first bytes: a chunk must not be kept alive for them, and a
+ * buffer written from JS may be changed by its owner afterwards. (allocUnsafe
+ * takes a slice of Node's pool: cheaper per event than copyBytesFrom.)
+ */
+function preview(data: Buffer): Buffer {
+  const n = Math.min(data.length, PREVIEW);
+  const copy = Buffer.allocUnsafe(n);
+  data.copy(copy, 0, 0, n);
+  return copy;
 }
