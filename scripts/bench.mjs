@@ -15,6 +15,7 @@ import { startupRows } from './bench/startup.mjs';
 import { suiteRows } from './bench/suite.mjs';
 import { failed, render } from './bench/table.mjs';
 import { echoRows, jsonRows, oneWayRows, toolRows } from './bench/throughput.mjs';
+import { udpRows } from './bench/udp.mjs';
 
 /**
  * In the issue's order; each runs its baseline and socklab interleaved, this
@@ -33,6 +34,7 @@ const SECTIONS = [
   ['script', '8. script', scriptRows, 3],
   ['tools', '9. socat / ncat', toolRows, 3],
   ['suite', '10. test suite', suiteRows, 1],
+  ['udp', '11. UDP echo', udpRows, 3],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 

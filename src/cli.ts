@@ -15,7 +15,7 @@ import { scriptPermissions } from './script/permissions.js';
 import { checkStdinKind, readScriptFile, readScriptStream } from './script/source.js';
 import { runVariables, setSessionVariables } from './script/variables.js';
 import { startTranscript, transcriptOf } from './script/transcript.js';
-import { OutputGate } from './session/output-gate.js';
+import { OutputGate } from './observers/output-gate.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';

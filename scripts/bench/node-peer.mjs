@@ -4,8 +4,10 @@
 //   node node-peer.mjs sink            read and drop (auto-ends after the peer's FIN)
 //   node node-peer.mjs sender BYTES    write BYTES to whoever connects, end, report
 //   node node-peer.mjs reader PORT     connect, read and drop until the peer's FIN
+//   node node-peer.mjs udp-echo        a dgram socket answering each datagram to its sender
 // Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
 // the same shape as socklab's listening line, so the bench parses both alike.
+import dgram from 'node:dgram';
 import net from 'node:net';
 
 const [mode, arg] = process.argv.slice(2);
@@ -59,6 +61,12 @@ switch (mode) {
     socket.on('connect', () => process.stdout.write('connected\n'));
     socket.on('close', () => process.exit(0));
     socket.on('error', () => process.exit(1));
+    break;
+  }
+  case 'udp-echo': {
+    const socket = dgram.createSocket('udp4');
+    socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
+    socket.bind(0, '127.0.0.1', () => process.stdout.write(`listening on 127.0.0.1:${socket.address().port}\n`));
     break;
   }
   default:

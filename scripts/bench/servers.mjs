@@ -52,6 +52,16 @@ const KINDS = {
     const proc = startSocklab(['.listen 0 --reply echo'], { json: true });
     return { proc, port: await listeningPort(proc, JSON_LISTENING) };
   },
+  /** Bare Node: a dgram socket that answers each datagram to its sender. */
+  'node-udp-echo': async () => {
+    const proc = start(process.execPath, [NODE_PEER, 'udp-echo']);
+    return { proc, port: await listeningPort(proc, LISTENING) };
+  },
+  /** socklab `.udp 0 --reply echo`, human rendering of every event (folded in a flood). */
+  'socklab-udp-echo': async () => {
+    const proc = startSocklab(['.udp 0 --reply echo']);
+    return { proc, port: await listeningPort(proc, LISTENING) };
+  },
   /** socklab's default reply (none): the data is only shown. */
   'socklab-sink': async () => {
     const proc = startSocklab(['.listen 0']);

@@ -1,7 +1,9 @@
 import { decodePayload } from '../parse/payload.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { payloadFileUse, permittedReader } from '../parse/payload-file.js';
-import { resolveTargets, sendTo } from '../session/send.js';
+import { SocklabError } from '../errors.js';
+import { capability, kindOf, type Endpoint, type EndpointKind } from '../session/endpoint.js';
+import type { Session } from '../session/session.js';
 import { EOL_BYTES } from '../settings.js';
 import { formatBytes } from '../render/units.js';
 import { defineCommand, type CommandContext } from './define.js';
@@ -12,27 +14,64 @@ const SEND_OPTIONS = {
   delay: { type: 'duration', value: 'MS', help: 'wait this long between --chunk writes (without --chunk: between repetitions)' },
   eol: { type: 'flag', help: 'append the session end-of-line (.set eol)' },
   'no-drain': { type: 'flag', help: 'do not wait for the peer to read: Node queues what the kernel will not take (.ls shows it; 8 MiB cap)' },
+  to: { type: 'string', value: 'HOST:PORT|uN', help: 'UDP: where the datagram goes (default: the --connect peer, else the last peer that sent)' },
 } as const;
 
 async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<void> {
   const [target = '', payload = ''] = a.positionals;
-  const targets = resolveTargets(ctx.session, target);
-  // A socket still connecting (a `.connect` pasted just before) is waited for, not refused.
-  // Awaited only then: the usual send starts writing in the same turn, before a line typed after it.
-  const connecting = targets.filter((ep) => ep.connectedAt === undefined);
-  if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
+  const groups = sendGroups(ctx.session, target);
+  checkSendOptions(groups.keys(), a);
   let data = decodePayload(payload, { readFile: permittedReader(ctx.permissions, 'payload file:') });
   const suffix = EOL_BYTES[ctx.settings.eol];
   if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
-  const result = await sendTo(ctx.session, targets, data, {
+  const options = {
     repeat: a.options.repeat as number | undefined,
     chunk: a.options.chunk as number | undefined,
     delay: a.options.delay as number | undefined,
     noDrain: a.options['no-drain'] === true,
-  });
-  const waiting = Object.entries(result.buffered).filter(([, n]) => n > 0);
+    to: a.options.to as string | undefined,
+  };
+  const results = await Promise.all([...groups].map(([kind, eps]) => kind.send!(ctx.session, eps, data, options)));
+  const buffered = Object.assign({}, ...results.map((r) => r.buffered)) as Record<string, number>;
+  const waiting = Object.entries(buffered).filter(([, n]) => n > 0);
   if (waiting.length > 0) {
     ctx.print(waiting.map(([id, n]) => `${id}: ${formatBytes(n)} still queued (the peer has not read it yet)`).join('\n'));
+  }
+}
+
+/**
+ * The endpoints a `.send` target names, by kind (one send per kind, so each
+ * kind checks all of its targets before it writes to any): one endpoint, or
+ * with `all` every endpoint whose kind says it takes part now.
+ */
+function sendGroups(session: Session, target: string): Map<EndpointKind, Endpoint[]> {
+  const groups = new Map<EndpointKind, Endpoint[]>();
+  const add = (ep: Endpoint): void => {
+    const kind = kindOf<Endpoint>(ep);
+    const eps = groups.get(kind);
+    if (eps) eps.push(ep);
+    else groups.set(kind, [ep]);
+  };
+  if (target !== 'all') {
+    const ep = session.get(target);
+    capability(ep, 'send');
+    add(ep);
+    return groups;
+  }
+  for (const ep of session.list()) if (kindOf<Endpoint>(ep).inSendAll?.(ep) === true) add(ep);
+  if (groups.size === 0) throw new SocklabError('E_STATE', 'no open socket to send to: .connect or wait for a client first');
+  return groups;
+}
+
+/** Each kind takes the `.send` options it says it takes (`--to` is UDP's; `--chunk` is not). */
+function checkSendOptions(kinds: Iterable<EndpointKind>, a: ParsedArgs): void {
+  const given = Object.keys(a.options).filter((k) => a.options[k] !== undefined && a.options[k] !== false);
+  for (const kind of kinds) {
+    for (const name of given) {
+      if (kind.sendOptions ? kind.sendOptions.includes(name) : name !== 'to') continue;
+      const why = kind.cannot?.[`--${name}`] ?? (name === 'to' ? 'it has one peer; --to is for UDP sockets (u1)' : `--${name} does not apply to it`);
+      throw new SocklabError('E_USAGE', `--${name} with a ${kind.noun}: ${why}`);
+    }
   }
 }
 
@@ -47,7 +86,7 @@ const payloadFiles = (a: ParsedArgs) => payloadFileUse(a.positionals[1], 'payloa
 
 const PAYLOAD_HELP =
   'PAYLOAD is text with escapes (\\n \\r \\t \\0 \\\\ \\" \\xHH \\u{HHHH}), "quoted text" to keep spaces, ' +
-  'hex:48 65 6c, base64:SGVsbG8= or file:PATH. TARGET: a socket, a server (every connection of it) or all.';
+  'hex:48 65 6c, base64:SGVsbG8= or file:PATH. TARGET: a socket, a server (every connection of it), a UDP socket (one datagram per send) or all.';
 
 export const sendCommand = defineCommand({
   name: 'send',
@@ -58,7 +97,8 @@ export const sendCommand = defineCommand({
     `${PAYLOAD_HELP} Completes once the kernel has the bytes (it waits for 'drain' when the peer reads slowly). ` +
     '--repeat N joins N copies into one stream of bytes (large writes); --chunk N cuts that stream into writes of N bytes, ' +
     'a write may span two copies (--repeat 2 --chunk 3 abcd writes abc, dab, cd); --delay waits between those writes, ' +
-    'or without --chunk between repetitions.',
+    'or without --chunk between repetitions. On a UDP socket one .send is one datagram (--repeat N: N datagrams) to --to HOST:PORT|uN, ' +
+    'else its --connect peer, else the last peer that sent to it.',
   examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
   check: checkPayload,
   files: payloadFiles,

@@ -1,5 +1,5 @@
 import type { ArgsSpec, ParsedArgs } from '../parse/command-line.js';
-import type { SocketEndpoint } from '../session/endpoint.js';
+import type { SocketEndpoint } from '../endpoints/tcp-types.js';
 import type { Session } from '../session/session.js';
 import type { Settings } from '../settings.js';
 import type { FileUse, Permissions } from '../script/permissions.js';

@@ -2,11 +2,12 @@ import { SocklabError, messageOf } from '../errors.js';
 import { parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
-import { ServerState, isLive, type Endpoint, type ServerEndpoint, type SocketEndpoint } from '../session/endpoint.js';
+import { capability, isLive, kindOf, type Endpoint } from '../session/endpoint.js';
+import { ServerState, type ServerEndpoint, type SocketEndpoint } from '../endpoints/tcp-types.js';
 import { payloadFileUse, permittedReader, replyFileUse } from '../parse/payload-file.js';
 import { checkFile, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
-import { checkReplyOptions, parseReply } from '../session/reply.js';
+import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
 import { defineCommand } from './define.js';
 import { connectWithRetry } from './retry.js';
 
@@ -85,7 +86,7 @@ function permittedReply(perms: Permissions | undefined, spec: string | undefined
 function connectTarget(session: Session, text: string): Address | Promise<Address> {
   const server = session.find(text);
   if (server === undefined) return parseAddress(text, 'connect');
-  if (server.kind !== 'server') throw new SocklabError('E_USAGE', `${text} is a socket: connect to a server (s1) or an address`);
+  if (server.kind !== 'server') throw new SocklabError('E_USAGE', `${text} is a ${kindOf(server).noun}: connect to a server (s1) or an address`);
   // Listening already: answer in the same turn, so a pasted `.connect s1 as a` then `.send a …` find `a`.
   if (server.state === ServerState.STARTING) {
     return server.ready.then(
@@ -181,7 +182,8 @@ export const end = defineCommand({
   help: 'The peer sees end-of-stream; we can still receive until it ends too. On a socket that already sent FIN (or closed) it does nothing and says so.',
   examples: ['.end c1'],
   run(ctx, a) {
-    ctx.session.end(ctx.session.getSocket(a.positionals[0] ?? ''));
+    const ep = ctx.session.get(a.positionals[0] ?? '');
+    capability(ep, 'end')(ctx.session, ep);
   },
 });
 
@@ -202,16 +204,7 @@ export const close = defineCommand({
     const ref = a.positionals[0] ?? '';
     const force = flag(a, 'force');
     const targets = ref === 'all' ? ctx.session.list().filter(isLive) : [ctx.session.get(ref)];
-    for (const ep of targets) {
-      if (ep.kind === 'server') ctx.session.closeServer(ep, force);
-      else if (!isLive(ep)) ctx.session.note(ep.id, `already ${ep.state}: nothing to close`);
-      else if (force) ctx.session.destroy(ep);
-      else {
-        if (ref !== 'all' || !ep.socket.writableEnded) ctx.session.end(ep);
-        // A paused socket never reads the peer's FIN, so it would never close: read again.
-        if (ep.socket.isPaused()) ctx.session.pause(ep, false);
-      }
-    }
+    for (const ep of targets) kindOf(ep).close(ctx.session, ep, { force, all: ref === 'all' });
   },
 });
 
@@ -224,8 +217,7 @@ export const destroy = defineCommand({
   examples: ['.destroy c1'],
   run(ctx, a) {
     const ep = ctx.session.get(a.positionals[0] ?? '');
-    if (ep.kind === 'server') ctx.session.closeServer(ep, true);
-    else ctx.session.destroy(ep);
+    capability(ep, 'destroy')(ctx.session, ep);
   },
 });
 
@@ -242,8 +234,7 @@ function pauseCommand(name: 'pause' | 'resume') {
     examples: [`.${name} c1`],
     run(ctx, a) {
       const ep = ctx.session.get(a.positionals[0] ?? '');
-      const sockets = ep.kind === 'server' ? [...ep.connections] : [ep];
-      for (const s of sockets) ctx.session.pause(s, paused);
+      capability(ep, 'pause', name)(ctx.session, ep, paused);
     },
   });
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SocklabError, isSocklabError } from '../errors.js';
-import type { SocketEndpoint } from '../session/endpoint.js';
+import type { SocketEndpoint } from '../endpoints/tcp-types.js';
 import type { SessionEvent } from '../session/events.js';
 import type { Session } from '../session/session.js';
 

@@ -4,9 +4,9 @@ import { SocklabError, messageOf } from '../errors.js';
 import { parseDuration } from '../parse/duration.js';
 import { decodePayload } from '../parse/payload.js';
 import { escapeBytes } from '../render/escape.js';
-import { isLive } from '../session/endpoint.js';
-import { WAITABLE, type WaitableEvent } from '../session/event-queue.js';
-import { parseRegexPattern, type Pattern } from '../session/expect.js';
+import { isLive, kindOf, refusal } from '../session/endpoint.js';
+import { WAITABLE, type WaitableEvent } from '../observers/event-queue.js';
+import { parseRegexPattern, type Pattern } from '../observers/expect.js';
 import type { Session } from '../session/session.js';
 import { runScript } from '../script/runner.js';
 import { defineCommand } from './define.js';
@@ -80,7 +80,7 @@ export const expect = defineCommand({
   help:
     'PATTERN is payload syntax (text with escapes, "quoted", hex:…) or /regex/flags over the UTF-8 text, run by RE2 in linear time ' +
     '(flags i m s u; g changes nothing, y anchors at the first unmatched byte; no backreferences or lookaround). ' +
-    'It matches across chunk boundaries; a match consumes the bytes up to its end. A miss shows what did arrive.',
+    'It matches across chunk boundaries (on a UDP socket: inside one datagram, any since the last match); a match consumes the bytes up to its end. A miss shows what did arrive.',
   examples: ['.expect c1 "You said"', '.expect c1 /HTTP\\/1\\.1 200/ --timeout 2s', '.expect peer hex:00 ff'],
   blocks: true,
   check(a) {
@@ -92,12 +92,14 @@ export const expect = defineCommand({
     const [ref = '', rest = ''] = a.positionals;
     const { text, timeout } = trailingTimeout(rest);
     const pattern = readPattern(text.trim(), permittedReader(ctx.permissions, '.expect file:'));
-    const ep = ctx.session.getSocket(ref);
+    const ep = ctx.session.get(ref);
+    const kind = kindOf(ep);
+    if (!kind.receives) throw refusal(ep, 'expect');
     const ms = timeout ?? (a.options.timeout as number | undefined) ?? DEFAULT_WAIT;
     const line = `.expect ${ref} ${rest}`.trim();
     const s = ctx.session;
     try {
-      const received = await s.expects.expect(ep.id, pattern, ms, () => !isLive(ep) || ep.socket.readableEnded, ctx.signal);
+      const received = await s.expects.expect(ep.id, pattern, ms, () => !kind.mayReceive(ep), ctx.signal, kind.boundaries === true);
       s.emit({ type: 'expect-ok', t: s.now(), id: ep.id, line, received });
     } catch (err) {
       const received = (err as { received?: Buffer }).received ?? Buffer.alloc(0);

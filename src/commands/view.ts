@@ -1,6 +1,5 @@
 import { SocklabError } from '../errors.js';
-import { isLive, type Endpoint } from '../session/endpoint.js';
-import { describeHttpConnection } from '../session/http-connection.js';
+import { isLive, kindOf, refusal, type Endpoint } from '../session/endpoint.js';
 import { EOL_BYTES, VIEWS, type Eol, type Settings, type View } from '../settings.js';
 import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';
@@ -8,13 +7,9 @@ import { defineCommand } from './define.js';
 
 function row(ep: Endpoint, now: number): string[] {
   const age = formatAge((ep.closedAt ?? now) - ep.createdAt);
-  if (ep.kind === 'server') {
-    return [ep.id, ep.alias ?? '', 'server', ep.address, `${ep.connections.size} open / ${ep.accepted} accepted`, ep.state, '', '', '', age];
-  }
-  const s = ep.socket;
-  const kind = ep.server ? `conn of ${ep.server.id}` : 'client';
-  const paused = ep.userPaused ? ', paused' : '';
-  return [ep.id, ep.alias ?? '', kind, ep.local, ep.remote, ep.state + paused, formatBytes(ep.bytesIn), formatBytes(ep.bytesOut), formatBytes(s.writableLength), age];
+  const r = kindOf(ep).row(ep);
+  const bytes = (n: number | undefined): string => (n === undefined ? '' : formatBytes(n));
+  return [ep.id, ep.alias ?? '', r.label, r.local, r.remote, r.state, bytes(r.bytesIn), bytes(r.bytesOut), bytes(r.queued), age];
 }
 
 /** Rows `.ls` shows before it summarises the rest (a screenful). */
@@ -46,9 +41,13 @@ export const ls = defineCommand({
   examples: ['.ls', '.ls s1', '.ls --open'],
   run(ctx, a) {
     const filter = a.positionals[0];
-    const server = filter === undefined ? undefined : ctx.session.getServer(filter);
     let eps = ctx.session.list();
-    if (server) eps = eps.filter((ep) => ep === server || (ep.kind === 'socket' && ep.server === server));
+    if (filter !== undefined) {
+      const one = ctx.session.get(filter);
+      const kind = kindOf(one);
+      if (kind.owns === undefined) throw new SocklabError('E_USAGE', `${filter} is a ${kind.noun}: this needs a server (s1, s2, …)`);
+      eps = eps.filter((ep) => ep === one || kind.owns!(one, ep));
+    }
     if (a.options.open === true) eps = eps.filter(isLive);
     if (eps.length === 0) {
       ctx.print('nothing yet: .listen 0 starts a server, .connect PORT opens a socket');
@@ -86,23 +85,7 @@ export const show = defineCommand({
   run(ctx, a) {
     const ep = ctx.session.get(a.positionals[0] ?? '');
     const lines: Array<[string, unknown]> = [['id', ep.id], ['name', ep.alias ?? '-'], ['state', ep.state], ['age', formatAge((ep.closedAt ?? Date.now()) - ep.createdAt)]];
-    if (ep.kind === 'server') {
-      lines.push(['address', ep.address], ['open connections', [...ep.connections].map((c) => c.id).join(' ') || '-'], ['accepted', ep.accepted]);
-    } else {
-      const s = ep.socket;
-      lines.push(
-        ['kind', ep.server ? `accepted by ${ep.server.id}` : 'client'],
-        ['local', ep.local],
-        ['remote', ep.remote],
-        ['received', `${formatBytes(ep.bytesIn)} in ${ep.chunksIn} chunks`],
-        ['sent', `${formatBytes(ep.bytesOut)} in ${ep.chunksOut} writes`],
-        ['queued', formatBytes(s.writableLength)],
-        ['reading', ep.userPaused ? 'paused (.resume)' : s.isPaused() ? 'held (backpressure)' : 'yes'],
-        ['connect time', ep.connectedAt === undefined ? '-' : `${ep.connectedAt - ep.createdAt}ms`],
-      );
-      const http = describeHttpConnection(ep.reply);
-      if (http !== undefined) lines.push(['http', http]);
-    }
+    lines.push(...kindOf(ep).details(ep));
     const opts = Object.entries(ep.options).filter(([, v]) => v !== undefined && v !== false);
     lines.push(['options', opts.map(([k, v]) => `${k}=${Buffer.isBuffer(v) ? JSON.stringify(v.toString()) : String(v)}`).join(' ') || '-']);
     ctx.print(escapeMessage(lines.map(([k, v]) => `${k.padEnd(17)}${String(v)}`).join('\n')));
@@ -124,7 +107,11 @@ export const view = defineCommand({
       ctx.settings.view = mode as View;
       ctx.settings.views.clear();
     }
-    else ctx.settings.views.set(ctx.session.getSocket(ref).id, mode as View);
+    else {
+      const ep = ctx.session.get(ref);
+      if (!kindOf(ep).receives) throw refusal(ep, 'view');
+      ctx.settings.views.set(ep.id, mode as View);
+    }
   },
 });
 

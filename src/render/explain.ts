@@ -15,6 +15,8 @@ const ERRORS: Record<string, string> = {
   ETIMEDOUT: 'No answer in time: the host may be down, or a firewall drops packets silently instead of refusing them.',
   ENOTFOUND: 'The name did not resolve (dns.lookup found no address). Check the spelling, or use an IP address.',
   EADDRNOTAVAIL: 'The address is not one of this machine\'s: a server can only bind addresses its interfaces have.',
+  EMSGSIZE:
+    'A datagram travels whole or not at all: UDP carries at most 65,507 B of payload over IPv4 (65,527 over IPv6), and a path that may not fragment carries only its MTU. Send less per datagram.',
   EMFILE: 'This process ran out of file descriptors (every socket uses one). Close sockets, or raise the limit with ulimit -n.',
   ENOENT: 'No Unix socket file exists at that path: nothing listens there.',
 };
@@ -29,6 +31,8 @@ const ERRORS_IN_CONTEXT: Record<string, string> = {
   'EACCES/socket-dir-denied': 'Creating a Unix socket file needs write permission on its directory.',
   'ECONNREFUSED/socket-file-stale':
     'The socket file exists but no process listens on it: a stale file a server left behind (Unix sockets refuse like a closed TCP port).',
+  'ECONNREFUSED/udp':
+    'A datagram we sent reached a host where no socket is bound to that port; it answered with ICMP port unreachable, which the kernel reports as ECONNREFUSED only on a connected UDP socket (--connect). No connection was refused: UDP has none, and an unconnected socket would never know.',
   'EADDRINUSE/local-port':
     'Our end of the connection asked for a local port that is in use: one address:port can be bound once (unless both sides set SO_REUSEADDR/SO_REUSEPORT). Leave --local-port out and the kernel picks a free one.',
   'EADDRNOTAVAIL/local-port':
@@ -39,8 +43,10 @@ const ERRORS_IN_CONTEXT: Record<string, string> = {
 const isPath = (address: string): boolean => address.includes('/');
 
 const EXPLAIN: Table = {
-  listening: () =>
-    'The kernel now queues incoming connections for this server (backlog) and Node hands each one over as a new socket.',
+  listening: (ev) =>
+    ev.kind === 'udp'
+      ? 'The UDP socket is bound: no connection and no handshake. Anyone may send it datagrams, and it may send to any address; nothing guarantees delivery.'
+      : 'The kernel now queues incoming connections for this server (backlog) and Node hands each one over as a new socket.',
   accept: (ev) =>
     isPath(ev.local)
       ? `A client connected to the Unix socket file (no TCP handshake: the kernel joins the two ends); the server's 'connection' event gave us ${ev.id}, a socket of its own, separate from ${ev.server}.`
@@ -51,14 +57,20 @@ const EXPLAIN: Table = {
       : "Our SYN was answered with SYN-ACK and we acknowledged it: the connection is open both ways ('connect' event).",
   data: () =>
     "Bytes arrived ('data' event). TCP is a byte stream: one write by the peer can arrive as several chunks, and several writes as one.",
-  send: () =>
-    "Handed to the socket; if the kernel's send buffer is full, Node queues them and write() returns false until 'drain'.",
+  datagram: () =>
+    "One datagram arrived ('message' event). UDP keeps boundaries: one send is one datagram, received whole or not at all. No connection, no delivery guarantee: datagrams may be lost, duplicated or reordered, and nobody is told.",
+  send: (ev) =>
+    ev.to !== undefined
+      ? 'One datagram handed to the kernel, sent at once with no handshake and no acknowledgement: if it is lost, neither side is told.'
+      : "Handed to the socket; if the kernel's send buffer is full, Node queues them and write() returns false until 'drain'.",
   end: () =>
     "The peer sent FIN: it will send nothing more ('end'). We can still write; unless allowHalfOpen (--half-open) is set, Node ends our side too.",
   shutdown: () => 'We sent FIN (socket.end()): we will write nothing more, but keep reading until the peer ends its side too.',
   stop: () => "server.close() stops new connections only; the open ones carry on, and the server's 'close' comes after the last of them.",
   close: (ev) =>
-    ev.id.startsWith('s')
+    ev.id.startsWith('u')
+      ? 'The UDP socket is closed and its port released. There was no connection, so no peer is told.'
+      : ev.id.startsWith('s')
       ? ev.hadError
         ? 'This server never started listening (the error above): it held no address, and whoever holds that address still does.'
         : 'The server has stopped listening and its last connection has closed: it no longer holds its address.'

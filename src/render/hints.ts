@@ -16,6 +16,7 @@ export const ERROR_HINTS: Record<string, string> = {
   ENFILE: 'the system is out of file handles',
   ENOENT: 'no such socket file',
   EHTTP: 'answered with an error status',
+  EMSGSIZE: 'the datagram is larger than UDP or the path can carry: send less per datagram',
 };
 
 /**
@@ -31,6 +32,7 @@ export const CONTEXT_HINTS: Record<string, string> = {
   'EACCES/socket-dir': 'the directory of that socket file does not exist: create it, or pick a path in an existing directory',
   'EACCES/socket-dir-denied': 'no permission to create a file in that directory: pick a directory you may write to',
   'EADDRINUSE/local-port': 'that local port is in use (by a server, or a connection to the same address): pick another --local-port, or leave it out',
+  'ECONNREFUSED/udp': 'an ICMP port unreachable came back: no socket is bound to that port there; UDP learns it only on a connected socket',
   'EADDRNOTAVAIL/local-port':
     'that local port is still in use towards this address (a connection on it, or one in TIME_WAIT): pick another --local-port, or leave it out',
 };

@@ -33,14 +33,16 @@ const DESCRIBE: Table = {
   listening: (ev) => [
     'green',
     `listening on ${ev.path ?? `${ev.address.includes(':') ? `[${ev.address}]` : ev.address}:${ev.port}`}` +
+      (ev.kind === 'udp' ? ' (UDP)' : '') +
       (ev.alias ? ` as ${ev.alias}` : '') +
       (ev.reply ? `  (reply: ${ev.reply})` : '') +
       (ev.exposed ? '  — reachable from the network, not only this machine' : ''),
   ],
   accept: (ev) => ['green', `accepted by ${ev.server} from ${ev.remote}`],
   connect: (ev) => ['green', `connected ${ev.local} → ${ev.remote}${ev.alias ? ` as ${ev.alias}` : ''}`],
-  send: (ev) => ['magenta', `→ ${formatBytes(ev.data.length)}`],
+  send: (ev) => ['magenta', `→ ${formatBytes(ev.data.length)}${ev.to === undefined ? '' : ` to ${ev.to}`}`],
   data: (ev) => ['cyan', `← ${formatBytes(ev.data.length)}`],
+  datagram: (ev) => ['cyan', `← ${formatBytes(ev.data.length)} from ${ev.from}`],
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
   stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],

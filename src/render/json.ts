@@ -8,10 +8,17 @@ const withAlias = (alias: string | undefined) => (alias === undefined ? {} : { a
 
 // SPEC section 5, one entry per event; null = not part of the JSON stream.
 const FIELDS: Table = {
-  listening: (ev) => ({ id: ev.id, address: ev.address, ...(ev.path !== undefined ? { path: ev.path } : { port: ev.port }), ...withAlias(ev.alias) }),
+  listening: (ev) => ({
+    id: ev.id,
+    ...(ev.kind !== undefined && { kind: ev.kind }),
+    address: ev.address,
+    ...(ev.path !== undefined ? { path: ev.path } : { port: ev.port }),
+    ...withAlias(ev.alias),
+  }),
   connect: (ev) => ({ id: ev.id, local: ev.local, remote: ev.remote, ...withAlias(ev.alias) }),
   accept: (ev) => ({ id: ev.id, server: ev.server, local: ev.local, remote: ev.remote }),
-  send: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64') }),
+  send: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64'), ...(ev.to !== undefined && { to: ev.to }) }),
+  datagram: (ev) => ({ id: ev.id, from: ev.from, bytes: ev.data.length, base64: ev.data.toString('base64'), text: ev.data.toString('utf8') }),
   data: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64'), text: ev.data.toString('utf8') }),
   end: (ev) => ({ id: ev.id }),
   shutdown: (ev) => ({ id: ev.id }),
@@ -40,7 +47,7 @@ export function toJsonLine(ev: SessionEvent): string | undefined {
   if (ev.type === 'data') {
     return `{"t":${ev.t},"event":"data","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}","text":${safeString(ev.data.toString('utf8'))}}`;
   }
-  if (ev.type === 'send') return `{"t":${ev.t},"event":"send","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}"}`;
+  if (ev.type === 'send' && ev.to === undefined) return `{"t":${ev.t},"event":"send","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}"}`;
   const fields = FIELDS[ev.type] as Fields<SessionEvent> | null;
   if (!fields) return undefined;
   return escapeJsonHidden(JSON.stringify({ t: ev.t, event: ev.type, ...fields(ev) }));

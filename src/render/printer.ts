@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { DataEvent, SendEvent, SessionEvent } from '../session/events.js';
+import type { DataEvent, DatagramEvent, SendEvent, SessionEvent } from '../session/events.js';
 import type { Settings, View } from '../settings.js';
 import { escapeMessage, StreamEscaper } from './escape.js';
 import { hexdump } from './hexdump.js';
@@ -54,7 +54,7 @@ export class HumanPrinter {
 
   /** The subscriber: `session.subscribe(printer.handle)`. */
   readonly handle = (ev: SessionEvent): void => {
-    if (ev.type === 'data' || ev.type === 'send') {
+    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram') {
       this.data(ev);
       return;
     }
@@ -76,7 +76,7 @@ export class HumanPrinter {
 
   // Data and send are explained once per socket; the rest every time they happen.
   private explain(ev: SessionEvent): void {
-    if (ev.type === 'data' || ev.type === 'send') {
+    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram') {
       const key = ev.id + ev.type;
       if (this.explained.has(key)) return;
       this.explained.add(key);
@@ -139,9 +139,9 @@ export class HumanPrinter {
     }
   }
 
-  private data(ev: DataEvent | SendEvent): void {
+  private data(ev: DataEvent | SendEvent | DatagramEvent): void {
     const view: View = this.settings.views.get(ev.id) ?? this.settings.view;
-    const dir = ev.type === 'data' ? '←' : '→';
+    const dir = ev.type === 'send' ? '→' : '←';
     const s = this.stream(ev.id + dir);
     // Folding is decided before any string is built: the hot path of a flood.
     if (ev.t - s.windowStart >= FOLD_INTERVAL) {
@@ -175,7 +175,9 @@ export class HumanPrinter {
     let payload = '';
     if (view === 'text' || view === 'both') {
       const { text, omitted } = s.escaper.write(ev.data, this.settings.maxbytes);
-      payload = `  "${text}"${omitted > 0 ? ` … (+${formatCount(omitted)} B)` : ''}`;
+      // A datagram stands alone: a character cut at its end is not continued by the next one.
+      const held = ev.type === 'datagram' || (ev.type === 'send' && ev.to !== undefined) ? s.escaper.flush() : '';
+      payload = `  "${text}${held}"${omitted > 0 ? ` … (+${formatCount(omitted)} B)` : ''}`;
     }
     if (view === 'hex' || view === 'both') {
       const shown = ev.data.subarray(0, Math.max(this.settings.maxbytes, 16));
@@ -266,6 +268,7 @@ export class HumanPrinter {
       this.streams.delete(id + '→');
       this.explained.delete(id + 'data');
       this.explained.delete(id + 'send');
+      this.explained.delete(id + 'datagram');
     }
   }
 }

@@ -1,10 +1,13 @@
-import type { Step } from '../session/history.js';
+import type { Step } from '../observers/history.js';
 import { cutEscaped, escapeBytes, escapeMessage } from './escape.js';
 import { formatBytes, formatCount } from './units.js';
 
+/** `dgram`: a UDP datagram, an arrow with no connection behind it. */
+type Style = 'data' | 'fin' | 'rst' | 'open' | 'dgram';
+
 /** One row of the diagram: an arrow between two columns, or a note on one. */
 type Row =
-  | { arrow: true; from: string; to: string; label: string; style: 'data' | 'fin' | 'rst' | 'open' }
+  | { arrow: true; from: string; to: string; label: string; style: Style }
   | { arrow: false; at: string; label: string };
 
 /**
@@ -23,6 +26,9 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
     const other = byEnds.get(`${a.remote}\n${a.local}`);
     peerOf.set(id, other !== undefined && other !== id ? other : a.remote);
   }
+  // UDP sockets of this session by bound address: a datagram between two of them is drawn between them.
+  const udpAt = new Map<string, string>();
+  for (const s of steps) if (s.kind === 'bound') udpAt.set(s.local, s.id);
   const shown = (id: string) => !only || only.has(id);
   const internal = (id: string) => addresses.has(peerOf.get(id) ?? '') || peerOf.get(id)?.startsWith('c') === true;
   const seen = new Set<string>();
@@ -33,7 +39,7 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
     participants.push(name);
   };
   const rows: Row[] = [];
-  const arrow = (from: string, to: string, label: string, style: 'data' | 'fin' | 'rst' | 'open') => {
+  const arrow = (from: string, to: string, label: string, style: Style) => {
     add(from);
     add(to);
     rows.push({ arrow: true, from, to, label, style });
@@ -64,6 +70,18 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
       case 'rst':
         arrow(s.id, peer, 'RST', 'rst');
         break;
+      case 'bound':
+        add(s.id);
+        break;
+      case 'dgram-out':
+        arrow(s.id, udpAt.get(s.peer) ?? s.peer, bytesLabel(s), 'dgram');
+        break;
+      case 'dgram-in': {
+        const from = udpAt.get(s.peer);
+        // Sent by another UDP socket of ours that is drawn: its dgram-out is this arrow already.
+        if (from === undefined || (only && !only.has(from))) arrow(from ?? s.peer, s.id, bytesLabel(s), 'dgram');
+        break;
+      }
       default:
         add(s.id);
         rows.push({ arrow: false, at: s.id, label: s.kind === 'error' ? `error ${s.code}` : s.kind });
@@ -73,8 +91,9 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
 }
 
 /** `6 B "hello\n"`, or `1.0 MiB in 16 chunks "…"` for a run of chunks. */
-function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' }>): string {
-  const chunks = s.chunks > 1 ? ` in ${s.chunks} ${s.kind === 'send' ? 'writes' : 'chunks'}` : '';
+function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' | 'dgram-out' | 'dgram-in' }>): string {
+  const unit = s.kind === 'send' ? 'writes' : s.kind === 'data' ? 'chunks' : 'datagrams';
+  const chunks = s.chunks > 1 ? ` in ${s.chunks} ${unit}` : '';
   return `${formatBytes(s.bytes)}${chunks} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`;
 }
 
@@ -118,7 +137,7 @@ export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows
       const a = center(row.from);
       const b = center(row.to);
       const [lo, hi] = a < b ? [a, b] : [b, a];
-      const dash = row.style === 'fin' ? '╌' : row.style === 'rst' ? '×' : '─';
+      const dash = row.style === 'fin' ? '╌' : row.style === 'rst' ? '×' : row.style === 'dgram' ? '┄' : '─';
       for (let i = lo + 1; i < hi; i++) line[i] = dash;
       line[b] = a < b ? '▶' : '◀';
       const room = Math.max(0, hi - lo - 2);
@@ -182,7 +201,8 @@ export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?
   for (const row of rows) {
     if (!row.arrow) lines.push(`    Note over ${name(row.at)}: ${mermaidText(row.label)}`);
     else {
-      const head = row.style === 'fin' ? '-->>' : row.style === 'rst' ? '-x' : '->>';
+      // `-)`: Mermaid's open (async) arrow, for a datagram that no connection carries.
+      const head = row.style === 'fin' ? '-->>' : row.style === 'rst' ? '-x' : row.style === 'dgram' ? '-)' : '->>';
       lines.push(`    ${name(row.from)}${head}${name(row.to)}: ${mermaidText(row.label)}`);
     }
   }

@@ -1,7 +1,7 @@
 import type { REPLServer } from 'node:repl';
-import type { SocketEndpoint } from '../session/endpoint.js';
+import type { SocketEndpoint } from '../endpoints/tcp-types.js';
 import { isLive } from '../session/endpoint.js';
-import { sendTo } from '../session/send.js';
+import { sendTo } from '../endpoints/tcp-send.js';
 import type { Session } from '../session/session.js';
 import { EOL_BYTES, type Settings } from '../settings.js';
 import { messageOf } from '../errors.js';

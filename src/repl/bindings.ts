@@ -1,9 +1,10 @@
 import type { Context } from 'node:vm';
 import type { Session } from '../session/session.js';
+import { kindOf } from '../session/endpoint.js';
 
 /**
  * Bind every id and alias in a JavaScript context to its live Node object
- * (`c1` → net.Socket, `s1` → net.Server) and `session` to the session.
+ * (its kind's handle: `c1` → net.Socket, `s1` → net.Server) and `session` to the session.
  * Getters, so a name always reads the current object.
  */
 export function createBinder(session: Session, context: Context): () => void {
@@ -13,7 +14,7 @@ export function createBinder(session: Session, context: Context): () => void {
     for (const [name, ep] of session.names()) {
       if (bound.get(name) === ep) continue;
       bound.set(name, ep);
-      const value = ep.kind === 'server' ? ep.server : ep.socket;
+      const value = kindOf(ep).handle(ep);
       Object.defineProperty(context, name, { configurable: true, enumerable: true, get: () => value });
     }
   };

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { CommandTable } from '../commands/define.js';
 import { escapeMessage } from '../render/escape.js';
+import { WAITABLE } from '../observers/event-queue.js';
 
 /** What completion may offer besides the command table. */
 export interface CompletionSource {
@@ -15,7 +16,7 @@ export interface CompletionSource {
 // Fixed words some positions take, by command and argument index.
 const WORDS: Record<string, Record<number, readonly string[]>> = {
   view: { 0: ['text', 'hex', 'both', 'off'] },
-  wait: { 1: ['listening', 'connect', 'accept', 'data', 'end', 'close', 'error', 'timeout'] },
+  wait: { 1: WAITABLE },
   set: { 0: ['eol', 'time', 'maxbytes', 'color'] },
   explain: { 0: ['on', 'off'] },
   record: { 0: ['stop'] },

@@ -4,7 +4,7 @@ import type { CommandContext } from '../commands/define.js';
 import { runCommandLine } from '../commands/dispatch.js';
 import { splitCommand } from '../parse/command-line.js';
 import type { Session } from '../session/session.js';
-import { isLive } from '../session/endpoint.js';
+import { isLive, kindOf } from '../session/endpoint.js';
 import type { Settings } from '../settings.js';
 import { escapeMessage } from '../render/escape.js';
 import { escapingWriter } from '../render/inspect.js';
@@ -77,7 +77,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   const exit = (): Promise<void> => {
     exiting ??= (async () => {
       const open = session.list().filter(isLive);
-      const servers = open.filter((ep) => ep.kind === 'server').length;
+      const servers = open.filter((ep) => kindOf(ep).noun === 'server').length;
       await session.shutdown();
       // Leaving: what is printed now must not redraw a prompt under it.
       busy = true;

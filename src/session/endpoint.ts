@@ -1,128 +1,183 @@
-import type net from 'node:net';
-import type { Replier } from './reply.js';
+import { SocklabError } from '../errors.js';
+import type { Session } from './session.js';
 
-/** States of a socket, as `.ls` shows them. */
-export const SocketState = {
-  CONNECTING: 'connecting',
-  OPEN: 'open',
-  /** We sent FIN; we still read. */
-  LOCAL_FIN: 'half-closed (we sent FIN)',
-  /** The peer sent FIN; we may still write (with allowHalfOpen). */
-  REMOTE_FIN: 'half-closed (peer sent FIN)',
-  /** Both sides sent FIN; the close is on its way. */
-  CLOSING: 'closing',
-  CLOSED: 'closed',
-  DESTROYED: 'destroyed',
-} as const;
-export type SocketState = (typeof SocketState)[keyof typeof SocketState];
-
-/** States of a server. */
-export const ServerState = {
-  STARTING: 'starting',
-  LISTENING: 'listening',
-  /** No longer accepting; some of its connections are still open. */
-  STOPPED: 'stopped',
-  CLOSED: 'closed',
-} as const;
-export type ServerState = (typeof ServerState)[keyof typeof ServerState];
-
-/** Options of `.listen` once parsed. */
-export interface ListenOptions {
-  host?: string;
-  port?: number;
-  path?: string;
-  alias?: string;
-  reply?: string;
-  greet?: Buffer;
-  /** Idle timeout for accepted sockets, ms: the socket is destroyed. */
-  idleTimeout?: number;
-  max?: number;
-  backlog?: number;
-  halfOpen?: boolean;
-  pauseOnConnect?: boolean;
-  closeAfterReply?: boolean;
-  http?: boolean;
-}
-
-/** Options of `.connect` once parsed (one socket). */
-export interface ConnectOptions {
-  host?: string;
-  port?: number;
-  path?: string;
-  alias?: string;
-  /** Connect timeout, ms (default 10 s). */
-  timeout?: number;
-  /** Idle timeout once connected, ms: a `timeout` event when nothing moved this long. */
-  idle?: number;
-  /** With `idle`: also destroy the socket when it fires. */
-  idleDestroy?: boolean;
-  noDelay?: boolean;
-  keepAlive?: number;
-  localPort?: number;
-  family?: 4 | 6;
-  reply?: string;
-  halfOpen?: boolean;
-}
-
-interface EndpointBase {
+/**
+ * The endpoint interface: what the core and the commands know of an endpoint
+ * of any kind. Each kind (a TCP server, a TCP socket, a UDP socket, …) lives in
+ * one module of `src/endpoints/`, declares its shape by adding itself to
+ * {@link EndpointKinds}, and registers one {@link EndpointKind} object with
+ * {@link registerKind}. Commands ask that object (`kindOf(ep)`) and never
+ * switch on `ep.kind`.
+ *
+ * Lifecycle contract (docs/architecture.md): every endpoint emits exactly one
+ * `close` event, its last; `close()` is idempotent (a second call is a note);
+ * no event is emitted synchronously from a call.
+ */
+export interface EndpointBase {
   readonly id: string;
   alias: string | undefined;
+  /** The kind's name, a key of EndpointKinds. */
+  readonly kind: string;
   readonly createdAt: number;
   closedAt: number | undefined;
-  /** Settles when the endpoint is listening / connected; rejects with its error. */
+  /** Settles when the endpoint is listening / connected / bound; rejects with its error. */
   readonly ready: Promise<void>;
+  /** As `.ls` shows it; each kind has its own named states. */
+  state: string;
+  /** The options it was opened with, shown by `.show`. */
+  readonly options: object;
 }
 
-export interface ServerEndpoint extends EndpointBase {
-  readonly kind: 'server';
-  readonly server: net.Server;
-  state: ServerState;
-  readonly options: ListenOptions;
-  /** `host:port` or the socket path, once listening. */
-  address: string;
-  /** Connections accepted by this server that are not closed yet. */
-  readonly connections: Set<SocketEndpoint>;
-  accepted: number;
+/**
+ * Kind name → endpoint shape. Empty here: each kind's module adds its row
+ * with `declare module '../session/endpoint.js'`, so a new kind is an addition.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface EndpointKinds {}
+
+/** An endpoint of any kind. */
+export type Endpoint = EndpointKinds[keyof EndpointKinds];
+
+export interface SendOptions {
+  /** Send the payload this many times (default 1). */
+  repeat?: number;
+  /** Split into writes of at most this many bytes. */
+  chunk?: number;
+  /** Wait this long, ms: between `chunk` writes, or without `chunk` between repetitions. */
+  delay?: number;
+  /**
+   * Do not wait for the peer to read: write everything now and let Node queue
+   * what the kernel will not take (the per-socket cap still applies).
+   */
+  noDrain?: boolean;
 }
 
-export interface SocketEndpoint extends EndpointBase {
-  readonly kind: 'socket';
-  readonly socket: net.Socket;
-  state: SocketState;
-  /** The server that accepted it, for accepted sockets. */
-  readonly server: ServerEndpoint | undefined;
+export interface SendResult {
+  /** Bytes handed to the kernel, over all targets. */
+  bytes: number;
+  /** Bytes still queued in user space when the send completed, per target id. */
+  buffered: Record<string, number>;
+}
+
+/** One row of `.ls` besides id, name and age. Byte counts are bytes; undefined shows empty. */
+export interface LsRow {
+  /** What it is: `server`, `client`, `conn of s1`, `udp`. */
+  label: string;
   local: string;
+  /** The peer, or for a server its connections (`2 open / 5 accepted`). */
   remote: string;
-  bytesIn: number;
-  bytesOut: number;
-  chunksIn: number;
-  chunksOut: number;
-  connectedAt: number | undefined;
-  /** True while the user paused reading (`.pause`); replies must not resume it. */
-  userPaused: boolean;
-  /** True once we aborted it with an RST (`.destroy`); a plain destroy() ends with a FIN. */
-  reset: boolean;
-  /** Bytes still queued (not yet written to the kernel) when we destroyed it: they never went out. */
-  discarded?: number;
-  reply: Replier | undefined;
-  /** True when an idle timeout destroys it (`.listen --timeout`, `.connect --idle-destroy`). */
-  idleDestroy?: boolean;
-  /** The options it was opened with (connect options, or the server's). */
-  readonly options: ConnectOptions | ListenOptions;
+  state: string;
+  bytesIn?: number;
+  bytesOut?: number;
+  /** Bytes Node holds that the kernel has not taken yet. */
+  queued?: number;
 }
 
-export type Endpoint = ServerEndpoint | SocketEndpoint;
-
-/** True while bytes can still be written to the socket. */
-export function canWrite(ep: SocketEndpoint): boolean {
-  return ep.state === SocketState.OPEN || ep.state === SocketState.REMOTE_FIN;
+/** Options of `.send` any kind may be given; a kind says which extra ones it takes. */
+export interface KindSendOptions extends SendOptions {
+  /** UDP: the destination (`HOST:PORT` or an endpoint id). */
+  to?: string;
 }
 
-/** True until the socket's close event. */
+/**
+ * What a kind does for the commands and the core. Optional members are
+ * capabilities: a command asks for one with `capability()`, and a kind
+ * without it gets one clear line (with the kind's own hint from `cannot`).
+ */
+export interface EndpointKind<E extends EndpointBase = Endpoint> {
+  /** The kind's name (`server`, `socket`, `udp`). */
+  readonly name: E['kind'];
+  /** Id prefix: one counter per prefix, ids never reused (SPEC 2). */
+  readonly prefix: string;
+  /** What a person calls it in messages: `server`, `socket`, `UDP socket`. */
+  readonly noun: string;
+  /** The live Node object bound in the JS context (net.Server, net.Socket, dgram.Socket). */
+  handle(ep: E): unknown;
+  /** True until its close event is due (a destroyed socket is no longer live). */
+  isLive(ep: E): boolean;
+  /** True when peers' bytes arrive on it (`.expect`, `.view ID`); a server only accepts. */
+  readonly receives: boolean;
+  /** True when what arrives keeps its boundaries (UDP datagrams): `.expect` matches inside one. */
+  readonly boundaries?: boolean;
+  /** True while data can still arrive (`.expect` gives up early otherwise). */
+  mayReceive(ep: E): boolean;
+  row(ep: E): LsRow;
+  /** Lines of `.show` between the common ones and `options`. */
+  details(ep: E): Array<[string, unknown]>;
+  /** True when `other` belongs to it (a server's connections, closed ones too): `.ls s1`. */
+  owns?(ep: E, other: Endpoint): boolean;
+  /**
+   * `.close` (graceful) or `.close --force`. Idempotent: on something already
+   * closing or closed it emits a note. `all`: part of `.close all`.
+   */
+  close(session: Session, ep: E, options: { force: boolean; all: boolean }): void;
+  /** Session shutdown, first step: begin a graceful close. */
+  shutdown(session: Session, ep: E): void;
+  /** Session shutdown after the grace: end what is still open at once. */
+  abort(session: Session, ep: E): void;
+  /** `.destroy`: abort at once. */
+  destroy?(session: Session, ep: E): void;
+  /** `.end`: half-close. */
+  end?(session: Session, ep: E): void;
+  /** `.pause` / `.resume`. */
+  pause?(session: Session, ep: E, paused: boolean): void;
+  /** Output backpressure: stop (true) or restart reading; what the user paused stays paused. */
+  holdReading?(session: Session, ep: E, held: boolean): void;
+  /**
+   * `.send`: write `data` to these endpoints of this kind (one call per kind,
+   * so a send to several is checked for all before any is written).
+   */
+  send?(session: Session, eps: E[], data: Buffer, options: KindSendOptions): Promise<SendResult>;
+  /** True when `.send all` includes it now. */
+  inSendAll?(ep: E): boolean;
+  /** The `.send` options this kind takes; undefined = every option but `to`. */
+  readonly sendOptions?: readonly string[];
+  /** Why a command (or `--option` of `.send`) makes no sense here and what to use instead; `{id}` is the endpoint's id. */
+  readonly cannot?: Readonly<Record<string, string>>;
+}
+
+const KINDS = new Map<string, EndpointKind<EndpointBase>>();
+
+/** Make a kind known to the core (each endpoint module calls it once, at load). */
+export function registerKind<E extends EndpointBase>(kind: EndpointKind<E>): void {
+  KINDS.set(kind.name, kind as unknown as EndpointKind<EndpointBase>);
+}
+
+/** The kind object of an endpoint. */
+export function kindOf<E extends Endpoint>(ep: E): EndpointKind<E> {
+  const kind = KINDS.get(ep.kind);
+  if (kind === undefined) throw new Error(`endpoint kind "${ep.kind}" is not registered`);
+  return kind as unknown as EndpointKind<E>;
+}
+
+/** Id prefixes of every registered kind (`s`, `c`, `u`). */
+export function kindPrefixes(): string[] {
+  return [...new Set([...KINDS.values()].map((k) => k.prefix))];
+}
+
+type Capability = 'destroy' | 'end' | 'pause' | 'send';
+
+/**
+ * The capability `name` of the endpoint's kind, bound to it; a clear E_USAGE
+ * line when the kind has none (`.end u1`: UDP has no connection to end).
+ */
+export function capability<C extends Capability>(ep: Endpoint, name: C, command = name as string): NonNullable<EndpointKind[C]> {
+  const kind = kindOf(ep);
+  const fn = kind[name];
+  if (fn === undefined) throw refusal(ep, command);
+  return fn.bind(kind) as NonNullable<EndpointKind[C]>;
+}
+
+/** The one clear line for a command this endpoint's kind cannot do (`s1 is a server: this needs a socket …`). */
+export function refusal(ep: Endpoint, command: string): SocklabError {
+  const kind = kindOf(ep);
+  const why = (kind.cannot?.[command] ?? `.${command} does not apply to it`).replaceAll('{id}', ep.id);
+  return new SocklabError('E_USAGE', `${ep.id} is a ${kind.noun}: ${why}`);
+}
+
+/** True until the endpoint's close event is due. */
 export function isLive(ep: Endpoint): boolean {
-  return ep.kind === 'server'
-    ? ep.state !== ServerState.CLOSED
-    : ep.state !== SocketState.CLOSED && ep.state !== SocketState.DESTROYED;
+  return kindOf(ep).isLive(ep);
 }
 
 /** `host:port` of an address pair; IPv6 hosts in brackets. */
@@ -138,4 +193,5 @@ export const RESERVED_NAMES = new Set([
   ...['all', 'session', 'as'],
   ...'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await arguments eval undefined NaN Infinity'.split(' '),
 ]);
-export const ID_PATTERN = /^[sc][1-9]\d*$/;
+/** Ids of every kind, present and coming (SPEC 2): s servers, c sockets, u UDP, p relays, r rules. */
+export const ID_PATTERN = /^[scupr][1-9]\d*$/;

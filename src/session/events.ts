@@ -22,6 +22,8 @@ export interface ListeningEvent extends Time {
   reply?: string;
   /** True when bound to a wildcard or non-loopback address. */
   exposed: boolean;
+  /** `udp` for a UDP socket (`u1`); absent for a TCP or Unix server. */
+  kind?: 'udp';
 }
 
 /** A socket we opened is connected. */
@@ -43,10 +45,21 @@ export interface AcceptEvent extends Time {
   remote: string;
 }
 
-/** Bytes handed to a socket for writing (from a command, a reply or JS). */
+/** Bytes handed to a socket for writing (from a command, a reply or JS); on UDP, one datagram. */
 export interface SendEvent extends Time {
   type: 'send';
   id: string;
+  data: Buffer;
+  /** UDP: the datagram's destination, `host:port`. */
+  to?: string;
+}
+
+/** One UDP datagram received: its boundaries are kept (SPEC 9). */
+export interface DatagramEvent extends Time {
+  type: 'datagram';
+  id: string;
+  /** The sender, `host:port`. */
+  from: string;
   data: Buffer;
 }
 
@@ -108,9 +121,9 @@ export interface ErrorEvent extends Time {
  * on it; `socket-file-live`: a server answers on it; `socket-dir`: the
  * directory of the path is missing; `socket-dir-denied`: we may not create a
  * file in it; `local-port`: a connect whose `--local-port`
- * is taken.
+ * is taken; `udp`: on a UDP socket (ECONNREFUSED is an ICMP port unreachable there).
  */
-export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'local-port';
+export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'local-port' | 'udp';
 
 /** The socket was idle for `ms`; `destroyed` says whether we ended it. */
 export interface TimeoutEvent extends Time {
@@ -162,6 +175,7 @@ export type SessionEvent =
   | AcceptEvent
   | SendEvent
   | DataEvent
+  | DatagramEvent
   | EndEvent
   | ShutdownEvent
   | StopEvent

@@ -7,9 +7,8 @@ import {
   RESERVED_NAMES,
   isLive,
   type Endpoint,
-  type ServerEndpoint,
-  type SocketEndpoint,
 } from './endpoint.js';
+import type { ServerEndpoint, SocketEndpoint } from '../endpoints/tcp-types.js';
 
 /** Settings a session is created with; every one has a default. */
 export interface SessionOptions {
@@ -35,8 +34,8 @@ export class Registry {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly aliases = new Map<string, Endpoint>();
   private readonly subscribers = new Set<Subscriber>();
-  private serverCount = 0;
-  private socketCount = 0;
+  /** One counter per id prefix (s, c, u, …): ids are never reused. */
+  private readonly counters = new Map<string, number>();
 
   constructor(options: SessionOptions = {}) {
     this.maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
@@ -65,12 +64,11 @@ export class Registry {
     }
   }
 
-  nextServerId(): string {
-    return `s${++this.serverCount}`;
-  }
-
-  nextSocketId(): string {
-    return `c${++this.socketCount}`;
+  /** The next id of a kind's prefix: `s1`, `c7`, `u2`. */
+  nextId(prefix: string): string {
+    const n = (this.counters.get(prefix) ?? 0) + 1;
+    this.counters.set(prefix, n);
+    return `${prefix}${n}`;
   }
 
   /** Check an alias before anything is opened under it. */
@@ -140,7 +138,7 @@ export class Registry {
     if (ep) return ep;
     const live = this.list().filter(isLive).map((e) => e.alias ?? e.id);
     const hint = live.length > 0 ? `open now: ${live.slice(0, 8).join(', ')}${live.length > 8 ? ', …' : ''}` : 'nothing is open yet';
-    const retired = /^[sc]\d+$/.test(ref) ? ' (or it closed long ago)' : '';
+    const retired = ID_PATTERN.test(ref) ? ' (or it closed long ago)' : '';
     throw new SocklabError('E_UNKNOWN_ID', `no endpoint "${ref}"${retired}: ${hint}; .ls lists them`);
   }
 

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, is } from '../helpers/loopback.js';
 import { commandRig } from '../helpers/commands.js';
-import { pythonPeer } from '../session/python-peer.js';
+import { pythonPeer } from '../helpers/python-peer.js';
 
 afterEach(closeAll);
 

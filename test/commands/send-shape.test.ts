@@ -6,10 +6,10 @@
  * Python reader that records the chunks it receives.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { pieces } from '../../src/session/send.js';
+import { pieces } from '../../src/endpoints/tcp-send.js';
 import { closeAll } from '../helpers/loopback.js';
 import { commandRig } from '../helpers/commands.js';
-import { pythonPeer, type PythonPeer } from '../session/python-peer.js';
+import { pythonPeer, type PythonPeer } from '../helpers/python-peer.js';
 
 afterEach(closeAll);
 

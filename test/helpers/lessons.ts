@@ -45,7 +45,7 @@ export function lessonSource(name: string): string {
 }
 
 // `.listen [HOST:]PORT` at the start of a line; HOST may be `[v6]`. Unix paths are left alone.
-const LISTEN = /^([ \t]*\.listen[ \t]+)((?:\[[^\]\s]*\]|[^\s:[\]]+):)?(\d+)(?=[ \t]|$)/gm;
+const LISTEN = /^([ \t]*\.(?:listen|udp)[ \t]+)((?:\[[^\]\s]*\]|[^\s:[\]]+):)?(\d+)(?=[ \t]|$)/gm;
 
 /** The lesson with every `.listen [HOST:]PORT` moved to `port` (0 = ephemeral); nothing else changes. */
 export function withListenPort(source: string, port: number): string {
@@ -59,7 +59,7 @@ export function listenPorts(source: string): number[] {
 
 /** 1-based line numbers of the `.listen` lines. */
 export function listenLineNumbers(source: string): number[] {
-  return source.split('\n').flatMap((line, i) => (/^[ \t]*\.listen\b/.test(line) ? [i + 1] : []));
+  return source.split('\n').flatMap((line, i) => (/^[ \t]*\.(?:listen|udp)\b/.test(line) ? [i + 1] : []));
 }
 
 /** The lesson's server: its first `.listen` line, moved to port 0. */

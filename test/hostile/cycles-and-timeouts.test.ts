@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
 import { HumanPrinter } from '../../src/render/printer.js';
 import { CLOSED_SLACK, MAX_CLOSED_KEPT } from '../../src/session/manager.js';
-import { HISTORY_LIMIT, HISTORY_SLACK } from '../../src/session/history.js';
+import { HISTORY_LIMIT, HISTORY_SLACK } from '../../src/observers/history.js';
 import { createSession, type Session } from '../../src/session/session.js';
 import { defaultSettings } from '../../src/settings.js';
 import { closeAll, is, newSession, track, until } from '../helpers/loopback.js';

@@ -23,7 +23,7 @@ import { formatEvent } from '../../src/render/human.js';
 import { jsonPrinter, toJsonLine } from '../../src/render/json.js';
 import { checkScript } from '../../src/script/check.js';
 import type { SessionEvent } from '../../src/session/events.js';
-import { HttpRequestParser, type HttpParseResult } from '../../src/session/http.js';
+import { HttpRequestParser, type HttpParseResult } from '../../src/protocols/http.js';
 import { closeAll } from '../helpers/loopback.js';
 import { startHarness } from '../helpers/repl-harness.js';
 import { rawControls } from './helpers.js';

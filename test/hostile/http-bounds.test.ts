@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpRequestParser } from '../../src/session/http.js';
+import { HttpRequestParser } from '../../src/protocols/http.js';
 import { cleanupProcesses, runCli, type RunningProcess } from '../helpers/cli.js';
 import { closeAll, track } from '../helpers/loopback.js';
 import { MiB, line, listeningPort, memoryOf, waitForStdoutAfter } from './helpers.js';

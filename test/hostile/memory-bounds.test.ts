@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_COLUMNS, MAX_ROWS, renderMermaid, renderTimeline } from '../../src/render/timeline.js';
-import { ExpectBuffers } from '../../src/session/expect.js';
-import type { Step } from '../../src/session/history.js';
+import { ExpectBuffers } from '../../src/observers/expect.js';
+import type { Step } from '../../src/observers/history.js';
 import { cleanupProcesses, runCli } from '../helpers/cli.js';
 import { closeAll } from '../helpers/loopback.js';
 import { MiB, line, memoryOf, waitForStdoutAfter } from './helpers.js';

@@ -6,8 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OutputGate } from '../../src/session/output-gate.js';
-import type { SocketEndpoint } from '../../src/session/endpoint.js';
+import { OutputGate } from '../../src/observers/output-gate.js';
+import type { SocketEndpoint } from '../../src/endpoints/tcp-types.js';
 import { closeAll, is, newSession, peerClient, until } from '../helpers/loopback.js';
 
 afterEach(closeAll);

@@ -11,7 +11,7 @@ import { formatEvent, type HumanOptions } from '../../src/render/human.js';
 import { HumanPrinter } from '../../src/render/printer.js';
 import { renderMermaid, renderTimeline } from '../../src/render/timeline.js';
 import type { SessionEvent } from '../../src/session/events.js';
-import type { Step } from '../../src/session/history.js';
+import type { Step } from '../../src/observers/history.js';
 import { defaultSettings } from '../../src/settings.js';
 import { rawControls } from '../hostile/helpers.js';
 

@@ -16,6 +16,7 @@ const FIELDS: { [K in SessionEventType]: string[] | null } = {
   accept: ['id', 'server', 'local', 'remote'],
   send: ['id', 'bytes', 'base64'],
   data: ['id', 'bytes', 'base64', 'text'],
+  datagram: ['id', 'from', 'bytes', 'base64', 'text'],
   end: ['id'],
   close: ['id', 'hadError'],
   error: ['id', 'code', 'message'],
@@ -57,6 +58,15 @@ describe('toJsonLine: values', () => {
     expect(obj).toEqual({ t: T, event: 'data', id: 'c1', bytes: 6, base64: bytes.toString('base64'), text: 'hi\u0000\u001b\ufffd\n' });
     expect(Buffer.from(obj.base64 as string, 'base64')).toEqual(bytes);
     expect(parse({ type: 'send', t: T, id: 'c1', data: Buffer.from('你好') })).toEqual({ t: T, event: 'send', id: 'c1', bytes: 6, base64: '5L2g5aW9' });
+  });
+
+  it('UDP: listening says kind udp, a datagram names its sender, a send its destination', () => {
+    expect(parse({ ...SAMPLES.listening, id: 'u1', kind: 'udp', reply: undefined })).toEqual({ t: T, event: 'listening', id: 'u1', kind: 'udp', address: '127.0.0.1', port: 9000 });
+    const bytes = Buffer.from([0x68, 0x00, 0x1b, 0xff]);
+    expect(parse({ type: 'datagram', t: T, id: 'u1', from: '[::1]:5353', data: bytes })).toEqual({
+      t: T, event: 'datagram', id: 'u1', from: '[::1]:5353', bytes: 4, base64: bytes.toString('base64'), text: 'h\u0000\u001b\ufffd',
+    });
+    expect(parse({ type: 'send', t: T, id: 'u1', data: Buffer.from('hi'), to: '127.0.0.1:9999' })).toEqual({ t: T, event: 'send', id: 'u1', bytes: 2, base64: 'aGk=', to: '127.0.0.1:9999' });
   });
 
   it('control bytes never reach the output raw', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderMermaid, renderTimeline, timelineRows } from '../../src/render/timeline.js';
-import { HISTORY_LIMIT, HISTORY_SLACK, History, type Step } from '../../src/session/history.js';
+import { HISTORY_LIMIT, HISTORY_SLACK, History, type Step } from '../../src/observers/history.js';
 import { T } from './events.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s);

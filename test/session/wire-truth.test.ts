@@ -9,7 +9,7 @@ import { formatEvent } from '../../src/render/human.js';
 import pc from 'picocolors';
 import { sendTo } from '../../src/session/session.js';
 import { closeAll, is, newSession } from '../helpers/loopback.js';
-import { pythonPeer } from './python-peer.js';
+import { pythonPeer } from '../helpers/python-peer.js';
 
 afterEach(closeAll);
 const plain = { time: false, colors: pc.createColors(false) };

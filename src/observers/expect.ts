@@ -1,6 +1,7 @@
 import { SocklabError } from '../errors.js';
 import { compilePattern, type BytePattern } from '../protocols/pattern.js';
-import type { SessionEvent } from './events.js';
+import type { SessionEvent } from '../session/events.js';
+import { DatagramExpects } from './expect-datagrams.js';
 
 /** Bytes kept per socket for `.expect`; older unmatched bytes are dropped (a pattern must fit in this window). */
 export const EXPECT_WINDOW = 1024 * 1024;
@@ -68,8 +69,13 @@ export class ExpectBuffers {
   /** Bytes kept over all streams. */
   private total = 0;
 
+  /** Datagrams of UDP sockets: matched one at a time (boundaries kept). */
+  private readonly datagrams = new DatagramExpects();
+
   /** The subscriber: `session.subscribe(buffers.record)`. */
   readonly record = (ev: SessionEvent): void => {
+    if (ev.type === 'datagram') return this.datagrams.record(ev);
+    if (ev.type === 'close') this.datagrams.record(ev);
     if (ev.type === 'data') {
       const s = this.stream(ev.id);
       append(s, ev.data);
@@ -88,7 +94,8 @@ export class ExpectBuffers {
    * what did arrive on the error as `received`. Every byte that arrived is
    * searched before a miss is reported.
    */
-  async expect(id: string, pattern: Pattern, timeoutMs: number, ended: () => boolean, signal?: AbortSignal): Promise<Buffer> {
+  async expect(id: string, pattern: Pattern, timeoutMs: number, ended: () => boolean, signal?: AbortSignal, boundaries = false): Promise<Buffer> {
+    if (boundaries) return this.datagrams.expect(id, pattern, timeoutMs, ended, signal);
     const s = this.stream(id);
     if (s.waiter) throw new SocklabError('E_STATE', `an .expect on ${id} is already waiting`);
     const deadline = Date.now() + timeoutMs;
@@ -142,6 +149,7 @@ export class ExpectBuffers {
   }
 
   forget(id: string): void {
+    this.datagrams.forget(id);
     const s = this.streams.get(id);
     if (s && !s.waiter) {
       this.total -= s.bytes;

@@ -1,4 +1,4 @@
-import type { SessionEvent } from './events.js';
+import type { SessionEvent } from '../session/events.js';
 
 /** What the gate needs of a session: one switch that holds or releases reading on every socket. */
 export interface ReadingSwitch {

@@ -1,5 +1,5 @@
 import { SocklabError } from '../errors.js';
-import { compileTemplate, type Template } from './template.js';
+import { compileTemplate, type Template } from '../protocols/template.js';
 import { httpReplier } from './http-connection.js';
 
 /** What a socket does with the bytes it receives. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
-import { EventQueue } from '../../src/session/event-queue.js';
+import { EventQueue } from '../../src/observers/event-queue.js';
 import type { SessionEvent } from '../../src/session/events.js';
 
 // Pure tests: the queue is fed synthetic events, no sockets.

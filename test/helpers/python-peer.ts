@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { track } from '../helpers/loopback.js';
+import { track } from './loopback.js';
 
 // listen: print the port, accept one connection, then obey stdin:
 //   send N          sendall N bytes of 'x'

@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import { SocklabError } from '../errors.js';
-import { ServerState, formatHostPort, type ListenOptions, type ServerEndpoint } from './endpoint.js';
-import type { ErrorContext } from './events.js';
-import type { Registry } from './manager.js';
-import { newSocket } from './open-socket.js';
-import { checkReplyOptions, parseReply } from './reply.js';
-import { attachReply, errorCode, noteConnected, wireSocket } from './socket-wiring.js';
+import { ServerState, canWrite, type ListenOptions, type ServerEndpoint } from './tcp-types.js';
+import type { ErrorContext } from '../session/events.js';
+import type { Registry } from '../session/manager.js';
+import { TCP_SOCKET, destroySocket, newSocket, pauseSocket } from './tcp-socket.js';
+import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
+import type { Session } from '../session/session.js';
+import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
+import { attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
 
 /** Start a server. The endpoint exists at once; `ready` settles when it listens or fails. */
 export function openServer(reg: Registry, options: ListenOptions): ServerEndpoint {
@@ -23,7 +25,7 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
   ready.catch(() => {}); // the failure is an event; callers that care await `ready`
   const ep: ServerEndpoint = {
     kind: 'server',
-    id: reg.nextServerId(),
+    id: reg.nextId('s'),
     alias: options.alias,
     createdAt: reg.now(),
     closedAt: undefined,
@@ -143,3 +145,74 @@ function socketFileContext(path: string, code: string): Promise<ErrorContext | u
 export function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }
+
+/**
+ * Stop accepting; existing connections stay (or end at once with `force`).
+ * Idempotent (SPEC 3): a server already stopped or closed gets a note, and
+ * only the call that stops it emits `stop`. Returns how many stay open.
+ */
+export function closeServer(session: Session, ep: ServerEndpoint, force = false): number {
+  if (ep.state === ServerState.CLOSED) {
+    session.note(ep.id, 'already closed: nothing to do');
+    return 0;
+  }
+  const live = [...ep.connections].filter((c) => TCP_SOCKET.isLive(c));
+  if (ep.state === ServerState.STOPPED) {
+    if (!force) {
+      const n = live.length;
+      session.note(ep.id, `already stopped accepting; ${n} connection${n === 1 ? '' : 's'} still open (.close ${ep.id} --force destroys them)`);
+      return n;
+    }
+  } else {
+    const open = force ? 0 : ep.connections.size;
+    // Queued before server.close(), whose own 'close' (no connections left) also comes on nextTick:
+    // the stop must come first, since close is an endpoint's last event.
+    process.nextTick(() => session.emit({ type: 'stop', t: session.now(), id: ep.id, open }));
+    ep.state = ServerState.STOPPED;
+    ep.server.close();
+  }
+  if (force) for (const c of live) destroySocket(c);
+  return force ? 0 : ep.connections.size;
+}
+
+const NEEDS_SOCKET = 'this needs a socket (c1, c2, …)';
+
+/** The TCP server kind (`s1`); a PATH makes it a Unix domain socket server. */
+export const TCP_SERVER: EndpointKind<ServerEndpoint> = {
+  name: 'server',
+  prefix: 's',
+  noun: 'server',
+  handle: (ep) => ep.server,
+  isLive: (ep) => ep.state !== ServerState.CLOSED,
+  receives: false,
+  mayReceive: () => false,
+  row: (ep) => ({ label: 'server', local: ep.address, remote: `${ep.connections.size} open / ${ep.accepted} accepted`, state: ep.state }),
+  details: (ep) => [
+    ['address', ep.address],
+    ['open connections', [...ep.connections].map((c) => c.id).join(' ') || '-'],
+    ['accepted', ep.accepted],
+  ],
+  owns: (ep, other) => other.kind === 'socket' && other.server === ep,
+  close: (session, ep, { force }) => void closeServer(session, ep, force),
+  shutdown(_session, ep) {
+    // A server still starting is closed once its listen settles (a failed one closes itself).
+    if (ep.state === ServerState.STARTING) ep.ready.then(() => ep.server.close(), () => {});
+    else if (ep.state === ServerState.LISTENING) ep.server.close();
+  },
+  // Nothing to force: its close comes once its connections (aborted as sockets) are gone.
+  abort: () => {},
+  destroy: (session, ep) => void closeServer(session, ep, true),
+  pause(_session, ep, paused) {
+    for (const c of ep.connections) pauseSocket(c, paused);
+  },
+  async send(session, eps, data, options) {
+    const targets = eps.flatMap((ep) => {
+      const open = [...ep.connections].filter(canWrite);
+      if (open.length === 0) throw new SocklabError('E_STATE', `${ep.id} has no open connection to send to (it is ${ep.state})`);
+      return open;
+    });
+    return TCP_SOCKET.send!(session, targets, data, options);
+  },
+  cannot: { end: NEEDS_SOCKET, expect: NEEDS_SOCKET, view: NEEDS_SOCKET },
+};
+registerKind(TCP_SERVER);

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
 import { thrown } from '../helpers/errors.js';
-import { type HttpParseResult, HttpRequestParser, formatResponse, reasonPhrase } from '../../src/session/http.js';
+import { type HttpParseResult, HttpRequestParser, formatResponse, reasonPhrase } from '../../src/protocols/http.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -11,8 +11,8 @@
  *   request the connection may carry, are said in a note and in `.show`.
  */
 import { formatBytes, formatCount } from '../render/units.js';
-import { clip } from './http-chunked.js';
-import { HttpRequestParser, formatResponse, type HttpRequest, type PendingRequest } from './http.js';
+import { clip } from '../protocols/http-chunked.js';
+import { HttpRequestParser, formatResponse, type HttpRequest, type PendingRequest } from '../protocols/http.js';
 import type { Replier, ReplySpec, ReplyTarget } from './reply.js';
 
 /** Request notes of one connection shown per second before they fold into a summary. */

@@ -1,28 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { SocklabError } from '../errors.js';
-import { canWrite, isLive, type SocketEndpoint } from './endpoint.js';
-import type { Registry } from './manager.js';
+import { isLive, type SendOptions, type SendResult } from '../session/endpoint.js';
+import { canWrite, type SocketEndpoint } from './tcp-types.js';
+import type { Registry } from '../session/manager.js';
 
-export interface SendOptions {
-  /** Send the payload this many times (default 1). */
-  repeat?: number;
-  /** Split into writes of at most this many bytes. */
-  chunk?: number;
-  /** Wait this long, ms: between `chunk` writes, or without `chunk` between repetitions. */
-  delay?: number;
-  /**
-   * Do not wait for the peer to read: write everything now and let Node queue
-   * what the kernel will not take (the per-socket cap still applies).
-   */
-  noDrain?: boolean;
-}
-
-export interface SendResult {
-  /** Bytes handed to the kernel, over all targets. */
-  bytes: number;
-  /** Bytes still queued in user space when the send completed, per target id. */
-  buffered: Record<string, number>;
-}
+export type { SendOptions, SendResult } from '../session/endpoint.js';
 
 // Large payloads go out in pieces so that backpressure can act between them.
 const PIECE = 64 * 1024;
@@ -36,6 +18,8 @@ export function resolveTargets(reg: Registry, ref: string): SocketEndpoint[] {
   }
   const ep = reg.get(ref);
   if (ep.kind === 'socket') return [ep];
+  // Other kinds are not TCP's to write to: `.send` reaches them through their own EndpointKind.
+  if (ep.kind !== 'server') throw new SocklabError('E_USAGE', `${ep.id} is not a TCP endpoint: this needs a socket (c1) or a server (s1)`);
   const open = [...ep.connections].filter(canWrite);
   if (open.length === 0) throw new SocklabError('E_STATE', `${ep.id} has no open connection to send to (it is ${ep.state})`);
   return open;

@@ -1,10 +1,11 @@
 import { readSync } from 'node:fs';
 import type net from 'node:net';
-import { SocketState, formatHostPort, type ConnectOptions, type SocketEndpoint } from './endpoint.js';
-import type { Registry } from './manager.js';
-import type { ErrorContext, SendEvent } from './events.js';
-import { createReplier, parseReply, type ReplySpec } from './reply.js';
-import { endHttpInput } from './http-connection.js';
+import { formatHostPort } from '../session/endpoint.js';
+import { SocketState, type ConnectOptions, type SocketEndpoint } from './tcp-types.js';
+import type { Registry } from '../session/manager.js';
+import type { ErrorContext, SendEvent } from '../session/events.js';
+import { createReplier, parseReply, type ReplySpec } from '../behaviours/reply.js';
+import { endHttpInput } from '../behaviours/http-connection.js';
 
 type WriteCallback = (error?: Error | null) => void;
 type WritevChunk = { chunk: Buffer | string; encoding: BufferEncoding };

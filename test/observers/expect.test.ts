@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
 import type { SessionEvent } from '../../src/session/events.js';
-import { EXPECT_BUDGET, EXPECT_MIN_KEEP, EXPECT_SLACK, EXPECT_WINDOW, ExpectBuffers, parseRegexPattern, type Pattern } from '../../src/session/expect.js';
+import { EXPECT_BUDGET, EXPECT_MIN_KEEP, EXPECT_SLACK, EXPECT_WINDOW, ExpectBuffers, parseRegexPattern, type Pattern } from '../../src/observers/expect.js';
 
 // Pure tests: ExpectBuffers is fed synthetic data events, no sockets.
 

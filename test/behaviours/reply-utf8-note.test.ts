@@ -4,7 +4,7 @@
  * a note says so the first time it happens on a socket.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { splitsCharacter } from '../../src/session/reply.js';
+import { splitsCharacter } from '../../src/behaviours/reply.js';
 import { closeAll } from '../helpers/loopback.js';
 import { commandRig } from '../helpers/commands.js';
 

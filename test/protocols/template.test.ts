@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SocklabError } from '../../src/errors.js';
-import { compileTemplate, type ReplyContext } from '../../src/session/template.js';
+import { compileTemplate, type ReplyContext } from '../../src/protocols/template.js';
 
 const ctx = (data: Buffer | string): ReplyContext => ({
   data: typeof data === 'string' ? Buffer.from(data) : data,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePattern, type BytePattern } from '../../src/protocols/pattern.js';
 import type { SessionEvent } from '../../src/session/events.js';
-import { EXPECT_COALESCE, EXPECT_WINDOW, ExpectBuffers, type Pattern } from '../../src/session/expect.js';
+import { EXPECT_COALESCE, EXPECT_WINDOW, ExpectBuffers, type Pattern } from '../../src/observers/expect.js';
 
 // The linear-time pattern module (re2js) and how ExpectBuffers uses it: pure, no sockets.
 
