@@ -135,6 +135,9 @@ describe('UDP ids and bad input', () => {
     expect((await rig.fail('.connect u1')).message).toBe('u1 is a UDP socket: connect to a server (s1) or an address');
     expect((await rig.fail('.end u1')).message).toBe('u1 is a UDP socket: UDP has no connection, so there is no FIN to send: .close u1 closes the socket');
     expect((await rig.fail('.send --chunk 2 --to 127.0.0.1:9 u1 hi')).message).toMatch(/^--chunk with a UDP socket: UDP keeps message boundaries/);
+    expect((await rig.fail('.pause u1')).message).toMatch(/^u1 is a UDP socket: UDP has no flow control/);
+    expect((await rig.fail('.ls u1')).message).toBe('u1 is a UDP socket: this needs a server (s1, s2, …)');
+    expect((await rig.fail('.send --no-drain --to 127.0.0.1:9 u1 hi')).message).toMatch(/^--no-drain with a UDP socket: a datagram is handed to the kernel at once/);
     await rig.ok('.listen 0');
     await rig.ok('.connect s1');
     expect((await rig.fail('.send --to 127.0.0.1:9 c1 hi')).message).toMatch(/^--to with a socket: it has one peer; --to is for UDP sockets/);
