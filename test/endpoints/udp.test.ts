@@ -198,3 +198,16 @@ describe('a flood of datagrams', () => {
     await rig.ok('.expect u1 end');
   });
 });
+
+describe('--multicast, --broadcast, --ttl', () => {
+  it('a socket on 127.0.0.1 joins a group with a TTL and may broadcast; a failure to join would close it with an error', async () => {
+    const rig = commandRig();
+    await rig.ok('.udp 0 --multicast 239.1.2.3 --ttl 2 --broadcast as group');
+    expect(rig.log.of('listening', 'u1')[0]).toMatchObject({ kind: 'udp', address: '127.0.0.1', exposed: false });
+    expect(rig.log.of('error', 'u1')).toEqual([]);
+    expect(udpOf(rig, 'group').state).toBe('open');
+    await rig.ok('.show group');
+    const options = rig.printed.at(-1)?.split('\n').find((l) => l.startsWith('options')) ?? '';
+    for (const o of ['broadcast=true', 'multicast=239.1.2.3', 'ttl=2']) expect(options).toContain(o);
+  });
+});
