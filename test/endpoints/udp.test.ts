@@ -9,7 +9,9 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allBytes } from '../helpers/cli.js';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
-import { closeAll, is, track } from '../helpers/loopback.js';
+import { closeAll, is, newSession, track, until } from '../helpers/loopback.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { openUdp } from '../../src/endpoints/udp.js';
 import type { SessionEvent } from '../../src/session/events.js';
 import type { UdpEndpoint } from '../../src/endpoints/udp-types.js';
 
@@ -209,5 +211,29 @@ describe('--multicast, --broadcast, --ttl', () => {
     await rig.ok('.show group');
     const options = rig.printed.at(-1)?.split('\n').find((l) => l.startsWith('options')) ?? '';
     for (const o of ['broadcast=true', 'multicast=239.1.2.3', 'ttl=2']) expect(options).toContain(o);
+  });
+});
+
+/** Bytes the kernel holds for a UDP socket bound to 127.0.0.1:port (rx_queue of /proc/net/udp). */
+function rxQueue(port: number): number {
+  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const line = readFileSync('/proc/net/udp', 'utf8').split('\n').find((l) => l.trim().split(/\s+/)[1] === want);
+  return line === undefined ? 0 : parseInt(line.trim().split(/\s+/)[4]?.split(':')[1] ?? '0', 16);
+}
+
+describe('output backpressure', () => {
+  it.runIf(existsSync('/proc/net/udp'))('while output holds reading the datagrams wait in the kernel; after, every one arrives', async () => {
+    const { session, log } = newSession();
+    const ep = openUdp(session, { port: 0 });
+    await ep.ready;
+    const port = Number(ep.local.split(':').at(-1));
+    session.holdReading(true);
+    const peer = await bareUdp('127.0.0.1');
+    for (const d of ['one', 'two', 'three']) peer.send(d, port, '127.0.0.1');
+    await until(() => rxQueue(port) > 0, 3000, 'the datagrams queued in the kernel');
+    expect(log.of('datagram', 'u1')).toHaveLength(0);
+    session.holdReading(false);
+    await until(() => log.of('datagram', 'u1').length === 3, 3000, 'three datagrams');
+    expect(log.of('datagram', 'u1').map((e) => e.data.toString())).toEqual(['one', 'two', 'three']);
   });
 });
