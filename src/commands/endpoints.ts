@@ -190,7 +190,7 @@ export const end = defineCommand({
 export const close = defineCommand({
   name: 'close',
   group: 'endpoints',
-  summary: 'socket: graceful end; server: stop accepting (sockets stay)',
+  summary: 'socket: graceful end; server: stop accepting (sockets stay); UDP socket: close',
   args: {
     usage: '.close ID | all [--force]',
     positionals: ['ID'],

@@ -1,5 +1,6 @@
 import { SocklabError } from '../errors.js';
 import { openUdp } from '../endpoints/udp.js';
+import { reachable } from '../endpoints/udp-send.js';
 import type { UdpPeer } from '../endpoints/udp-types.js';
 import { parseAddress } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
@@ -16,12 +17,7 @@ function peerOf(session: Session, text: string): UdpPeer | Promise<UdpPeer> {
   const other = session.find(text);
   if (other !== undefined) {
     if (other.kind !== 'udp') throw new SocklabError('E_USAGE', `--connect ${text}: that is a TCP ${other.kind}; give a UDP socket (u1) or HOST:PORT`);
-    return other.ready.then(() => {
-      const at = other.local.lastIndexOf(':');
-      const host = other.local.slice(0, at).replace(/^\[|\]$/g, '');
-      const wildcard: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
-      return { host: wildcard[host] ?? host, port: Number(other.local.slice(at + 1)) };
-    });
+    return other.ready.then(() => reachable(other.local));
   }
   const address = parseAddress(text, 'connect');
   if (address.path !== undefined) throw new SocklabError('E_BAD_ADDRESS', `--connect ${text}: UDP connects to HOST:PORT (or u1), not to a path`);

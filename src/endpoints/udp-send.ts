@@ -71,8 +71,8 @@ async function destination(session: Session, ep: UdpEndpoint, to: string | UdpPe
   return { host: resolved, port: address.port };
 }
 
-/** A bound address to send to: a wildcard bind is reached on loopback. */
-function reachable(local: string): UdpPeer {
+/** A bound address (`host:port`, IPv6 in brackets) to send to: a wildcard bind is reached on loopback. */
+export function reachable(local: string): UdpPeer {
   const at = local.lastIndexOf(':');
   const host = local.slice(0, at).replace(/^\[|\]$/g, '');
   const wildcard: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };

@@ -6,6 +6,7 @@ import {
   ID_PATTERN,
   RESERVED_NAMES,
   isLive,
+  kindOf,
   type Endpoint,
 } from './endpoint.js';
 import type { ServerEndpoint, SocketEndpoint } from '../endpoints/tcp-types.js';
@@ -144,13 +145,16 @@ export class Registry {
 
   getSocket(ref: string): SocketEndpoint {
     const ep = this.get(ref);
-    if (ep.kind !== 'socket') throw new SocklabError('E_USAGE', `${ref} is a server: this needs a socket (c1, c2, …)`);
+    if (ep.kind !== 'socket') {
+      const noun = kindOf(ep).noun;
+      throw new SocklabError('E_USAGE', `${ref} is a ${noun}: this needs a ${noun === 'server' ? '' : 'TCP '}socket (c1, c2, …)`);
+    }
     return ep;
   }
 
   getServer(ref: string): ServerEndpoint {
     const ep = this.get(ref);
-    if (ep.kind !== 'server') throw new SocklabError('E_USAGE', `${ref} is a socket: this needs a server (s1, s2, …)`);
+    if (ep.kind !== 'server') throw new SocklabError('E_USAGE', `${ref} is a ${kindOf(ep).noun}: this needs a server (s1, s2, …)`);
     return ep;
   }
 

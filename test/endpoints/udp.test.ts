@@ -9,7 +9,9 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allBytes } from '../helpers/cli.js';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
-import { closeAll, is, track } from '../helpers/loopback.js';
+import { closeAll, is, newSession, track, until } from '../helpers/loopback.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { openUdp } from '../../src/endpoints/udp.js';
 import type { SessionEvent } from '../../src/session/events.js';
 import type { UdpEndpoint } from '../../src/endpoints/udp-types.js';
 
@@ -135,6 +137,9 @@ describe('UDP ids and bad input', () => {
     expect((await rig.fail('.connect u1')).message).toBe('u1 is a UDP socket: connect to a server (s1) or an address');
     expect((await rig.fail('.end u1')).message).toBe('u1 is a UDP socket: UDP has no connection, so there is no FIN to send: .close u1 closes the socket');
     expect((await rig.fail('.send --chunk 2 --to 127.0.0.1:9 u1 hi')).message).toMatch(/^--chunk with a UDP socket: UDP keeps message boundaries/);
+    expect((await rig.fail('.pause u1')).message).toMatch(/^u1 is a UDP socket: UDP has no flow control/);
+    expect((await rig.fail('.ls u1')).message).toBe('u1 is a UDP socket: this needs a server (s1, s2, …)');
+    expect((await rig.fail('.send --no-drain --to 127.0.0.1:9 u1 hi')).message).toMatch(/^--no-drain with a UDP socket: a datagram is handed to the kernel at once/);
     await rig.ok('.listen 0');
     await rig.ok('.connect s1');
     expect((await rig.fail('.send --to 127.0.0.1:9 c1 hi')).message).toMatch(/^--to with a socket: it has one peer; --to is for UDP sockets/);
@@ -193,5 +198,42 @@ describe('a flood of datagrams', () => {
     expect(queues.get('u1')?.datagrams.length ?? 0).toBeLessThanOrEqual(4096 + 1024);
     expect(queues.get('u1')?.bytes ?? 0).toBeLessThanOrEqual(1024 * 1024);
     await rig.ok('.expect u1 end');
+  });
+});
+
+describe('--multicast, --broadcast, --ttl', () => {
+  it('a socket on 127.0.0.1 joins a group with a TTL and may broadcast; a failure to join would close it with an error', async () => {
+    const rig = commandRig();
+    await rig.ok('.udp 0 --multicast 239.1.2.3 --ttl 2 --broadcast as group');
+    expect(rig.log.of('listening', 'u1')[0]).toMatchObject({ kind: 'udp', address: '127.0.0.1', exposed: false });
+    expect(rig.log.of('error', 'u1')).toEqual([]);
+    expect(udpOf(rig, 'group').state).toBe('open');
+    await rig.ok('.show group');
+    const options = rig.printed.at(-1)?.split('\n').find((l) => l.startsWith('options')) ?? '';
+    for (const o of ['broadcast=true', 'multicast=239.1.2.3', 'ttl=2']) expect(options).toContain(o);
+  });
+});
+
+/** Bytes the kernel holds for a UDP socket bound to 127.0.0.1:port (rx_queue of /proc/net/udp). */
+function rxQueue(port: number): number {
+  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const line = readFileSync('/proc/net/udp', 'utf8').split('\n').find((l) => l.trim().split(/\s+/)[1] === want);
+  return line === undefined ? 0 : parseInt(line.trim().split(/\s+/)[4]?.split(':')[1] ?? '0', 16);
+}
+
+describe('output backpressure', () => {
+  it.runIf(existsSync('/proc/net/udp'))('while output holds reading the datagrams wait in the kernel; after, every one arrives', async () => {
+    const { session, log } = newSession();
+    const ep = openUdp(session, { port: 0 });
+    await ep.ready;
+    const port = Number(ep.local.split(':').at(-1));
+    session.holdReading(true);
+    const peer = await bareUdp('127.0.0.1');
+    for (const d of ['one', 'two', 'three']) peer.send(d, port, '127.0.0.1');
+    await until(() => rxQueue(port) > 0, 3000, 'the datagrams queued in the kernel');
+    expect(log.of('datagram', 'u1')).toHaveLength(0);
+    session.holdReading(false);
+    await until(() => log.of('datagram', 'u1').length === 3, 3000, 'three datagrams');
+    expect(log.of('datagram', 'u1').map((e) => e.data.toString())).toEqual(['one', 'two', 'three']);
   });
 });
