@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
@@ -133,6 +134,41 @@ export function destroySocket(ep: SocketEndpoint): void {
   }
 }
 
+/**
+ * End a socket the shutdown grace could not close. Closing a socket with bytes
+ * unread, or one that goes on receiving, makes Linux answer with an RST
+ * (RFC 9293 3.6.1, RFC 2525 2.17): a peer still sending after our FIN is reset
+ * whatever we do (checked with a Python peer: its send fails with
+ * ECONNRESET). So when bytes came in its last `STILL_SENDING_MS`, or wait
+ * unread, we reset it ourselves and the close says so; otherwise a plain close
+ * (the peer has our FIN, or gets it with what is still queued in the kernel).
+ * `now` is the session's clock (ms).
+ */
+export function abortSocket(ep: SocketEndpoint, now: number): void {
+  if (!isLiveSocket(ep)) return;
+  const recent = ep.lastDataAt !== undefined && now - ep.lastDataAt < STILL_SENDING_MS;
+  if (!ep.socket.readableEnded && (recent || bytesWaiting(ep.socket))) {
+    ep.stillSending = true;
+    return destroySocket(ep);
+  }
+  ep.socket.destroy();
+}
+
+// Reading goes on through the grace, so the kernel's queue is often empty at its end even
+// while the peer floods: bytes this recent mean it is still sending.
+const STILL_SENDING_MS = 100;
+
+/** Whether the kernel holds bytes we have not read (one non-blocking read; they are dropped anyway). */
+function bytesWaiting(socket: net.Socket): boolean {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (fd === undefined || fd < 0) return false;
+  try {
+    return readSync(fd, Buffer.alloc(1)) > 0;
+  } catch {
+    return false; // EAGAIN: nothing waiting
+  }
+}
+
 /** Stop or restart reading (flow control: the peer's writes back up). */
 export function pauseSocket(ep: SocketEndpoint, paused: boolean): void {
   if (!isLiveSocket(ep)) throw stateError(ep, paused ? 'pause' : 'resume');
@@ -217,7 +253,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     // A paused socket would never read the peer's FIN: it would wait out the grace and be reset.
     if (ep.socket.isPaused()) pauseSocket(ep, false);
   },
-  abort: (_session, ep) => void ep.socket.destroy(),
+  abort: (session, ep) => abortSocket(ep, session.now()),
   destroy: (_session, ep) => destroySocket(ep),
   end: endSocket,
   pause: (_session, ep, paused) => pauseSocket(ep, paused),

@@ -49,7 +49,7 @@ const DESCRIBE: Table = {
   close: (ev) => [
     'dim',
     ev.aborted
-      ? `closed (${ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`
+      ? `closed (${ev.stillSending ? 'reset: the peer was still sending when the grace ended, and closing on unread bytes sends an RST' : ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`
       : ev.hadError
         ? 'closed after an error'
         : 'closed',

@@ -23,7 +23,7 @@ const FIELDS: Table = {
   end: (ev) => ({ id: ev.id }),
   shutdown: (ev) => ({ id: ev.id }),
   stop: (ev) => ({ id: ev.id, open: ev.open }),
-  close: (ev) => ({ id: ev.id, hadError: ev.hadError }),
+  close: (ev) => ({ id: ev.id, hadError: ev.hadError, ...(ev.stillSending === true && { stillSending: true }) }),
   error: (ev) => ({ ...(ev.id !== undefined && { id: ev.id }), code: ev.code, message: ev.message }),
   timeout: (ev) => ({ id: ev.id, ms: ev.ms }),
   command: (ev) => ({ line: ev.line }),
