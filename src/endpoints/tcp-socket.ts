@@ -101,12 +101,14 @@ export function newSocket(reg: Registry, socket: net.Socket, server: ServerEndpo
  * already sent FIN, or is closed, it does nothing and says so in a note.
  */
 export function endSocket(session: Session, ep: SocketEndpoint): void {
-  if (!isLiveSocket(ep)) return session.note(ep.id, `already ${ep.state}: nothing to end`);
+  if (!isLiveSocket(ep)) return session.note(ep.id, `already ${goneState(ep)}: nothing to end`);
   if (ep.socket.writableEnded) {
     // Without --half-open, Node ends our side itself once the peer's FIN arrives.
     const auto = !ep.socket.allowHalfOpen && ep.socket.readableEnded;
     const why = auto ? " (Node ended our side when the peer's FIN came; --half-open keeps it open)" : '';
-    return session.note(ep.id, `already sent FIN${why}: nothing to do; .destroy ${ep.id} aborts it`);
+    // Until 'finish' the FIN has not gone out: its `→ FIN` line comes after this note.
+    const fin = ep.socket.writableFinished ? 'already sent FIN' : 'our FIN is already on its way';
+    return session.note(ep.id, `${fin}${why}: nothing to do; .destroy ${ep.id} aborts it`);
   }
   ep.socket.end();
 }
@@ -202,6 +204,11 @@ function stateError(ep: SocketEndpoint, what: string): SocklabError {
   return new SocklabError('E_STATE', `cannot ${what} ${ep.id}: it is ${ep.state}`);
 }
 
+/** `closed`, or `destroyed` — with "its close line follows" while that event is still to come. */
+function goneState(ep: SocketEndpoint): string {
+  return ep.closedAt === undefined ? `${ep.state} (its close line follows)` : ep.state;
+}
+
 function isLiveSocket(ep: SocketEndpoint): boolean {
   return ep.state !== SocketState.CLOSED && ep.state !== SocketState.DESTROYED;
 }
@@ -241,7 +248,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     return lines;
   },
   close(session, ep, { force, all }) {
-    if (!isLiveSocket(ep)) return session.note(ep.id, `already ${ep.state}: nothing to close`);
+    if (!isLiveSocket(ep)) return session.note(ep.id, `already ${goneState(ep)}: nothing to close`);
     if (force) return destroySocket(ep);
     if (!all || !ep.socket.writableEnded) endSocket(session, ep);
     // A paused socket never reads the peer's FIN, so it would never close: read again.

@@ -45,7 +45,12 @@ const DESCRIBE: Table = {
   datagram: (ev) => ['cyan', `← ${formatBytes(ev.data.length)} from ${ev.from}`],
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
-  stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],
+  stop: (ev) => [
+    'yellow',
+    ev.destroyed !== undefined
+      ? `stopped accepting; destroyed ${ev.destroyed} connection${ev.destroyed === 1 ? '' : 's'}`
+      : `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`,
+  ],
   close: (ev) => [
     'dim',
     ev.aborted

@@ -22,7 +22,7 @@ const FIELDS: Table = {
   data: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64'), text: ev.data.toString('utf8') }),
   end: (ev) => ({ id: ev.id }),
   shutdown: (ev) => ({ id: ev.id }),
-  stop: (ev) => ({ id: ev.id, open: ev.open }),
+  stop: (ev) => ({ id: ev.id, open: ev.open, ...(ev.destroyed !== undefined && { destroyed: ev.destroyed }) }),
   close: (ev) => ({ id: ev.id, hadError: ev.hadError, ...(ev.stillSending === true && { stillSending: true }) }),
   error: (ev) => ({ ...(ev.id !== undefined && { id: ev.id }), code: ev.code, message: ev.message }),
   timeout: (ev) => ({ id: ev.id, ms: ev.ms }),

@@ -88,6 +88,8 @@ export interface StopEvent extends Time {
   id: string;
   /** Connections of this server still open. */
   open: number;
+  /** Connections `.close --force` destroyed with it (absent for a graceful stop). */
+  destroyed?: number;
 }
 
 /** The endpoint is gone. Always the last event of an endpoint. */
