@@ -11,6 +11,7 @@
  *   request the connection may carry, are said in a note and in `.show`.
  */
 import { formatBytes, formatCount } from '../render/units.js';
+import { escapeBytes } from '../render/escape.js';
 import { clip } from '../protocols/http-chunked.js';
 import { HttpRequestParser, formatResponse, type HttpRequest, type PendingRequest } from '../protocols/http.js';
 import type { Replier, ReplySpec, ReplyTarget } from './reply.js';
@@ -138,18 +139,9 @@ function describePending(pending: PendingRequest): string {
     : `${pending.received} of ${pending.expected} B of ${what} (Content-Length ${pending.expected})`;
 }
 
-/** Bytes as printable ASCII: `\r`, `\n`, `\t`, `\\`, `\"` and `\xHH` for the rest. */
+/** Peer bytes shown as every data line shows them (escapeBytes: UTF-8, the rest escaped). */
 function quoteBytes(bytes: Buffer): string {
-  let text = '';
-  for (const byte of bytes) {
-    if (byte === 0x0d) text += '\\r';
-    else if (byte === 0x0a) text += '\\n';
-    else if (byte === 0x09) text += '\\t';
-    else if (byte === 0x5c || byte === 0x22) text += `\\${String.fromCharCode(byte)}`;
-    else if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
-    else text += `\\x${byte.toString(16).padStart(2, '0')}`;
-  }
-  return text;
+  return escapeBytes(bytes).text;
 }
 
 /**

@@ -3,6 +3,7 @@ import { parseArgs, splitCommand, type ParsedArgs } from '../parse/command-line.
 import { checkFile } from '../script/permissions.js';
 import { succeeded } from '../script/succeeded.js';
 import type { Command, CommandContext } from './define.js';
+import { aliasProblem } from '../session/endpoint.js';
 import { findCommand } from './session.js';
 
 /** Longest command line accepted; a longer one is refused before it is parsed. */
@@ -31,6 +32,9 @@ export function prepareCommand(
   const command = findCommand(ctx.commands, name);
   // splitCommand reads the trimmed line; `rest` is its tail, so this is where it starts.
   const args = parseArgs(command.args, rest, line.trim().length - rest.length);
+  // A bad `as NAME` is known from the words alone: refused here, so a script's check catches it.
+  const badName = args.alias === undefined ? undefined : aliasProblem(args.alias);
+  if (badName !== undefined) throw new SocklabError('E_USAGE', badName);
   command.check?.(args);
   return {
     command,

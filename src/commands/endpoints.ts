@@ -179,7 +179,7 @@ export const end = defineCommand({
   group: 'endpoints',
   summary: 'half-close: send FIN, keep reading',
   args: ID_ARGS('end'),
-  help: 'The peer sees end-of-stream; we can still receive until it ends too. On a socket that already sent FIN (or closed) it does nothing and says so.',
+  help: 'The peer sees end-of-stream; we can still receive until it ends too. On a socket that already sent FIN, or whose FIN is on its way (or closed), it does nothing and says so.',
   examples: ['.end c1'],
   run(ctx, a) {
     const ep = ctx.session.get(a.positionals[0] ?? '');

@@ -165,9 +165,10 @@ export function closeServer(session: Session, ep: ServerEndpoint, force = false)
     }
   } else {
     const open = force ? 0 : ep.connections.size;
+    const destroyed = force ? live.length : undefined;
     // Queued before server.close(), whose own 'close' (no connections left) also comes on nextTick:
     // the stop must come first, since close is an endpoint's last event.
-    process.nextTick(() => session.emit({ type: 'stop', t: session.now(), id: ep.id, open }));
+    process.nextTick(() => session.emit({ type: 'stop', t: session.now(), id: ep.id, open, ...(destroyed !== undefined && { destroyed }) }));
     ep.state = ServerState.STOPPED;
     ep.server.close();
   }

@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
@@ -100,12 +101,14 @@ export function newSocket(reg: Registry, socket: net.Socket, server: ServerEndpo
  * already sent FIN, or is closed, it does nothing and says so in a note.
  */
 export function endSocket(session: Session, ep: SocketEndpoint): void {
-  if (!isLiveSocket(ep)) return session.note(ep.id, `already ${ep.state}: nothing to end`);
+  if (!isLiveSocket(ep)) return session.note(ep.id, `already ${goneState(ep)}: nothing to end`);
   if (ep.socket.writableEnded) {
     // Without --half-open, Node ends our side itself once the peer's FIN arrives.
     const auto = !ep.socket.allowHalfOpen && ep.socket.readableEnded;
     const why = auto ? " (Node ended our side when the peer's FIN came; --half-open keeps it open)" : '';
-    return session.note(ep.id, `already sent FIN${why}: nothing to do; .destroy ${ep.id} aborts it`);
+    // Until 'finish' the FIN has not gone out: its `→ FIN` line comes after this note.
+    const fin = ep.socket.writableFinished ? 'already sent FIN' : 'our FIN is already on its way';
+    return session.note(ep.id, `${fin}${why}: nothing to do; .destroy ${ep.id} aborts it`);
   }
   ep.socket.end();
 }
@@ -130,6 +133,41 @@ export function destroySocket(ep: SocketEndpoint): void {
   else {
     ep.reset = true;
     s.resetAndDestroy();
+  }
+}
+
+/**
+ * End a socket the shutdown grace could not close. Closing a socket with bytes
+ * unread, or one that goes on receiving, makes Linux answer with an RST
+ * (RFC 9293 3.6.1, RFC 2525 2.17): a peer still sending after our FIN is reset
+ * whatever we do (checked with a Python peer: its send fails with
+ * ECONNRESET). So when bytes came in its last `STILL_SENDING_MS`, or wait
+ * unread, we reset it ourselves and the close says so; otherwise a plain close
+ * (the peer has our FIN, or gets it with what is still queued in the kernel).
+ * `now` is the session's clock (ms).
+ */
+export function abortSocket(ep: SocketEndpoint, now: number): void {
+  if (!isLiveSocket(ep)) return;
+  const recent = ep.lastDataAt !== undefined && now - ep.lastDataAt < STILL_SENDING_MS;
+  if (!ep.socket.readableEnded && (recent || bytesWaiting(ep.socket))) {
+    ep.stillSending = true;
+    return destroySocket(ep);
+  }
+  ep.socket.destroy();
+}
+
+// Reading goes on through the grace, so the kernel's queue is often empty at its end even
+// while the peer floods: bytes this recent mean it is still sending.
+const STILL_SENDING_MS = 100;
+
+/** Whether the kernel holds bytes we have not read (one non-blocking read; they are dropped anyway). */
+function bytesWaiting(socket: net.Socket): boolean {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (fd === undefined || fd < 0) return false;
+  try {
+    return readSync(fd, Buffer.alloc(1)) > 0;
+  } catch {
+    return false; // EAGAIN: nothing waiting
   }
 }
 
@@ -164,6 +202,11 @@ function setReading(socket: net.Socket, on: boolean): void {
 
 function stateError(ep: SocketEndpoint, what: string): SocklabError {
   return new SocklabError('E_STATE', `cannot ${what} ${ep.id}: it is ${ep.state}`);
+}
+
+/** `closed`, or `destroyed` — with "its close line follows" while that event is still to come. */
+function goneState(ep: SocketEndpoint): string {
+  return ep.closedAt === undefined ? `${ep.state} (its close line follows)` : ep.state;
 }
 
 function isLiveSocket(ep: SocketEndpoint): boolean {
@@ -205,7 +248,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     return lines;
   },
   close(session, ep, { force, all }) {
-    if (!isLiveSocket(ep)) return session.note(ep.id, `already ${ep.state}: nothing to close`);
+    if (!isLiveSocket(ep)) return session.note(ep.id, `already ${goneState(ep)}: nothing to close`);
     if (force) return destroySocket(ep);
     if (!all || !ep.socket.writableEnded) endSocket(session, ep);
     // A paused socket never reads the peer's FIN, so it would never close: read again.
@@ -217,7 +260,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     // A paused socket would never read the peer's FIN: it would wait out the grace and be reset.
     if (ep.socket.isPaused()) pauseSocket(ep, false);
   },
-  abort: (_session, ep) => void ep.socket.destroy(),
+  abort: (session, ep) => abortSocket(ep, session.now()),
   destroy: (_session, ep) => destroySocket(ep),
   end: endSocket,
   pause: (_session, ep, paused) => pauseSocket(ep, paused),

@@ -101,6 +101,10 @@ export interface SocketEndpoint extends EndpointBase {
   reset: boolean;
   /** Bytes still queued (not yet written to the kernel) when we destroyed it: they never went out. */
   discarded?: number;
+  /** When the last bytes arrived (ms, the session's clock): tells a peer still sending at the end of a grace. */
+  lastDataAt?: number;
+  /** True when the shutdown grace ended with the peer still sending: we reset it (see `abortSocket`). */
+  stillSending?: boolean;
   reply: Replier | undefined;
   /** True when an idle timeout destroys it (`.listen --timeout`, `.connect --idle-destroy`). */
   idleDestroy?: boolean;

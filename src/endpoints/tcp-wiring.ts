@@ -22,6 +22,7 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
   socket.on('data', (data: Buffer) => {
     ep.bytesIn += data.length;
     ep.chunksIn++;
+    ep.lastDataAt = reg.now();
     if (!discard) reg.emit({ type: 'data', t: reg.now(), id, data });
     ep.reply?.(data);
   });
@@ -69,6 +70,7 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
       hadError,
       aborted,
       ...(ep.reset && { reset: true }),
+      ...(ep.stillSending === true && { stillSending: true }),
       ...(ep.discarded !== undefined && ep.discarded > 0 && { discarded: ep.discarded }),
     });
     reg.retire(ep);

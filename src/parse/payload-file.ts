@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { SocklabError } from '../errors.js';
 import { checkFile, type FileUse, type Permissions } from '../script/permissions.js';
 
@@ -7,29 +7,22 @@ export const MAX_FILE_PAYLOAD = 64 * 1024 * 1024;
 
 /**
  * Read the file of a `file:PATH` payload, refusing more than `max` bytes.
- * `readFileSync` reads a device until its end: `file:/dev/zero` would block
- * the process and grow its memory until it dies. This reads a device or a
- * pipe at most `max + 1` bytes, and opens without blocking (a FIFO with no
- * writer reads as empty instead of hanging the REPL).
+ * Only a regular file is read (as `.record` writes only one): a FIFO with no
+ * writer would send nothing and say nothing, one with an idle writer fails
+ * with EAGAIN, and a device (`/dev/zero`) never ends. Opened without blocking,
+ * so a FIFO is refused rather than waited on. Throws `E_IO` for anything that
+ * is not a regular file, `E_LIMIT` past `max`.
  */
 export function readPayloadFile(path: string, max = MAX_FILE_PAYLOAD): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stats = fstatSync(fd);
-    if (stats.isFile()) {
-      if (stats.size > max) throw tooLarge(path, `is ${stats.size} bytes, over`, max);
-      return readFileSync(fd);
+    if (!stats.isFile()) {
+      const kind = stats.isFIFO() ? 'a FIFO' : stats.isDirectory() ? 'a directory' : stats.isSocket() ? 'a socket' : 'a device';
+      throw new SocklabError('E_IO', `file:${path} is ${kind}: a file: payload is read from a regular file`);
     }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(64 * 1024);
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) return Buffer.concat(chunks, total);
-      total += n;
-      if (total > max) throw tooLarge(path, 'gives more than', max);
-      chunks.push(chunk.subarray(0, n));
-    }
+    if (stats.size > max) throw tooLarge(path, `is ${stats.size} bytes, over`, max);
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -1,3 +1,4 @@
+import { escapeBytes } from '../render/escape.js';
 /**
  * Request body framing for `HttpRequestParser` in `http.ts`, with no I/O:
  * which of Content-Length and chunked applies (RFC 9112 §6), and the chunked
@@ -11,9 +12,16 @@ const CR = 0x0d;
 const MAX_SIZE_LINE = 1024;
 const MAX_PEER_TEXT = 80;
 
-/** Peer text cut short for a one-line message (the renderer escapes it). */
+/**
+ * Peer text for a one-line message and the 400 body that repeats it: `text`
+ * holds the peer's bytes one char per byte (latin1, as the parser reads
+ * them); they are shown as every data line shows bytes (UTF-8, controls and
+ * invalid bytes as `\xHH`, `\u{…}`: escapeBytes, the one table), cut to
+ * MAX_PEER_TEXT bytes. So no raw control byte of the peer's is sent back.
+ */
 export function clip(text: string): string {
-  return text.length > MAX_PEER_TEXT ? `${text.slice(0, MAX_PEER_TEXT)}…` : text;
+  const { text: shown, omitted } = escapeBytes(Buffer.from(text, 'latin1'), MAX_PEER_TEXT);
+  return omitted > 0 ? `${shown}…` : shown;
 }
 
 /**

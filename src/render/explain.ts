@@ -74,6 +74,8 @@ const EXPLAIN: Table = {
       ? ev.hadError
         ? 'This server never started listening (the error above): it held no address, and whoever holds that address still does.'
         : 'The server has stopped listening and its last connection has closed: it no longer holds its address.'
+      : ev.stillSending
+        ? 'The peer kept sending after our FIN until the shutdown grace ended. A socket closed with bytes unread, or receiving more, is answered by the kernel with an RST, so the peer sees ECONNRESET, not a clean end; a peer that stops sending and reads sees our FIN.'
       : ev.aborted && ev.reset
         ? `We aborted it: no FIN handshake; the connection is reset (RST) and the peer sees ECONNRESET${ev.discarded ? ', and the bytes still queued were thrown away' : ''}.`
         : ev.aborted

@@ -45,11 +45,16 @@ const DESCRIBE: Table = {
   datagram: (ev) => ['cyan', `← ${formatBytes(ev.data.length)} from ${ev.from}`],
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
-  stop: (ev) => ['yellow', `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`],
+  stop: (ev) => [
+    'yellow',
+    ev.destroyed !== undefined
+      ? `stopped accepting; destroyed ${ev.destroyed} connection${ev.destroyed === 1 ? '' : 's'}`
+      : `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`,
+  ],
   close: (ev) => [
     'dim',
     ev.aborted
-      ? `closed (${ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`
+      ? `closed (${ev.stillSending ? 'reset: the peer was still sending when the grace ended, and closing on unread bytes sends an RST' : ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`
       : ev.hadError
         ? 'closed after an error'
         : 'closed',

@@ -195,3 +195,14 @@ export const RESERVED_NAMES = new Set([
 ]);
 /** Ids of every kind, present and coming (SPEC 2): s servers, c sockets, u UDP, p relays, r rules. */
 export const ID_PATTERN = /^[scupr][1-9]\d*$/;
+
+/**
+ * Why `alias` cannot name an endpoint, or undefined when it can: the static
+ * part of the name check, run when a line is parsed (a script's checker
+ * refuses a bad `as NAME` before anything runs, exit 2). Whether the name is
+ * taken is known only when the line runs (`Registry.checkAlias`).
+ */
+export function aliasProblem(alias: string): string | undefined {
+  if (ALIAS_PATTERN.test(alias) && !ID_PATTERN.test(alias) && !RESERVED_NAMES.has(alias)) return undefined;
+  return `bad name "${alias}": use a name like alice or srv (letters, digits, _; not s1/c1, all, session or a JavaScript keyword)`;
+}

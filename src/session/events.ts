@@ -88,6 +88,8 @@ export interface StopEvent extends Time {
   id: string;
   /** Connections of this server still open. */
   open: number;
+  /** Connections `.close --force` destroyed with it (absent for a graceful stop). */
+  destroyed?: number;
 }
 
 /** The endpoint is gone. Always the last event of an endpoint. */
@@ -101,6 +103,12 @@ export interface CloseEvent extends Time {
   reset?: boolean;
   /** Bytes of ours still queued when we destroyed it: discarded, the peer never gets them. */
   discarded?: number;
+  /**
+   * True when a graceful shutdown (`.exit`, a signal) ran out of grace with the
+   * peer still sending after our FIN: closing with its bytes unread makes the
+   * kernel send an RST (RFC 9293 3.6.1, RFC 2525 2.17), so we reset it ourselves.
+   */
+  stillSending?: boolean;
 }
 
 /** An error on an endpoint (or a session-level one when `id` is absent). */

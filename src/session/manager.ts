@@ -2,9 +2,8 @@ import type net from 'node:net';
 import { SocklabError } from '../errors.js';
 import type { SessionEvent, Subscriber } from './events.js';
 import {
-  ALIAS_PATTERN,
+  aliasProblem,
   ID_PATTERN,
-  RESERVED_NAMES,
   isLive,
   kindOf,
   type Endpoint,
@@ -75,12 +74,8 @@ export class Registry {
   /** Check an alias before anything is opened under it. */
   checkAlias(alias: string | undefined): void {
     if (alias === undefined) return;
-    if (!ALIAS_PATTERN.test(alias) || ID_PATTERN.test(alias) || RESERVED_NAMES.has(alias)) {
-      throw new SocklabError(
-        'E_USAGE',
-        `bad name "${alias}": use a name like alice or srv (letters, digits, _; not s1/c1, all, session or a JavaScript keyword)`,
-      );
-    }
+    const problem = aliasProblem(alias);
+    if (problem !== undefined) throw new SocklabError('E_USAGE', problem);
     // A closed endpoint gives its name up: a lesson can be replayed in the same session.
     const holder = this.aliases.get(alias);
     if (holder && isLive(holder)) {

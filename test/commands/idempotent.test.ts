@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, is } from '../helpers/loopback.js';
 import { commandRig } from '../helpers/commands.js';
+import pc from 'picocolors';
+import { formatEvent } from '../../src/render/human.js';
 
 afterEach(closeAll);
 
@@ -21,8 +23,9 @@ describe('.close and .end on a socket, in every state', () => {
     await rig.ok('.wait peer end');
     await rig.ok('.close peer');
     await rig.log.waitFor((ev) => ev.type === 'note' && ev.id === 'c2');
-    expect(notes(rig, 'c2')[0]).toBe(
-      "already sent FIN (Node ended our side when the peer's FIN came; --half-open keeps it open): nothing to do; .destroy c2 aborts it",
+    // "sent" once its → FIN line is out, "on its way" before (review 7).
+    expect(notes(rig, 'c2')[0]).toMatch(
+      /^(already sent FIN|our FIN is already on its way) \(Node ended our side when the peer's FIN came; --half-open keeps it open\): nothing to do; \.destroy c2 aborts it$/,
     );
     await rig.ok('.end peer');
     await rig.ok('.wait c1 close');
@@ -44,10 +47,7 @@ describe('.close and .end on a socket, in every state', () => {
     await rig.ok('.end c1');
     await rig.ok('.close c1');
     await rig.log.waitFor(() => notes(rig, 'c1').length === 2);
-    expect(notes(rig, 'c1')).toEqual([
-      'already sent FIN: nothing to do; .destroy c1 aborts it',
-      'already sent FIN: nothing to do; .destroy c1 aborts it',
-    ]);
+    for (const n of notes(rig, 'c1')) expect(n).toMatch(/^(already sent FIN|our FIN is already on its way): nothing to do; \.destroy c1 aborts it$/);
   });
 
   it('.close on a destroyed socket: a note', async () => {
@@ -58,7 +58,10 @@ describe('.close and .end on a socket, in every state', () => {
     await rig.ok('.close c1');
     await rig.ok('.end c1');
     await rig.log.waitFor(() => notes(rig, 'c1').length === 2);
-    expect(notes(rig, 'c1')).toEqual(['already destroyed: nothing to close', 'already destroyed: nothing to end']);
+    expect(notes(rig, 'c1')).toEqual([
+      expect.stringMatching(/^already destroyed( \(its close line follows\))?: nothing to close$/),
+      expect.stringMatching(/^already destroyed( \(its close line follows\))?: nothing to end$/),
+    ]);
   });
 });
 
@@ -94,5 +97,34 @@ describe('.close on a server: one stop, then notes', () => {
     await rig.ok('.wait srv close');
     await rig.log.waitFor(is('close', 'c1'));
     expect(rig.log.of('stop', 's1')).toHaveLength(1);
+  });
+});
+
+describe('review 7 and 13: a note never claims what has not happened yet', () => {
+  it('.end twice in one turn: the second note says the FIN is on its way, and no note claims it sent before the → FIN line', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 0');
+    await rig.ok('.connect s1');
+    await rig.ok('.wait s1 accept');
+    await Promise.all([rig.ok('.end c1'), rig.ok('.end c1')]);
+    await rig.log.waitFor(is('shutdown', 'c1'));
+    await rig.log.waitFor(() => notes(rig, 'c1').length === 1);
+    const order = rig.log.events.filter((e) => 'id' in e && e.id === 'c1' && (e.type === 'note' || e.type === 'shutdown'));
+    const finAt = order.findIndex((e) => e.type === 'shutdown');
+    for (const [i, e] of order.entries()) {
+      if (e.type === 'note' && e.message.startsWith('already sent FIN')) expect(i).toBeGreaterThan(finAt);
+    }
+    expect(notes(rig, 'c1')).toEqual(['our FIN is already on its way: nothing to do; .destroy c1 aborts it']);
+  });
+
+  it('.close --force says how many connections it destroyed', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 0 as srv');
+    await rig.ok('.connect srv');
+    await rig.ok('.wait srv accept');
+    await rig.ok('.close srv --force');
+    await rig.ok('.wait srv close');
+    expect(rig.log.of('stop', 's1')).toEqual([expect.objectContaining({ open: 0, destroyed: 1 })]);
+    expect(formatEvent(rig.log.of('stop', 's1')[0]!, { time: false, colors: pc.createColors(false) })).toBe('s1   stopped accepting; destroyed 1 connection');
   });
 });

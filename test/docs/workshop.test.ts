@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/commands/index.js';
+import { commandList } from '../../src/commands/session.js';
 import { isBlankOrComment, isCommandLine } from '../../src/commands/dispatch.js';
 import { checkScript } from '../../src/script/check.js';
 import { ROOT } from '../helpers/cli.js';
@@ -131,6 +132,18 @@ function section(file: string): string {
 const TYPED_DIFFERENTLY: Record<string, Record<string, string>> = {};
 
 describe('docs/workshop.md', () => {
+  it('quotes the .help list exactly as the command table prints it (review 11)', () => {
+    const start = DOC.indexOf('socklab> .help\n');
+    expect(start).toBeGreaterThan(-1);
+    const body = DOC.slice(start + 'socklab> .help\n'.length, DOC.indexOf('socklab> .help listen', start));
+    expect(body).toBe(`${commandList(COMMANDS)}\n`);
+  });
+
+  it('quotes the build script package.json runs', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { build: string } };
+    expect(DOC).toContain(`> socklab@0.1.0 build\n> ${pkg.scripts.build}\n`);
+  });
+
   it('explains its block convention before the first block', () => {
     const convention = DOC.indexOf('## How to read this file');
     expect(convention).toBeGreaterThan(-1);

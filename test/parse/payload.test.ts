@@ -1,3 +1,5 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,9 +157,26 @@ describe('decodePayload: file:', () => {
     expect(thrown(() => decodePayload(`file:${path}`, { maxBytes: 99 })).code).toBe('E_LIMIT');
   });
 
-  it('reads a device only up to the limit: file:/dev/zero is refused, not read forever', () => {
+  it('file:/dev/zero is refused as a device, not read forever', () => {
     const err = thrown(() => decodePayload('file:/dev/zero', { maxBytes: 1024 }));
-    expect(err.code).toBe('E_LIMIT');
+    expect(err.message).toBe('file:/dev/zero is a device: a file: payload is read from a regular file');
+  });
+
+  it('a FIFO (no writer, or an idle writer) and a directory are refused in one line (review 12)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'socklab-payload-'));
+    const fifo = join(dir, 'f');
+    execFileSync('mkfifo', [fifo]);
+    expect(thrown(() => decodePayload(`file:${fifo}`)).message).toBe(`file:${fifo} is a FIFO: a file: payload is read from a regular file`);
+    const writer = spawn('sh', ['-c', `exec sleep 30 > "${fifo}"`]);
+    try {
+      // The writer holds the FIFO open once our reader has opened it (open(2) waits for both ends).
+      const err = thrown(() => decodePayload(`file:${fifo}`));
+      expect(err.message).toBe(`file:${fifo} is a FIFO: a file: payload is read from a regular file`);
+    } finally {
+      writer.kill();
+      await once(writer, 'exit');
+    }
+    expect(thrown(() => decodePayload(`file:${dir}`)).message).toBe(`file:${dir} is a directory: a file: payload is read from a regular file`);
   });
 
   it('reports a missing file as E_IO with the cause', () => {

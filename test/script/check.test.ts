@@ -169,3 +169,14 @@ describe('checkScript: property', () => {
     );
   });
 });
+
+describe('checkScript: a bad `as NAME` is refused before anything runs (review 14)', () => {
+  for (const name of ['\x1b]0;PWN\x07', 's1', 'all', 'class', '9lives']) {
+    it(`as ${JSON.stringify(name)}`, () => {
+      const { problems } = check(`.listen 0\n.listen 0 as ${name}\n.connect s1 as ok_name\n`);
+      expect(problems).toEqual([
+        expect.objectContaining({ number: 2, message: expect.stringContaining(`bad name "${name}": use a name like alice or srv`) }),
+      ]);
+    });
+  }
+});

@@ -32,7 +32,7 @@ describe('Session.end', () => {
     session.end(c1);
     session.end(c1);
     const note = await log.waitFor(is('note', 'c1'));
-    expect(note.message).toBe('already sent FIN: nothing to do; .destroy c1 aborts it');
+    expect(note.message).toBe('our FIN is already on its way: nothing to do; .destroy c1 aborts it');
   });
 });
 
