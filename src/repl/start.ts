@@ -1,7 +1,7 @@
 import repl, { type REPLCommand, type REPLServer } from 'node:repl';
 import { COMMANDS } from '../commands/index.js';
 import type { CommandContext } from '../commands/define.js';
-import { runCommandLine } from '../commands/dispatch.js';
+import { isCommandLine, runCommandLine } from '../commands/dispatch.js';
 import { splitCommand } from '../parse/command-line.js';
 import type { Session } from '../session/session.js';
 import { isLive, kindOf } from '../session/endpoint.js';
@@ -320,6 +320,13 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   });
   // A -e line runs as if typed: after a blocking one the prompt comes back, with what was typed meanwhile.
   const runLine = async (line: string): Promise<boolean> => {
+    // After .exit or a signal no further line starts.
+    if (exiting !== undefined) return false;
+    // Not a dot-command: JavaScript, as if typed (its value is printed as the REPL prints it).
+    if (!isCommandLine(line)) {
+      if (line.trim() !== '') handleLine(line);
+      return true;
+    }
     const ok = await run(line);
     if (COMMANDS.get(splitCommand(line).name)?.blocks === true && exiting === undefined && options.terminal) {
       server.displayPrompt();
