@@ -16,6 +16,7 @@ import { completeCommandLine } from './complete.js';
 import { HISTORY_SIZE, HistoryFile, keepHistory } from './history.js';
 import { messageOf } from '../errors.js';
 import { appendLongLine } from './long-line.js';
+import { compiles } from '../script/record-file.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -288,13 +289,31 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     } else {
       // JavaScript: the ids and names are bound first. (Done here, not by
       // wrapping eval, so node:repl still trims its own frames from a stack.)
-      if (name === undefined) {
-        bind();
-        const js = line.trim();
-        if (js !== '') session.emit({ type: 'command', t: session.now(), line: js });
-      }
-      onLine?.call(server, line);
+      if (name === undefined) bind();
+      if (name !== undefined) onLine?.call(server, line);
+      else javaScriptLine(line);
     }
+  }
+
+  // A JavaScript entry typed over several lines (`zz +` Enter `2`) is one
+  // `command` event, its lines joined by newlines, when the REPL has it whole:
+  // .record leaves it out whole (a script line is one statement), never half.
+  let entry: string[] = [];
+  const buffered = Object.getOwnPropertySymbols(server).find((sym) => sym.description === 'bufferedCommand');
+  const inEntry = (): boolean => buffered !== undefined && (server as unknown as Record<symbol, unknown>)[buffered] !== '';
+  function javaScriptLine(line: string): void {
+    // .break or Ctrl+C dropped the entry being typed.
+    if (!inEntry()) entry = [];
+    const js = line.trim();
+    const whole = entry.length === 0 && (js === '' || compiles(js));
+    if (whole && js !== '') session.emit({ type: 'command', t: session.now(), line: js });
+    onLine?.call(server, line);
+    if (whole) return;
+    entry.push(js);
+    if (inEntry()) return;
+    // Complete (or a syntax error the REPL has reported): the entry, once.
+    session.emit({ type: 'command', t: session.now(), line: entry.join('\n') });
+    entry = [];
   }
 
   /** `ls` alone is a ReferenceError in JavaScript; say what was meant instead. */
