@@ -218,11 +218,17 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   mutable.completer = (line, cb) => {
     if (!/^\s*\./.test(line)) {
       bind();
-      // Names of JS values may hold invisible characters: shown (and inserted) escaped.
-      jsComplete.call(server, line, (err, result) => cb(err, result && [result[0].map(escapeMessage), result[1]]));
+      // Names of JS values may hold invisible characters: inserted escaped they would name
+      // another value, inserted raw they reach the terminal. Left out, with a note.
+      jsComplete.call(server, line, (err, result) => {
+        if (!result) return cb(err, result);
+        const left = result[0].filter((c) => escapeMessage(c) !== c);
+        if (left.length > 0) printer.print(`not completed: ${left.length === 1 ? 'a name holds' : `${left.length} names hold`} control or invisible characters (${left.slice(0, 3).map((c) => `"${escapeMessage(c)}"`).join(', ')}${left.length > 3 ? ', …' : ''})`);
+        cb(err, [result[0].filter((c) => escapeMessage(c) === c), result[1]]);
+      });
       return;
     }
-    cb(null, completeCommandLine(line, { commands: COMMANDS, names: () => session.names().map(([n]) => n) }));
+    cb(null, completeCommandLine(line, { commands: COMMANDS, names: () => session.names().map(([n]) => n), note: (text) => printer.print(text) }));
   };
 
   // Ctrl+] leaves an attached socket, as in telnet; readline must not insert it into the line.
