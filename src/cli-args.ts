@@ -30,7 +30,9 @@ Usage:
   socklab FILE.lab             run a script headless; the exit code says if it passed
   socklab run FILE.lab         the same
   socklab < FILE.lab           stdin that is not a terminal runs as a script
-  socklab -e LINE [-e LINE]    run these lines, then stay interactive (--exit: leave)
+  socklab -e LINE [-e LINE]    run these lines, then stay interactive (--exit: leave);
+                               a line without a leading dot is JavaScript, run as
+                               typed at the prompt (yours: no --allow-js needed)
   socklab test [opts] PATH...  run .lab files and folders as a test suite
                                (socklab test --help: --jobs, --reporter tap|junit…)
 
@@ -38,7 +40,7 @@ Options:
   --json           events as NDJSON on stdout, one object per line
   --no-color       no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)
   --no-time        no timestamps on event lines
-  --allow-js       let a script run its JavaScript lines
+  --allow-js       let a script file run its JavaScript lines
   --allow-read     let a script's file: payloads and .replay read outside its folder
   --allow-write    let a script write files (.record)
   --keep-going     report every failing line instead of stopping at the first

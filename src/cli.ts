@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { COMMANDS } from './commands/index.js';
 import type { CommandContext } from './commands/define.js';
-import { runCommandLine } from './commands/dispatch.js';
+import { isBlankOrComment, isCommandLine, runCommandLine } from './commands/dispatch.js';
+import { createJsEvaluator, type JsEvaluator } from './script/js-eval.js';
+import { escapingWriter } from './render/inspect.js';
 import { SocklabError, messageOf } from './errors.js';
 import { escapeMessage } from './render/escape.js';
 import { jsonPrinter } from './render/json.js';
@@ -211,19 +213,34 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
       stopping = true;
     },
   };
+  // Once a signal arrived no further line starts (an -e list, a script, a .replay
+  // inside it): the runner looks at ctx.signal before each line, and a blocking one ends.
+  const signalled = new AbortController();
+  ctx.signal = signalled.signal;
   const interrupted = new Promise<number>((resolve) => {
-    for (const sig of SIGNALS) process.once(sig, () => resolve(EXIT.FAILED));
+    for (const sig of SIGNALS) {
+      process.once(sig, () => {
+        signalled.abort();
+        resolve(EXIT.FAILED);
+      });
+    }
   });
   let code: number;
   if (args.lines.length > 0) {
     code = EXIT.OK;
-    for (const line of args.lines) {
-      if (stopping) break;
-      if (!(await Promise.race([runCommandLine(ctx, line), interrupted.then(() => false)]))) {
-        code = EXIT.FAILED;
-        if (!args.keepGoing) break;
+    const lines = commandLineRunner(ctx);
+    try {
+      for (const [i, line] of args.lines.entries()) {
+        if (stopping || signalled.signal.aborted) break;
+        if (!(await Promise.race([lines.run(line, i + 1), interrupted.then(() => false)]))) {
+          code = EXIT.FAILED;
+          if (!args.keepGoing || signalled.signal.aborted) break;
+        }
       }
+    } finally {
+      lines.close();
     }
+    if (signalled.signal.aborted) code = EXIT.FAILED;
   } else {
     const name = args.file ?? '<stdin>';
     const permissions = scriptPermissions(args.file, { js: args.allowJs, read: args.allowRead, write: args.allowWrite }, runVariables(args.vars));
@@ -235,6 +252,34 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
   await session.shutdown();
   printer.close();
   return finishTranscript(session) ? code : EXIT.FAILED;
+}
+
+/**
+ * Runs `-e` lines headless: a dot-command through the dispatcher, anything else
+ * as JavaScript typed at the prompt (its value printed, escaped). The person
+ * typing on the command line holds every permission, so no --allow-js is needed.
+ */
+function commandLineRunner(ctx: CommandContext): { run(line: string, n: number): Promise<boolean>; close(): void } {
+  let evaluator: JsEvaluator | undefined;
+  // ctx.print escapes again: inspect's colours would show as text, so none.
+  const writer = escapingWriter(() => false);
+  return {
+    async run(line, n) {
+      if (isCommandLine(line)) return runCommandLine(ctx, line, `-e ${n}`);
+      if (isBlankOrComment(line)) return true;
+      evaluator ??= createJsEvaluator(ctx, '-e');
+      ctx.flush?.();
+      try {
+        const value = await evaluator.evaluate(line);
+        if (value !== undefined) ctx.print(writer(value));
+        return true;
+      } catch (err) {
+        ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line: line.trim(), code: 'E_JS', message: messageOf(err), source: `-e ${n}` });
+        return false;
+      }
+    },
+    close: () => evaluator?.close(),
+  };
 }
 
 /** The script's text, within the bounds of SPEC section 6; any refusal is a usage error (exit 2). */

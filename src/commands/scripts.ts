@@ -195,7 +195,12 @@ export const record = defineCommand({
     // does not say whether it threw), when it is whole: an unfinished `function f() {` is left out.
     const offSucceeded = onSucceeded(ctx.session, write);
     const offJs = ctx.session.subscribe((ev) => {
-      if (ev.type === 'command' && !isCommandLine(ev.line) && compiles(ev.line)) write(ev.line);
+      if (ev.type !== 'command' || isCommandLine(ev.line)) return;
+      if (!ev.line.includes('\n')) {
+        if (compiles(ev.line)) write(ev.line);
+      } else if (replayDepth(ctx.session) <= depth) {
+        ctx.print('not recorded: a JavaScript entry typed over several lines (a script line is one whole statement: type it on one line to record it)');
+      }
     });
     const stop = (): void => {
       offSucceeded();

@@ -11,6 +11,8 @@ export interface CompletionSource {
   names(): string[];
   /** Entries of a directory (injected in tests). */
   listDir?(dir: string): string[];
+  /** Told, in one line, about candidates left out (names the escaping table would change). */
+  note?(text: string): void;
 }
 
 // Fixed words some positions take, by command and argument index.
@@ -27,14 +29,21 @@ const TAKES_FILE = new Set(['record', 'replay']);
 /**
  * Complete a dot-command line: command names, then the options of the command
  * being typed, ids and aliases, fixed words, and file paths for .record and
- * .replay. Returns readline's [candidates, the word they replace]; candidates
- * are escaped (escapeMessage), so a file named with ESC shows as `\x1b`.
+ * .replay. Returns readline's [candidates, the word they replace].
+ *
+ * A candidate the escaping table would change (a file named with ESC, a bidi
+ * or invisible character) is not offered: readline inserts what it is given,
+ * so the escaped text (`\x1b`) would name no file, and the raw name would
+ * reach the terminal as the line is redrawn. `src.note` is told instead.
  */
 export function completeCommandLine(line: string, src: CompletionSource): [string[], string] {
   const [raw, word] = candidatesFor(line, src);
-  // File names are anyone's choice: readline shows the list and inserts the
-  // chosen one, both raw, so every candidate goes through the escaping table.
-  const candidates = raw.map(escapeMessage);
+  const candidates = raw.filter((c) => escapeMessage(c) === c);
+  const left = raw.filter((c) => escapeMessage(c) !== c);
+  if (left.length > 0) {
+    const shown = left.slice(0, 3).map((c) => `"${escapeMessage(c)}"`).join(', ');
+    src.note?.(`not completed: ${left.length === 1 ? 'a name holds' : `${left.length} names hold`} control or invisible characters (${shown}${left.length > 3 ? ', …' : ''}); rename it to type it`);
+  }
   // One candidate that is a whole word gets its space, so the next word can be typed at once.
   if (candidates.length === 1 && !candidates[0]?.endsWith('/')) return [[`${candidates[0]} `], word];
   return [candidates, word];

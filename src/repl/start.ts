@@ -1,7 +1,7 @@
 import repl, { type REPLCommand, type REPLServer } from 'node:repl';
 import { COMMANDS } from '../commands/index.js';
 import type { CommandContext } from '../commands/define.js';
-import { runCommandLine } from '../commands/dispatch.js';
+import { isCommandLine, runCommandLine } from '../commands/dispatch.js';
 import { splitCommand } from '../parse/command-line.js';
 import type { Session } from '../session/session.js';
 import { isLive, kindOf } from '../session/endpoint.js';
@@ -16,6 +16,7 @@ import { completeCommandLine } from './complete.js';
 import { HISTORY_SIZE, HistoryFile, keepHistory } from './history.js';
 import { messageOf } from '../errors.js';
 import { appendLongLine } from './long-line.js';
+import { compiles } from '../script/record-file.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -217,11 +218,17 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   mutable.completer = (line, cb) => {
     if (!/^\s*\./.test(line)) {
       bind();
-      // Names of JS values may hold invisible characters: shown (and inserted) escaped.
-      jsComplete.call(server, line, (err, result) => cb(err, result && [result[0].map(escapeMessage), result[1]]));
+      // Names of JS values may hold invisible characters: inserted escaped they would name
+      // another value, inserted raw they reach the terminal. Left out, with a note.
+      jsComplete.call(server, line, (err, result) => {
+        if (!result) return cb(err, result);
+        const left = result[0].filter((c) => escapeMessage(c) !== c);
+        if (left.length > 0) printer.print(`not completed: ${left.length === 1 ? 'a name holds' : `${left.length} names hold`} control or invisible characters (${left.slice(0, 3).map((c) => `"${escapeMessage(c)}"`).join(', ')}${left.length > 3 ? ', …' : ''})`);
+        cb(err, [result[0].filter((c) => escapeMessage(c) === c), result[1]]);
+      });
       return;
     }
-    cb(null, completeCommandLine(line, { commands: COMMANDS, names: () => session.names().map(([n]) => n) }));
+    cb(null, completeCommandLine(line, { commands: COMMANDS, names: () => session.names().map(([n]) => n), note: (text) => printer.print(text) }));
   };
 
   // Ctrl+] leaves an attached socket, as in telnet; readline must not insert it into the line.
@@ -288,13 +295,31 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     } else {
       // JavaScript: the ids and names are bound first. (Done here, not by
       // wrapping eval, so node:repl still trims its own frames from a stack.)
-      if (name === undefined) {
-        bind();
-        const js = line.trim();
-        if (js !== '') session.emit({ type: 'command', t: session.now(), line: js });
-      }
-      onLine?.call(server, line);
+      if (name === undefined) bind();
+      if (name !== undefined) onLine?.call(server, line);
+      else javaScriptLine(line);
     }
+  }
+
+  // A JavaScript entry typed over several lines (`zz +` Enter `2`) is one
+  // `command` event, its lines joined by newlines, when the REPL has it whole:
+  // .record leaves it out whole (a script line is one statement), never half.
+  let entry: string[] = [];
+  const buffered = Object.getOwnPropertySymbols(server).find((sym) => sym.description === 'bufferedCommand');
+  const inEntry = (): boolean => buffered !== undefined && (server as unknown as Record<symbol, unknown>)[buffered] !== '';
+  function javaScriptLine(line: string): void {
+    // .break or Ctrl+C dropped the entry being typed.
+    if (!inEntry()) entry = [];
+    const js = line.trim();
+    const whole = entry.length === 0 && (js === '' || compiles(js));
+    if (whole && js !== '') session.emit({ type: 'command', t: session.now(), line: js });
+    onLine?.call(server, line);
+    if (whole) return;
+    entry.push(js);
+    if (inEntry()) return;
+    // Complete (or a syntax error the REPL has reported): the entry, once.
+    session.emit({ type: 'command', t: session.now(), line: entry.join('\n') });
+    entry = [];
   }
 
   /** `ls` alone is a ReferenceError in JavaScript; say what was meant instead. */
@@ -320,6 +345,13 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   });
   // A -e line runs as if typed: after a blocking one the prompt comes back, with what was typed meanwhile.
   const runLine = async (line: string): Promise<boolean> => {
+    // After .exit or a signal no further line starts.
+    if (exiting !== undefined) return false;
+    // Not a dot-command: JavaScript, as if typed (its value is printed as the REPL prints it).
+    if (!isCommandLine(line)) {
+      if (line.trim() !== '') handleLine(line);
+      return true;
+    }
     const ok = await run(line);
     if (COMMANDS.get(splitCommand(line).name)?.blocks === true && exiting === undefined && options.terminal) {
       server.displayPrompt();

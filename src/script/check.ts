@@ -71,7 +71,9 @@ export function checkScript(
     }
     if (!isCommandLine(text)) {
       if (!allowJs) {
-        problems.push({ number, kind: 'js', message: `JavaScript line refused: ${clip(text)} (scripts run JavaScript only with --allow-js)` });
+        // Never quoted: a file that is not a script (`.env`, a key) would show its secrets here.
+        const length = text.trim().length;
+        problems.push({ number, kind: 'js', message: `JavaScript line refused (${length} character${length === 1 ? '' : 's'}, not quoted): scripts run JavaScript only with --allow-js` });
       }
       lines.push({ number, text, kind: 'js' });
       return;
@@ -112,9 +114,4 @@ function checkReplay(args: ParsedArgs, commands: CommandTable, perms: Permission
   const source = readScriptSync(path, file) ?? '';
   const nested = checkScript(source, commands, nestedPermissions(perms, file), [...stack, path]);
   return nested.problems.map((p) => ({ ...p, file: p.file ?? file }));
-}
-
-function clip(text: string): string {
-  const t = text.trim();
-  return JSON.stringify(t.length > 60 ? `${t.slice(0, 57)}...` : t);
 }

@@ -6,8 +6,8 @@ import { createBinder } from '../repl/bindings.js';
 
 /** Evaluates a script's JavaScript lines; `close` ends it. */
 export interface JsEvaluator {
-  /** Run one line; resolves with its value, rejects with what it threw. */
-  evaluate(code: string): Promise<unknown>;
+  /** Run one line; resolves with its value, rejects with what it threw. `echo` false: no `command` event quotes it. */
+  evaluate(code: string, echo?: boolean): Promise<unknown>;
   close(): void;
 }
 
@@ -43,9 +43,9 @@ export function createJsEvaluator(ctx: CommandContext, filename: string): JsEval
     }
   });
   return {
-    evaluate(code) {
+    evaluate(code, echo = true) {
       bind();
-      ctx.session.emit({ type: 'command', t: ctx.session.now(), line: code.trim() });
+      if (echo) ctx.session.emit({ type: 'command', t: ctx.session.now(), line: code.trim() });
       return new Promise((resolve, reject) => {
         pending = reject;
         server.eval(`${code}\n`, server.context, filename, (err, result) => {

@@ -34,7 +34,8 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
     const firstJs = problems.find((p) => p.kind === 'js');
     const shown = problems.filter((p) => p.kind !== 'js' || p === firstJs);
     for (const p of shown) {
-      const line = p.file === undefined ? (lines.find((l) => l.number === p.number)?.text.trim() ?? '') : '';
+      // A refused JavaScript line is named by FILE:LINE, never quoted (it may be a secret).
+      const line = p.file === undefined && p.kind !== 'js' ? (lines.find((l) => l.number === p.number)?.text.trim() ?? '') : '';
       const source = p.file === undefined ? `${script.name}:${p.number}` : `${script.name} → ${p.file}:${p.number}`;
       ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line, code: 'E_SCRIPT', message: p.message, source });
     }
@@ -53,6 +54,9 @@ export async function runScript(ctx: CommandContext, script: ScriptRun): Promise
 
 async function runLines(ctx: CommandContext, script: ScriptRun, lines: ScriptLine[], js: { evaluator?: JsEvaluator }): Promise<number> {
   let failures = 0;
+  // A file without one dot-command line may not be a script at all (`.replay ../.env`
+  // with --allow-js): its lines and what they threw are not quoted, only named.
+  const quote = lines.some((l) => l.kind === 'command');
   for (const line of lines) {
     // Ctrl+C during a `.replay`: the lines after the cancelled one do not run.
     if (ctx.signal?.aborted) return EXIT.FAILED;
@@ -63,10 +67,11 @@ async function runLines(ctx: CommandContext, script: ScriptRun, lines: ScriptLin
       js.evaluator ??= createJsEvaluator(ctx, script.name);
       // JavaScript may print straight to stdout: what the events printed so far goes first.
       ctx.flush?.();
-      ok = await js.evaluator.evaluate(line.text).then(
+      ok = await js.evaluator.evaluate(line.text, quote).then(
         () => true,
         (err: unknown) => {
-          ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line: line.text, code: 'E_JS', message: messageOf(err), source });
+          const message = quote ? messageOf(err) : `JavaScript threw ${thrownKind(err)} (not quoted: ${script.name} has no dot-command line, so it may not be a socklab script)`;
+          ctx.session.emit({ type: 'command-error', t: ctx.session.now(), line: quote ? line.text : '', code: 'E_JS', message, source });
           return false;
         },
       );
@@ -83,4 +88,10 @@ async function runLines(ctx: CommandContext, script: ScriptRun, lines: ScriptLin
     ctx.session.emit({ type: 'note', t: ctx.session.now(), message });
   }
   return failures === 0 ? EXIT.OK : EXIT.FAILED;
+}
+
+/** The class of what a line threw (`ReferenceError`), never its message; escaped by the renderers. */
+function thrownKind(err: unknown): string {
+  const name = err instanceof Error ? err.constructor.name : typeof err;
+  return /^[A-Za-z]{1,40}$/.test(name) ? `a ${name}` : 'a value';
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compilePattern, type BytePattern } from '../../src/protocols/pattern.js';
 import type { SessionEvent } from '../../src/session/events.js';
@@ -202,5 +203,23 @@ describe('ExpectBuffers: many tiny chunks', () => {
     for (const c of ['c', 'd', 'e']) b.record(data('c1', c));
     expect(first.toString()).toBe('a');
     expect(b.pending('c1').toString()).toBe('bcde');
+  });
+});
+
+describe('the flags the README documents (review #15)', () => {
+  it('every flag compilePattern accepts is in the README row of .expect, with what g and y do', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `.expect ID PATTERN')) ?? '';
+    for (const f of 'abcdefghijklmnopqrstuvwxyz') {
+      let accepted = true;
+      try {
+        compilePattern(`/x/${f}`);
+      } catch {
+        accepted = false;
+      }
+      if (accepted) expect(row, `flag ${f}`).toMatch(new RegExp(`\`[^\`]*\\b${f}\\b[^\`]*\``));
+    }
+    expect(row).toMatch(/`g` changes nothing, `y` anchors at the first unmatched byte/);
+    expect(() => compilePattern('/x/q')).toThrow(/flag "q" is not supported/);
   });
 });
