@@ -52,12 +52,11 @@ describe('checkScript: lines', () => {
 describe('checkScript: JavaScript lines', () => {
   const script = ['.listen 0', '.connect s1', 'c1.setNoDelay(true)', '# fine', 'session.list()'].join('\n');
 
-  it('refuses JavaScript without allowJs, naming the line number and its length', () => {
+  it('refuses JavaScript without allowJs, naming the line number and its length, never quoting it (review #6)', () => {
     const { problems } = check(script);
     expect(problems.map((p) => p.number)).toEqual([3, 5]);
-    // The line is named by its number and length, never quoted (a file may hold secrets).
-    expect(problems[0]?.message).not.toContain('c1.setNoDelay(true)');
-    expect(problems[0]?.message).toContain('19 characters, not quoted');
+    expect(problems[0]?.message).not.toContain('setNoDelay');
+    expect(problems[0]?.message).toMatch(/^JavaScript line refused \(\d+ characters, not quoted\)/);
     expect(problems[0]?.message).toContain('--allow-js');
   });
 
@@ -72,11 +71,11 @@ describe('checkScript: JavaScript lines', () => {
     ]);
   });
 
-  it('names a long JavaScript line by its length, unquoted', () => {
+  it('a long JavaScript line: its length, not its text', () => {
     const long = `x = "${'a'.repeat(200)}"`;
     const { problems } = check(long);
-    expect(problems[0]?.message.length).toBeLessThan(160);
-    expect(problems[0]?.message).toContain('206 characters, not quoted');
+    expect(problems[0]?.message).toContain('(206 characters, not quoted)');
+    expect(problems[0]?.message).not.toContain('aaa');
   });
 });
 
@@ -170,15 +169,4 @@ describe('checkScript: property', () => {
       { numRuns: 1000 },
     );
   });
-});
-
-describe('checkScript: a bad `as NAME` is refused before anything runs (review 14)', () => {
-  for (const name of ['\x1b]0;PWN\x07', 's1', 'all', 'class', '9lives']) {
-    it(`as ${JSON.stringify(name)}`, () => {
-      const { problems } = check(`.listen 0\n.listen 0 as ${name}\n.connect s1 as ok_name\n`);
-      expect(problems).toEqual([
-        expect.objectContaining({ number: 2, message: expect.stringContaining(`bad name "${name}": use a name like alice or srv`) }),
-      ]);
-    });
-  }
 });
