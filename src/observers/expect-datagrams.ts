@@ -1,3 +1,4 @@
+import { sleepUntilWoken } from './wake.js';
 import { SocklabError } from '../errors.js';
 import type { SessionEvent } from '../session/events.js';
 import type { Pattern } from './expect.js';
@@ -57,17 +58,7 @@ export class DatagramExpects {
         if (ended()) throw miss(id, q, 'the socket closed before it arrived');
         if (left <= 0) throw miss(id, q, `timed out after ${timeoutMs} ms`);
         if (signal?.aborted) throw miss(id, q, 'cancelled', 'E_CANCELLED');
-        await new Promise<void>((resolve) => {
-          const wake = (): void => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', wake);
-            resolve();
-          };
-          const timer = setTimeout(wake, left);
-          signal?.addEventListener('abort', wake, { once: true });
-          q.waiter = wake;
-        });
-        q.waiter = undefined;
+        await sleepUntilWoken(left, signal, (wake) => (q.waiter = wake));
       }
     } finally {
       q.waiter = undefined;

@@ -1,3 +1,4 @@
+import { sleepUntilWoken } from './wake.js';
 import { SocklabError } from '../errors.js';
 import { compilePattern, type BytePattern } from '../protocols/pattern.js';
 import type { SessionEvent } from '../session/events.js';
@@ -112,18 +113,7 @@ export class ExpectBuffers {
         if (signal?.aborted) throw this.miss(id, s, 'cancelled', 'E_CANCELLED');
         // Bytes a regex left for later are searched when the rescan is due, even if nothing more comes.
         const wakeIn = s.deferred ? Math.min(left, Math.max(1, s.rescanAt - Date.now())) : left;
-        await new Promise<void>((resolve) => {
-          const wake = (): void => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          };
-          const onAbort = (): void => wake();
-          const timer = setTimeout(wake, wakeIn);
-          signal?.addEventListener('abort', onAbort, { once: true });
-          s.waiter = wake;
-        });
-        s.waiter = undefined;
+        await sleepUntilWoken(wakeIn, signal, (wake) => (s.waiter = wake));
       }
     } finally {
       s.waiter = undefined;
