@@ -1,9 +1,10 @@
+import net from 'node:net';
 import { SocklabError, messageOf } from '../errors.js';
 import { parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { capability, isLive, kindOf, type Endpoint } from '../session/endpoint.js';
-import { ServerState, type ServerEndpoint, type SocketEndpoint } from '../endpoints/tcp-types.js';
+import { ServerState, type SocketEndpoint } from '../endpoints/tcp-types.js';
 import { payloadFileUse, permittedReader, replyFileUse } from '../parse/payload-file.js';
 import { checkFile, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
@@ -82,25 +83,26 @@ function permittedReply(perms: Permissions | undefined, spec: string | undefined
   return use === undefined ? spec : `file:${checkFile(perms, use)}`;
 }
 
-/** The address to reach: a literal one, or the one a server of this session listens on. */
+/** The address to reach: a literal one, or the one a server (or relay) of this session listens on. */
 function connectTarget(session: Session, text: string): Address | Promise<Address> {
   const server = session.find(text);
   if (server === undefined) return parseAddress(text, 'connect');
-  if (server.kind !== 'server') throw new SocklabError('E_USAGE', `${text} is a ${kindOf(server).noun}: connect to a server (s1) or an address`);
+  const handle = kindOf(server).handle(server);
+  if (!(handle instanceof net.Server)) throw new SocklabError('E_USAGE', `${text} is a ${kindOf(server).noun}: connect to a server (s1), a relay (p1) or an address`);
   // Listening already: answer in the same turn, so a pasted `.connect s1 as a` then `.send a …` find `a`.
   if (server.state === ServerState.STARTING) {
     return server.ready.then(
-      () => listeningAddress(server),
+      () => listeningAddress(server, handle),
       (err: unknown) => {
-        throw new SocklabError('E_STATE', `${server.id} is not listening: ${messageOf(err).replace(/^s\d+: /, '')}`, { cause: err });
+        throw new SocklabError('E_STATE', `${server.id} is not listening: ${messageOf(err).replace(/^[sp]\d+: /, '')}`, { cause: err });
       },
     );
   }
-  return listeningAddress(server);
+  return listeningAddress(server, handle);
 }
 
-function listeningAddress(server: ServerEndpoint): Address {
-  const addr = server.server.address();
+function listeningAddress(server: Endpoint, handle: net.Server): Address {
+  const addr = handle.address();
   if (addr === null) throw new SocklabError('E_STATE', `${server.id} is ${server.state}: it listens nowhere`);
   if (typeof addr === 'string') return { path: addr };
   const wildcard: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };

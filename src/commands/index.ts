@@ -2,6 +2,7 @@ import type { Command, CommandTable } from './define.js';
 import { close, connect, destroy, end, listen, pause, resume } from './endpoints.js';
 import { sendCommand, sendln } from './data.js';
 import { udp } from './udp.js';
+import { proxy } from './relay.js';
 import { ls, set, show, view } from './view.js';
 import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
@@ -9,7 +10,7 @@ import { attach, detach, explain, timeline } from './teaching.js';
 import { transcript } from './transcript.js';
 
 const ALL: Command[] = [
-  ...[listen, connect, udp, end, close, destroy, pause, resume],
+  ...[listen, connect, udp, proxy, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
   ...[wait, expect, sleepCommand, record, replay, transcript],
   ...[ls, show, view, set],

@@ -6,3 +6,4 @@
 import './tcp-server.js';
 import './tcp-socket.js';
 import './udp.js';
+import './relay.js';

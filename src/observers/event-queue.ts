@@ -36,11 +36,18 @@ export class EventQueue {
     if (ev.type === 'accept') {
       id = ev.server;
       socketId = ev.id;
+    } else if (ev.type === 'relay') {
+      // What a link socket received, relayed: `.wait c3 data` waits for it.
+      return this.count(ev.from, 'data', undefined);
     } else if (IS_WAITABLE.has(ev.type) && 'id' in ev) {
       id = ev.id;
     }
     if (id === undefined) return;
-    const slot = this.slot(id, ev.type as WaitableEvent);
+    this.count(id, ev.type as WaitableEvent, socketId);
+  };
+
+  private count(id: string, kind: WaitableEvent, socketId: string | undefined): void {
+    const slot = this.slot(id, kind);
     slot.count++;
     if (socketId !== undefined) {
       slot.ids.push(socketId);
@@ -52,7 +59,7 @@ export class EventQueue {
     }
     const waiter = slot.waiters.shift();
     if (waiter) waiter(this.consume(slot));
-  };
+  }
 
   /**
    * Resolve with the next unconsumed `kind` event of `id` (for `accept`, the

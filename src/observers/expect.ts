@@ -77,8 +77,9 @@ export class ExpectBuffers {
   readonly record = (ev: SessionEvent): void => {
     if (ev.type === 'datagram') return this.datagrams.record(ev);
     if (ev.type === 'close') this.datagrams.record(ev);
-    if (ev.type === 'data') {
-      const s = this.stream(ev.id);
+    if (ev.type === 'data' || ev.type === 'relay') {
+      // A relayed chunk is what its link socket (`from`) received.
+      const s = this.stream(ev.type === 'relay' ? ev.from : ev.id);
       append(s, ev.data);
       this.total += ev.data.length;
       if (s.bytes > EXPECT_WINDOW + EXPECT_SLACK) this.total -= trim(s, EXPECT_WINDOW);

@@ -46,7 +46,9 @@ const EXPLAIN: Table = {
   listening: (ev) =>
     ev.kind === 'udp'
       ? 'The UDP socket is bound: no connection and no handshake. Anyone may send it datagrams, and it may send to any address; nothing guarantees delivery.'
-      : 'The kernel now queues incoming connections for this server (backlog) and Node hands each one over as a new socket.',
+      : ev.kind === 'relay'
+        ? `The relay listens like a server; for each client it accepts it opens a second connection, to ${ev.target ?? 'its target'}, and copies bytes between the two: two TCP connections, not one, each with its own handshake, FIN and close.`
+        : 'The kernel now queues incoming connections for this server (backlog) and Node hands each one over as a new socket.',
   accept: (ev) =>
     isPath(ev.local)
       ? `A client connected to the Unix socket file (no TCP handshake: the kernel joins the two ends); the server's 'connection' event gave us ${ev.id}, a socket of its own, separate from ${ev.server}.`
@@ -57,6 +59,9 @@ const EXPLAIN: Table = {
       : "Our SYN was answered with SYN-ACK and we acknowledged it: the connection is open both ways ('connect' event).",
   data: () =>
     "Bytes arrived ('data' event). TCP is a byte stream: one write by the peer can arrive as several chunks, and several writes as one.",
+  relay: (ev) =>
+    `The relay read these bytes from ${ev.from} and wrote them to ${ev.to} (${ev.dir === 'up' ? 'client → target' : 'target → client'}). ` +
+    'TCP keeps no boundaries across the relay either: the chunks the far side reads need not match these. If the receiver reads slowly, the relay stops reading from the sender (backpressure).',
   datagram: () =>
     "One datagram arrived ('message' event). UDP keeps boundaries: one send is one datagram, received whole or not at all. No connection, no delivery guarantee: datagrams may be lost, duplicated or reordered, and nobody is told.",
   send: (ev) =>

@@ -34,6 +34,7 @@ const DESCRIBE: Table = {
     'green',
     `listening on ${ev.path ?? `${ev.address.includes(':') ? `[${ev.address}]` : ev.address}:${ev.port}`}` +
       (ev.kind === 'udp' ? ' (UDP)' : '') +
+      (ev.target !== undefined ? ` → relaying to ${ev.target}` : '') +
       (ev.alias ? ` as ${ev.alias}` : '') +
       (ev.reply ? `  (reply: ${ev.reply})` : '') +
       (ev.exposed ? '  — reachable from the network, not only this machine' : ''),
@@ -42,6 +43,11 @@ const DESCRIBE: Table = {
   connect: (ev) => ['green', `connected ${ev.local} → ${ev.remote}${ev.alias ? ` as ${ev.alias}` : ''}`],
   send: (ev) => ['magenta', `→ ${formatBytes(ev.data.length)}${ev.to === undefined ? '' : ` to ${ev.to}`}`],
   data: (ev) => ['cyan', `← ${formatBytes(ev.data.length)}`],
+  // The client is always on the left: ⇒ goes to the target (up), ⇐ comes back (down).
+  relay: (ev) => [
+    ev.dir === 'up' ? 'cyan' : 'blue',
+    `${ev.dir === 'up' ? `${ev.from} ⇒ ${ev.to}` : `${ev.to} ⇐ ${ev.from}`}  ${formatBytes(ev.data.length)}${ev.fault === undefined ? '' : ` (${ev.fault})`}`,
+  ],
   datagram: (ev) => ['cyan', `← ${formatBytes(ev.data.length)} from ${ev.from}`],
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],

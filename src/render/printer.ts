@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { DataEvent, DatagramEvent, SendEvent, SessionEvent } from '../session/events.js';
+import type { DataEvent, DatagramEvent, RelayEvent, SendEvent, SessionEvent } from '../session/events.js';
 import type { Settings, View } from '../settings.js';
 import { escapeMessage, StreamEscaper } from './escape.js';
 import { hexdump } from './hexdump.js';
@@ -54,7 +54,7 @@ export class HumanPrinter {
 
   /** The subscriber: `session.subscribe(printer.handle)`. */
   readonly handle = (ev: SessionEvent): void => {
-    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram') {
+    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram' || ev.type === 'relay') {
       this.data(ev);
       return;
     }
@@ -76,7 +76,7 @@ export class HumanPrinter {
 
   // Data and send are explained once per socket; the rest every time they happen.
   private explain(ev: SessionEvent): void {
-    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram') {
+    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram' || ev.type === 'relay') {
       const key = ev.id + ev.type;
       if (this.explained.has(key)) return;
       this.explained.add(key);
@@ -139,10 +139,12 @@ export class HumanPrinter {
     }
   }
 
-  private data(ev: DataEvent | SendEvent | DatagramEvent): void {
-    const view: View = this.settings.views.get(ev.id) ?? this.settings.view;
+  private data(ev: DataEvent | SendEvent | DatagramEvent | RelayEvent): void {
+    // A relayed chunk is shown, folded and hex-counted as what its link socket received.
+    const id = ev.type === 'relay' ? ev.from : ev.id;
+    const view: View = this.settings.views.get(id) ?? (ev.type === 'relay' ? this.settings.views.get(ev.id) : undefined) ?? this.settings.view;
     const dir = ev.type === 'send' ? '→' : '←';
-    const s = this.stream(ev.id + dir);
+    const s = this.stream(id + dir);
     // Folding is decided before any string is built: the hot path of a flood.
     if (ev.t - s.windowStart >= FOLD_INTERVAL) {
       s.windowStart = ev.t;
@@ -160,7 +162,7 @@ export class HumanPrinter {
       s.hexOffset += ev.data.length;
       return;
     }
-    const session = this.sessionFold.take(ev.t, ev.id, dir, ev.data.length);
+    const session = this.sessionFold.take(ev.t, id, dir, ev.data.length);
     if (session.started) {
       const message = `more than ${SESSION_FOLD_AFTER} data events a second over all sockets: each second shows one summary per direction until it calms down`;
       this.line(formatEvent({ type: 'note', t: ev.t, message }, this.options()) ?? message);

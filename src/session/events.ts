@@ -22,8 +22,10 @@ export interface ListeningEvent extends Time {
   reply?: string;
   /** True when bound to a wildcard or non-loopback address. */
   exposed: boolean;
-  /** `udp` for a UDP socket (`u1`); absent for a TCP or Unix server. */
-  kind?: 'udp';
+  /** `udp` for a UDP socket (`u1`), `relay` for a relay (`p1`); absent for a TCP or Unix server. */
+  kind?: 'udp' | 'relay';
+  /** A relay's target, as it connects to it (`host:port` or a path). */
+  target?: string;
 }
 
 /** A socket we opened is connected. */
@@ -68,6 +70,24 @@ export interface DataEvent extends Time {
   type: 'data';
   id: string;
   data: Buffer;
+}
+
+/**
+ * A chunk a relay (`p1`) passed on: `from` received it, `to` was given it.
+ * `dir` is `up` (client → target) or `down` (target → client). `fault`
+ * names the fault(s) that changed it (SPEC 10).
+ */
+export interface RelayEvent extends Time {
+  type: 'relay';
+  /** The relay. */
+  id: string;
+  /** The link socket that received the bytes. */
+  from: string;
+  /** The link socket they were written to. */
+  to: string;
+  dir: 'up' | 'down';
+  data: Buffer;
+  fault?: string;
 }
 
 /** The peer sent FIN: it will send no more. */
@@ -184,6 +204,7 @@ export type SessionEvent =
   | SendEvent
   | DataEvent
   | DatagramEvent
+  | RelayEvent
   | EndEvent
   | ShutdownEvent
   | StopEvent

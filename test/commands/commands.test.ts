@@ -64,7 +64,7 @@ describe('usage errors: one command-error with a code and a clear text, nothing 
     await rig.ok('.connect s1');
     expect(await rig.fail('.send c1')).toMatchObject({ code: 'E_USAGE', message: 'missing PAYLOAD — usage: .send [opts] TARGET PAYLOAD' });
     expect(await rig.fail('.end s1')).toMatchObject({ code: 'E_USAGE', message: 's1 is a server: this needs a socket (c1, c2, …)' });
-    expect(await rig.fail('.connect c1')).toMatchObject({ code: 'E_USAGE', message: 'c1 is a socket: connect to a server (s1) or an address' });
+    expect(await rig.fail('.connect c1')).toMatchObject({ code: 'E_USAGE', message: 'c1 is a socket: connect to a server (s1), a relay (p1) or an address' });
     expect(await rig.fail('.ls c1')).toMatchObject({ code: 'E_USAGE', message: 'c1 is a socket: this needs a server (s1, s2, …)' });
     expect(await rig.fail('.view hex s1')).toMatchObject({ code: 'E_USAGE' });
     expect(await rig.fail('.end c9')).toMatchObject({ code: 'E_UNKNOWN_ID', message: expect.stringMatching(/^no endpoint "c9" \(or it closed long ago\): open now: s1, c1, c2;/) });

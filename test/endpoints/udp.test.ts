@@ -134,7 +134,7 @@ describe('UDP ids and bad input', () => {
     expect(big).toMatchObject({ code: 'E_LIMIT' });
     expect(big.message).toMatch(/65508 B is too large \(EMSGSIZE\): UDP over IPv4 carries at most 65507 B/);
     expect((await rig.fail('.udp 0 --multicast 10.1.2.3')).message).toMatch(/--multicast 10\.1\.2\.3 is not a multicast group/);
-    expect((await rig.fail('.connect u1')).message).toBe('u1 is a UDP socket: connect to a server (s1) or an address');
+    expect((await rig.fail('.connect u1')).message).toBe('u1 is a UDP socket: connect to a server (s1), a relay (p1) or an address');
     expect((await rig.fail('.end u1')).message).toBe('u1 is a UDP socket: UDP has no connection, so there is no FIN to send: .close u1 closes the socket');
     expect((await rig.fail('.send --chunk 2 --to 127.0.0.1:9 u1 hi')).message).toMatch(/^--chunk with a UDP socket: UDP keeps message boundaries/);
     expect((await rig.fail('.pause u1')).message).toMatch(/^u1 is a UDP socket: UDP has no flow control/);

@@ -14,6 +14,7 @@ export const SAMPLES: { [K in SessionEventType]: EventOf<K> } = {
   send: { type: 'send', t: T, id: 'c1', data: Buffer.from('hello\n') },
   data: { type: 'data', t: T, id: 'c2', data: Buffer.from('hello\n') },
   datagram: { type: 'datagram', t: T, id: 'u1', from: '127.0.0.1:5353', data: Buffer.from('hello') },
+  relay: { type: 'relay', t: T, id: 'p1', from: 'c3', to: 'c4', dir: 'up', data: Buffer.from('GET / HTTP/1.1\r\n') },
   end: { type: 'end', t: T, id: 'c2' },
   shutdown: { type: 'shutdown', t: T, id: 'c1' },
   stop: { type: 'stop', t: T, id: 's1', open: 2 },

@@ -17,6 +17,7 @@ describe('formatEvent: one line per event kind', () => {
     send: 'c1   → 6 B',
     data: 'c2   ← 6 B',
     datagram: 'u1   ← 5 B from 127.0.0.1:5353',
+    relay: 'p1   c3 ⇒ c4  16 B',
     end: 'c2   ← FIN (peer ended its side)',
     shutdown: 'c1   → FIN (we ended our side; still reading)',
     stop: 's1   stopped accepting; 2 connections stay open',

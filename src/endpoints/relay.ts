@@ -1,0 +1,187 @@
+import net from 'node:net';
+import { SocklabError } from '../errors.js';
+import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
+import type { Registry } from '../session/manager.js';
+import type { Session } from '../session/session.js';
+import { SocketState } from './tcp-types.js';
+import { errorCode } from './tcp-wiring.js';
+import { RelayLink, resetSocket } from './relay-link.js';
+import { isLiveRelaySocket, newRelaySocket, noteAddresses, wireRelaySocket } from './relay-socket.js';
+import { RelayState, type RelayEndpoint, type RelayOptions } from './relay-types.js';
+
+/**
+ * Start a relay (`.proxy`): listen, and for each client accepted open a
+ * connection to the target and relay both ways (SPEC 10). The endpoint
+ * exists at once; `ready` settles when it listens or fails (E_NET).
+ */
+export function openRelay(reg: Registry, options: RelayOptions): RelayEndpoint {
+  reg.checkAlias(options.alias);
+  // Half-open both ways: a FIN is passed on, not answered; clients wait unread until their target connects.
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  let settle!: { resolve: () => void; reject: (err: unknown) => void };
+  const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  ready.catch(() => {}); // the failure is an event; callers that care await `ready`
+  const listeners = new Set<(link: RelayLink) => void>();
+  const target = options.target.path ?? formatHostPort(options.target.host, options.target.port);
+  const ep: RelayEndpoint = {
+    kind: 'relay',
+    id: reg.nextId('p'),
+    alias: options.alias,
+    createdAt: reg.now(),
+    closedAt: undefined,
+    ready,
+    server,
+    state: RelayState.STARTING,
+    options: { ...options, target },
+    targetAddress: options.target,
+    address: options.path ?? formatHostPort(options.host ?? '127.0.0.1', options.port ?? 0),
+    target,
+    links: new Set(),
+    accepted: 0,
+    held: false,
+    onLink(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+  reg.add(ep);
+  if (options.max !== undefined) server.maxConnections = options.max;
+
+  server.on('listening', () => {
+    ep.state = RelayState.LISTENING;
+    const addr = server.address();
+    const base = { type: 'listening', t: reg.now(), id: ep.id, kind: 'relay', target, ...(ep.alias !== undefined && { alias: ep.alias }) } as const;
+    if (typeof addr === 'string' || addr === null) {
+      ep.address = addr ?? options.path ?? '?';
+      reg.emit({ ...base, address: ep.address, path: ep.address, exposed: false });
+    } else {
+      ep.address = formatHostPort(addr.address, addr.port);
+      reg.emit({ ...base, address: addr.address, port: addr.port, exposed: !(addr.address.startsWith('127.') || addr.address === '::1') });
+    }
+    settle.resolve();
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: errorCode(err), message: err.message });
+    if (ep.state !== RelayState.STARTING) return;
+    // net.Server emits no 'close' after a failed listen; the contract wants one.
+    ep.state = RelayState.CLOSED;
+    ep.closedAt = reg.now();
+    reg.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: true });
+    settle.reject(new SocklabError('E_NET', `${ep.id}: ${err.message}`, { cause: err, osCode: errorCode(err) }));
+    reg.retire(ep);
+  });
+  server.on('close', () => {
+    if (ep.state === RelayState.CLOSED) return;
+    settle.reject(new SocklabError('E_STATE', `${ep.id} was closed before it was listening`));
+    ep.state = RelayState.STOPPED;
+    closeWhenEmpty(reg, ep);
+  });
+  server.on('connection', (socket) => accept(reg, ep, socket, (link) => listeners.forEach((fn) => fn(link))));
+  server.on('drop', (data?: net.DropArgument) => {
+    const from = data ? ` from ${formatHostPort(data.remoteAddress, data.remotePort)}` : '';
+    reg.emit({ type: 'note', t: reg.now(), id: ep.id, message: `refused a client${from}: --max ${options.max} reached` });
+  });
+  server.listen(options.path ? { path: options.path } : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  return ep;
+}
+
+/** The relay's close event comes after its server closed and its last link's sockets closed. */
+function closeWhenEmpty(reg: Registry, ep: RelayEndpoint): void {
+  if (ep.state !== RelayState.STOPPED || ep.links.size > 0 || ep.server.listening) return;
+  ep.state = RelayState.CLOSED;
+  ep.closedAt = reg.now();
+  reg.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: false });
+  reg.retire(ep);
+}
+
+function accept(reg: Registry, relay: RelayEndpoint, socket: net.Socket, announce: (link: RelayLink) => void): void {
+  relay.accepted++;
+  const client = newRelaySocket(reg, relay, socket, 'client');
+  noteAddresses(client);
+  const t = relay.targetAddress;
+  const upstream = net.connect(t.path !== undefined ? { path: t.path, allowHalfOpen: true } : { host: t.host, port: t.port, allowHalfOpen: true, ...(reg.lookup && { lookup: reg.lookup }) });
+  const target = newRelaySocket(reg, relay, upstream, 'target');
+  target.remote = relay.target;
+  const link = new RelayLink(reg, relay, client, target);
+  client.link = link;
+  target.link = link;
+  relay.links.add(link);
+  let open = 2;
+  const closed = (): void => {
+    if (--open > 0) return;
+    relay.links.delete(link);
+    closeWhenEmpty(reg, relay);
+  };
+  wireRelaySocket(reg, client, closed);
+  wireRelaySocket(reg, target, closed);
+  reg.emit({ type: 'accept', t: reg.now(), id: client.id, server: relay.id, local: client.local, remote: client.remote });
+  const timer = setTimeout(() => upstream.destroy(Object.assign(new Error(`connect ETIMEDOUT ${relay.target} after ${reg.connectTimeout} ms`), { code: 'ETIMEDOUT' })), reg.connectTimeout);
+  timer.unref();
+  upstream.once('close', () => clearTimeout(timer));
+  upstream.once('connect', () => {
+    clearTimeout(timer);
+    noteAddresses(target);
+    target.connectedAt = reg.now();
+    target.state = SocketState.OPEN;
+    reg.emit({ type: 'connect', t: reg.now(), id: target.id, local: target.local, remote: target.remote });
+    link.open = true;
+    link.resumeIfFree(client);
+    link.resumeIfFree(target);
+  });
+  announce(link);
+}
+
+/**
+ * Stop accepting; links stay open (`force`: they are reset). Idempotent:
+ * a relay already stopped or closed gets a note.
+ */
+export function closeRelay(session: Session, ep: RelayEndpoint, force: boolean): void {
+  const live = [...ep.links];
+  if (ep.state === RelayState.CLOSED) return session.note(ep.id, 'already closed: nothing to do');
+  if (ep.state === RelayState.STOPPED && !force) {
+    const n = live.length;
+    return session.note(ep.id, `already stopped accepting; ${n} link${n === 1 ? '' : 's'} still open (.close ${ep.id} --force resets them)`);
+  }
+  if (ep.state !== RelayState.STOPPED) {
+    const open = force ? 0 : live.length;
+    process.nextTick(() => session.emit({ type: 'stop', t: session.now(), id: ep.id, open, ...(force && { destroyed: live.length }) }));
+    ep.state = RelayState.STOPPED;
+    ep.server.close();
+  }
+  if (force) for (const link of live) for (const s of [link.client, link.target]) if (isLiveRelaySocket(s)) resetSocket(s);
+}
+
+const NEEDS_LINK_SOCKET = 'this needs a socket of one of its links (.ls {id} lists them)';
+
+/** The relay kind (`p1`, `.proxy`). */
+export const RELAY: EndpointKind<RelayEndpoint> = {
+  name: 'relay',
+  prefix: 'p',
+  noun: 'relay',
+  handle: (ep) => ep.server,
+  isLive: (ep) => ep.state !== RelayState.CLOSED,
+  receives: false,
+  mayReceive: () => false,
+  row: (ep) => ({ label: `relay → ${ep.target}`, local: ep.address, remote: `${ep.links.size} links / ${ep.accepted} accepted`, state: ep.state }),
+  details: (ep) => [
+    ['address', ep.address],
+    ['target', ep.target],
+    ['links', [...ep.links].map((l) => `${l.client.id} ⇄ ${l.target.id}`).join(', ') || '-'],
+    ['accepted', ep.accepted],
+    ['max', ep.options.max ?? '-'],
+  ],
+  owns: (ep, other) => other.kind === 'relay-socket' && other.relay === ep,
+  close: (session, ep, { force }) => closeRelay(session, ep, force),
+  shutdown(_session, ep) {
+    if (ep.state === RelayState.STARTING) ep.ready.then(() => ep.server.close(), () => {});
+    else if (ep.state === RelayState.LISTENING) ep.server.close();
+  },
+  // Nothing to force: its close comes once its links (aborted as sockets) are gone.
+  abort: () => {},
+  destroy: (session, ep) => closeRelay(session, ep, true),
+  holdReading(_session, ep, held) {
+    ep.held = held;
+  },
+  cannot: { end: NEEDS_LINK_SOCKET, expect: NEEDS_LINK_SOCKET, view: NEEDS_LINK_SOCKET, send: NEEDS_LINK_SOCKET, pause: NEEDS_LINK_SOCKET },
+};
+registerKind(RELAY);
