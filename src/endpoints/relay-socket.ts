@@ -114,6 +114,12 @@ export function isLiveRelaySocket(ep: RelaySocketEndpoint): boolean {
   return ep.state !== SocketState.CLOSED && ep.state !== SocketState.DESTROYED;
 }
 
+/** `, faults: latency, slicer` — the faults on the direction this socket reads, for `.ls`. */
+function faultsOf(ep: RelaySocketEndpoint): string {
+  const names = ep.link.from(ep).stages.map((s) => s.name);
+  return names.length === 0 ? '' : `, faults: ${names.join(', ')}`;
+}
+
 function gone(ep: RelaySocketEndpoint): string {
   return ep.closedAt === undefined ? `${ep.state} (its close line follows)` : ep.state;
 }
@@ -128,10 +134,11 @@ export const RELAY_SOCKET: EndpointKind<RelaySocketEndpoint> = {
   receives: true,
   mayReceive: (ep) => isLiveRelaySocket(ep) && !ep.socket.readableEnded,
   row: (ep) => ({
-    label: `${ep.role === 'client' ? 'client of' : 'target of'} ${ep.relay.id}`,
+    // The client's row names the link; its in/out are the bytes up (⇒) and down (⇐).
+    label: ep.role === 'client' ? `${ep.relay.id} link ${ep.id} ⇄ ${ep.link.target.id}` : `${ep.relay.id} link → target`,
     local: ep.local,
     remote: ep.remote,
-    state: ep.state + (ep.userPaused ? ', paused' : ''),
+    state: ep.state + (ep.userPaused ? ', paused' : '') + faultsOf(ep),
     bytesIn: ep.bytesIn,
     bytesOut: ep.bytesOut,
     queued: ep.socket.writableLength,

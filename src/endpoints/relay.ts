@@ -162,7 +162,7 @@ export const RELAY: EndpointKind<RelayEndpoint> = {
   isLive: (ep) => ep.state !== RelayState.CLOSED,
   receives: false,
   mayReceive: () => false,
-  row: (ep) => ({ label: `relay → ${ep.target}`, local: ep.address, remote: `${ep.links.size} links / ${ep.accepted} accepted`, state: ep.state }),
+  row: (ep) => ({ label: `relay → ${ep.target}`, local: ep.address, remote: `${ep.links.size} link${ep.links.size === 1 ? '' : 's'} / ${ep.accepted} accepted`, state: ep.state }),
   details: (ep) => [
     ['address', ep.address],
     ['target', ep.target],

@@ -8,6 +8,8 @@ export type Step =
   | { t: number; kind: 'dgram-out' | 'dgram-in'; id: string; peer: string; bytes: number; preview: Buffer; chunks: number; last?: number }
   /** A UDP socket bound to `local`, so datagrams between two of ours are drawn between them. */
   | { t: number; kind: 'bound'; id: string; local: string }
+  /** Bytes a relay (`id`, p1) read from link socket `from` and wrote to `to`. */
+  | { t: number; kind: 'relay'; id: string; from: string; to: string; bytes: number; preview: Buffer; chunks: number; last?: number }
   | { t: number; kind: 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout'; id: string }
   | { t: number; kind: 'error'; id: string; code: string };
 
@@ -33,6 +35,12 @@ export class History {
     // copy per chunk, while writes typed one by one stay apart.
     const last = this.steps[this.steps.length - 1];
     if ((ev.type === 'data' || ev.type === 'send') && last?.kind === ev.type && last.id === ev.id && ev.t - (last.last ?? last.t) <= MERGE_MS) {
+      last.bytes += ev.data.length;
+      last.chunks++;
+      last.last = ev.t;
+      return;
+    }
+    if (ev.type === 'relay' && last?.kind === 'relay' && last.from === ev.from && ev.t - (last.last ?? last.t) <= MERGE_MS) {
       last.bytes += ev.data.length;
       last.chunks++;
       last.last = ev.t;
@@ -72,6 +80,8 @@ function toStep(ev: SessionEvent): Step | undefined {
       return { t: ev.t, kind: 'accept', id: ev.id, local: ev.local, remote: ev.remote, server: ev.server };
     case 'listening':
       return ev.kind === 'udp' ? { t: ev.t, kind: 'bound', id: ev.id, local: formatLocal(ev.address, ev.port) } : undefined;
+    case 'relay':
+      return { t: ev.t, kind: 'relay', id: ev.id, from: ev.from, to: ev.to, bytes: ev.data.length, preview: preview(ev.data), chunks: 1 };
     case 'datagram':
       return { t: ev.t, kind: 'dgram-in', id: ev.id, peer: ev.from, bytes: ev.data.length, preview: preview(ev.data), chunks: 1 };
     case 'send':

@@ -29,7 +29,16 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
   // UDP sockets of this session by bound address: a datagram between two of them is drawn between them.
   const udpAt = new Map<string, string>();
   for (const s of steps) if (s.kind === 'bound') udpAt.set(s.local, s.id);
-  const shown = (id: string) => !only || only.has(id);
+  // The two sockets of a relay link are drawn as the relay's one column: client, relay, target.
+  const relayOf = new Map<string, string>();
+  for (const s of steps) {
+    if (s.kind === 'relay') {
+      relayOf.set(s.from, s.id);
+      relayOf.set(s.to, s.id);
+    } else if (s.kind === 'accept' && s.server?.startsWith('p')) relayOf.set(s.id, s.server);
+  }
+  const col = (id: string): string => relayOf.get(id) ?? id;
+  const shown = (id: string) => !only || only.has(id) || (relayOf.has(id) && only.has(relayOf.get(id)!));
   const internal = (id: string) => addresses.has(peerOf.get(id) ?? '') || peerOf.get(id)?.startsWith('c') === true;
   const seen = new Set<string>();
   const participants: string[] = [];
@@ -46,29 +55,38 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
   };
   for (const s of steps) {
     if (!shown(s.id)) continue;
-    const peer = peerOf.get(s.id) ?? '?';
-    const inside = internal(s.id) && (!only || only.has(peer));
+    const peer = col(peerOf.get(s.id) ?? '?');
+    const me = col(s.id);
+    const inside = internal(s.id) && (!only || only.has(peerOf.get(s.id) ?? '') || only.has(peer));
+    // A link socket's notes name it: its column is the relay's.
+    const noteOf = (label: string) => (me === s.id ? label : `${s.id} ${label}`);
     switch (s.kind) {
       case 'connect':
-        arrow(s.id, peer, 'connect', 'open');
+        arrow(me, peer, me === s.id ? 'connect' : `connect (${s.id})`, 'open');
         break;
       case 'accept':
-        if (!inside) arrow(peer, s.id, `connect (accepted by ${s.server})`, 'open');
+        if (!inside) arrow(peer, me, me === s.id ? `connect (accepted by ${s.server})` : `connect (${s.id})`, 'open');
         break;
       case 'send':
-        arrow(s.id, peer, bytesLabel(s), 'data');
+        arrow(me, peer, bytesLabel(s), 'data');
         break;
       case 'data':
-        if (!inside) arrow(peer, s.id, bytesLabel(s), 'data');
+        if (!inside) arrow(peer, me, bytesLabel(s), 'data');
         break;
+      case 'relay': {
+        // In: from the sender to the relay, unless a socket of ours sent it (its send is drawn); out: on to the receiver.
+        if (!internal(s.from)) arrow(col(peerOf.get(s.from) ?? '?'), s.id, bytesLabel(s), 'data');
+        arrow(s.id, col(peerOf.get(s.to) ?? '?'), bytesLabel(s), 'data');
+        break;
+      }
       case 'fin-out':
-        arrow(s.id, peer, 'FIN', 'fin');
+        arrow(me, peer, 'FIN', 'fin');
         break;
       case 'fin-in':
-        if (!inside) arrow(peer, s.id, 'FIN', 'fin');
+        if (!inside) arrow(peer, me, 'FIN', 'fin');
         break;
       case 'rst':
-        arrow(s.id, peer, 'RST', 'rst');
+        arrow(me, peer, 'RST', 'rst');
         break;
       case 'bound':
         add(s.id);
@@ -83,16 +101,16 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
         break;
       }
       default:
-        add(s.id);
-        rows.push({ arrow: false, at: s.id, label: s.kind === 'error' ? `error ${s.code}` : s.kind });
+        add(me);
+        rows.push({ arrow: false, at: me, label: noteOf(s.kind === 'error' ? `error ${s.code}` : s.kind) });
     }
   }
   return { participants, rows };
 }
 
 /** `6 B "hello\n"`, or `1.0 MiB in 16 chunks "…"` for a run of chunks. */
-function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' | 'dgram-out' | 'dgram-in' }>): string {
-  const unit = s.kind === 'send' ? 'writes' : s.kind === 'data' ? 'chunks' : 'datagrams';
+function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' | 'dgram-out' | 'dgram-in' | 'relay' }>): string {
+  const unit = s.kind === 'send' ? 'writes' : s.kind === 'data' || s.kind === 'relay' ? 'chunks' : 'datagrams';
   const chunks = s.chunks > 1 ? ` in ${s.chunks} ${unit}` : '';
   return `${formatBytes(s.bytes)}${chunks} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`;
 }
