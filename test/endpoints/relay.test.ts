@@ -135,6 +135,67 @@ describe('.proxy', () => {
     await receive(client, 'via s1');
   });
 
+  it('.close p1 stops accepting and the link stays; again is a note; --force resets the link; the relay closes after it', async () => {
+    const peer = await peerServer({ echo: true });
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const port = portOf(rig, 'p1');
+    const client = await peerClient(port);
+    await rig.log.waitFor(is('connect', 'c2'));
+    await rig.ok('.close p1');
+    expect(await rig.log.waitFor(is('stop', 'p1'))).toMatchObject({ open: 1 });
+    client.write('still relayed');
+    await receive(client, 'still relayed');
+    await rig.ok('.close p1');
+    await rig.log.waitFor((ev) => ev.type === 'note' && ev.id === 'p1' && /already stopped accepting; 1 link still open/.test(ev.message));
+    const reset = new Promise<NodeJS.ErrnoException>((resolve) => client.once('error', resolve));
+    await rig.ok('.close p1 --force');
+    expect((await reset).code).toBe('ECONNRESET');
+    await rig.log.waitFor(is('close', 'p1'));
+    const order = rig.log.events.filter((ev) => ev.type === 'close').map((ev) => ev.id);
+    expect(order.indexOf('p1')).toBeGreaterThan(Math.max(order.indexOf('c1'), order.indexOf('c2')));
+  });
+
+  it('the session shutdown closes links with a FIN both ways, then the relay', async () => {
+    const peer = await peerServer({ allowHalfOpen: true });
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const client = await peerClient(portOf(rig, 'p1'), { allowHalfOpen: true });
+    const server = await peer.nextSocket();
+    const clientEnd = new Promise<void>((resolve) => client.once('end', resolve));
+    const serverEnd = new Promise<void>((resolve) => server.once('end', resolve));
+    client.resume();
+    server.resume();
+    const done = rig.ctx.session.shutdown(20_000);
+    await Promise.all([clientEnd, serverEnd]);
+    client.end();
+    server.end();
+    await done;
+    for (const id of ['c1', 'c2', 'p1']) expect(rig.log.of('close', id)).toHaveLength(1);
+  });
+
+  it('.end, .pause/.resume and .destroy work on a link socket; .send and .end on the relay say what to use', async () => {
+    const peer = await peerServer({ allowHalfOpen: true });
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const client = await peerClient(portOf(rig, 'p1'), { allowHalfOpen: true });
+    const server = await peer.nextSocket();
+    await rig.log.waitFor(is('connect', 'c2'));
+    expect((await rig.fail('.send p1 hi')).message).toMatch(/p1 is a relay: this needs a socket of one of its links/);
+    expect((await rig.fail('.send c1 hi')).message).toMatch(/c1 is a relay socket: its bytes come from the other side/);
+    await rig.ok('.pause c2');
+    server.write('wait');
+    await rig.ok('.resume c2');
+    await receive(client, 'wait');
+    const ended = new Promise<void>((resolve) => server.once('end', resolve));
+    server.resume();
+    await rig.ok('.end c2');
+    await ended;
+    const reset = new Promise<NodeJS.ErrnoException>((resolve) => client.once('error', resolve));
+    await rig.ok('.destroy c2');
+    expect((await reset).code).toBe('ECONNRESET');
+  });
+
   it('refuses a target that is not a server', async () => {
     const rig = commandRig();
     await rig.ok('.udp 0');
