@@ -100,6 +100,10 @@ function accept(reg: Registry, relay: RelayEndpoint, socket: net.Socket, announc
   noteAddresses(client);
   const t = relay.targetAddress;
   const upstream = net.connect(t.path !== undefined ? { path: t.path, allowHalfOpen: true } : { host: t.host, port: t.port, allowHalfOpen: true, ...(reg.lookup && { lookup: reg.lookup }) });
+  // Nagle off on both sides: a relay passes each chunk on at once (Go's net, toxiproxy's, does the same);
+  // the sender's own Nagle, if it has one, still decides how its bytes are cut.
+  socket.setNoDelay(true);
+  upstream.setNoDelay(true);
   const target = newRelaySocket(reg, relay, upstream, 'target');
   target.remote = relay.target;
   const link = new RelayLink(reg, relay, client, target);
