@@ -63,7 +63,7 @@ describe('the lessons in examples/', () => {
     expect(listenPorts(rewritten).every((p) => p === 0)).toBe(true);
     // Only the port numbers changed.
     expect(rewritten.split('\n').length).toBe(source.split('\n').length);
-    expect(rewritten.replace(/\.(listen|udp) (\S+:)?0\b/g, '.$1 PORT')).toBe(source.replace(/\.(listen|udp) (\S+:)?\d+\b/g, '.$1 PORT'));
+    expect(rewritten.replace(/\.(listen|udp|proxy) (\S+:)?0\b/g, '.$1 PORT')).toBe(source.replace(/\.(listen|udp|proxy) (\S+:)?\d+\b/g, '.$1 PORT'));
   });
 
   it.runIf(OTHERS.length > 0).each(OTHERS)('%s (not one of the eight) runs with port 0 and exits 0', async (name) => {

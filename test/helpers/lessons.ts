@@ -44,8 +44,8 @@ export function lessonSource(name: string): string {
   return readFileSync(join(EXAMPLES, `${name}.lab`), 'utf8');
 }
 
-// `.listen [HOST:]PORT` at the start of a line; HOST may be `[v6]`. Unix paths are left alone.
-const LISTEN = /^([ \t]*\.(?:listen|udp)[ \t]+)((?:\[[^\]\s]*\]|[^\s:[\]]+):)?(\d+)(?=[ \t]|$)/gm;
+// `.listen [HOST:]PORT` (`.udp`, `.proxy` too) at the start of a line; HOST may be `[v6]`. Unix paths are left alone.
+const LISTEN = /^([ \t]*\.(?:listen|udp|proxy)[ \t]+)((?:\[[^\]\s]*\]|[^\s:[\]]+):)?(\d+)(?=[ \t]|$)/gm;
 
 /** The lesson with every `.listen [HOST:]PORT` moved to `port` (0 = ephemeral); nothing else changes. */
 export function withListenPort(source: string, port: number): string {
@@ -59,7 +59,7 @@ export function listenPorts(source: string): number[] {
 
 /** 1-based line numbers of the `.listen` lines. */
 export function listenLineNumbers(source: string): number[] {
-  return source.split('\n').flatMap((line, i) => (/^[ \t]*\.(?:listen|udp)\b/.test(line) ? [i + 1] : []));
+  return source.split('\n').flatMap((line, i) => (/^[ \t]*\.(?:listen|udp|proxy)\b/.test(line) ? [i + 1] : []));
 }
 
 /** The lesson's server: its first `.listen` line, moved to port 0. */
