@@ -79,11 +79,14 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     exiting ??= (async () => {
       const open = session.list().filter(isLive);
       const servers = open.filter((ep) => kindOf(ep).noun === 'server').length;
+      const relays = open.filter((ep) => kindOf(ep).noun === 'relay').length;
+      const sockets = open.length - servers - relays;
       await session.shutdown();
       // Leaving: what is printed now must not redraw a prompt under it.
       busy = true;
       screen.hide();
-      printer.print(`closed ${servers} server${servers === 1 ? '' : 's'} and ${open.length - servers} socket${open.length - servers === 1 ? '' : 's'}; bye`);
+      const relayed = relays === 0 ? '' : `, ${relays} relay${relays === 1 ? '' : 's'}`;
+      printer.print(`closed ${servers} server${servers === 1 ? '' : 's'}${relayed} and ${sockets} socket${sockets === 1 ? '' : 's'}; bye`);
       printer.close();
       unsubscribe();
       server.close();
