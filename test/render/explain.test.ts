@@ -16,6 +16,7 @@ const EXPECTED: { [K in SessionEventType]: RegExp[] | undefined } = {
   accept: [/three-way handshake/, /\bc2\b/, /\bs1\b/],
   connect: [/SYN/, /SYN-ACK/, /'connect'/],
   data: [/'data'/, /byte stream/],
+  message: [/whole message/, /--frame/, /sticky packets/],
   datagram: [/boundaries/, /No connection/, /no delivery guarantee/],
   send: [/'drain'/, /write\(\) returns false/],
   end: [/FIN/, /'end'/, /allowHalfOpen/],
