@@ -97,7 +97,7 @@ export class FrameDecoder {
     const codec = this.framing.codec;
     return this.fail(
       `the ${codec.name} length prefix announces a message of ${n} B, over --max-message ${this.framing.maxMessage} B: ` +
-        'nothing was allocated for it (a peer speaking another protocol, or a wrong --frame? raise --max-message if it is real)',
+        'closing the connection, nothing allocated for it (another protocol, or a wrong --frame? raise --max-message if such messages are real)',
     );
   }
 
@@ -139,7 +139,7 @@ export class FrameDecoder {
   private tooLong(codec: Extract<FrameCodec, { kind: 'delimiter' }>, n: number): never {
     return this.fail(
       `${n} B arrived without the ${describeDelimiter(codec)} that ends a ${codec.name} message, over --max-message ${this.framing.maxMessage} B: ` +
-        'they were dropped (a wrong --frame? raise --max-message if such messages are real)',
+        'closing the connection, the bytes dropped (a wrong --frame? raise --max-message if such messages are real)',
     );
   }
 

@@ -16,7 +16,6 @@ export const ERROR_HINTS: Record<string, string> = {
   ENFILE: 'the system is out of file handles',
   ENOENT: 'no such socket file',
   EHTTP: 'answered with an error status',
-  E_LIMIT: 'the peer passed --max-message; the connection is closed',
   EMSGSIZE: 'the datagram is larger than UDP or the path can carry: send less per datagram',
 };
 
