@@ -18,9 +18,9 @@ const FRAME_OPTIONS = {
 } as const;
 
 const FRAME_HELP =
-  ' --frame SPEC makes the connection carry messages, not a byte stream (the sticky-packets lesson solved): each whole message is one `← msg` line ' +
-  '(a chunk that ends inside a message shows nothing until it completes; .show says how many bytes wait), --reply runs once per message and its answer is sent as one framed message, ' +
-  '.send sends one framed message (.send --raw the bytes as they are), .wait ID message waits for one, .expect still matches the bytes.';
+  ' With --frame SPEC the connection carries messages, not a byte stream: one `← msg` line per whole message ' +
+  '(nothing for a chunk that ends inside one; .show says how many bytes wait), --reply once per message, framed; ' +
+  '.send sends one framed message (--raw: the bytes as they are); .wait ID message.';
 
 /** A `--frame`/`--max-message` pair that can be read, checked when the line is parsed. */
 function checkFrame(a: ParsedArgs): void {
