@@ -17,6 +17,7 @@ import { failed, render } from './bench/table.mjs';
 import { echoRows, jsonRows, oneWayRows, toolRows } from './bench/throughput.mjs';
 import { udpRows } from './bench/udp.mjs';
 import { relayRows } from './bench/relay.mjs';
+import { framedRows } from './bench/framed.mjs';
 
 /**
  * In the issue's order; each runs its baseline and socklab interleaved, this
@@ -37,6 +38,7 @@ const SECTIONS = [
   ['suite', '10. test suite', suiteRows, 1],
   ['udp', '11. UDP echo', udpRows, 3],
   ['relay', '12. relay', relayRows, 3],
+  ['framed', '12. framed ping-pong', framedRows, 2],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 

@@ -137,10 +137,9 @@ export async function pushThroughput(port, total, deadlineMs) {
 }
 
 /** Ping-pong: `rounds` × (write `size` bytes, wait for `size` bytes back), Nagle off. Round trips/s. */
-export async function pingPong(port, rounds, size, deadlineMs) {
+export async function pingPong(port, rounds, size, deadlineMs, msg = Buffer.alloc(size, 'p')) {
   const socket = await connect(port, { noDelay: true });
   try {
-    const msg = Buffer.alloc(size, 'p');
     const done = new Promise((resolve, reject) => {
       let got = 0;
       let left = rounds;

@@ -5,6 +5,7 @@
 //   node node-peer.mjs sender BYTES    write BYTES to whoever connects, end, report
 //   node node-peer.mjs reader PORT     connect, read and drop until the peer's FIN
 //   node node-peer.mjs udp-echo        a dgram socket answering each datagram to its sender
+//   node node-peer.mjs len16-echo      cut the stream into len16 messages, answer each as one len16 message
 // Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
 // the same shape as socklab's listening line, so the bench parses both alike.
 import dgram from 'node:dgram';
@@ -24,6 +25,27 @@ function listen(server) {
 switch (mode) {
   case 'echo':
     listen(net.createServer((socket) => socket.pipe(socket)));
+    break;
+  case 'len16-echo':
+    // The same work as socklab's --frame len16 --reply '{data}': cut, then frame each answer.
+    listen(
+      net.createServer((socket) => {
+        let held = Buffer.alloc(0);
+        socket.on('data', (chunk) => {
+          let buf = held.length === 0 ? chunk : Buffer.concat([held, chunk]);
+          while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            const n = buf.readUInt16BE(0);
+            const message = buf.subarray(2, 2 + n);
+            const out = Buffer.allocUnsafe(2 + n);
+            out.writeUInt16BE(n, 0);
+            message.copy(out, 2);
+            socket.write(out);
+            buf = buf.subarray(2 + n);
+          }
+          held = Buffer.from(buf);
+        });
+      }),
+    );
     break;
   case 'sink':
     listen(net.createServer((socket) => socket.resume()));

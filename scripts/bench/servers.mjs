@@ -37,6 +37,16 @@ const KINDS = {
     const proc = start(process.execPath, [NODE_PEER, 'echo']);
     return { proc, port: await listeningPort(proc, LISTENING) };
   },
+  /** Bare Node doing len16 framing by hand: each message answered as one len16 message. */
+  'node-len16-echo': async () => {
+    const proc = start(process.execPath, [NODE_PEER, 'len16-echo']);
+    return { proc, port: await listeningPort(proc, LISTENING) };
+  },
+  /** socklab `--frame len16 --reply '{data}'`: every message shown (folded in a flood) and answered framed. */
+  'socklab-len16-echo': async () => {
+    const proc = startSocklab([".listen 0 --frame len16 --reply '{data}'"]);
+    return { proc, port: await listeningPort(proc, LISTENING) };
+  },
   /** Bare Node: read and drop. */
   'node-sink': async () => {
     const proc = start(process.execPath, [NODE_PEER, 'sink']);

@@ -14,6 +14,7 @@ const SEND_OPTIONS = {
   delay: { type: 'duration', value: 'MS', help: 'wait this long between --chunk writes (without --chunk: between repetitions)' },
   eol: { type: 'flag', help: 'append the session end-of-line (.set eol)' },
   'no-drain': { type: 'flag', help: 'do not wait for the peer to read: Node queues what the kernel will not take (.ls shows it; 8 MiB cap)' },
+  raw: { type: 'flag', help: 'on a framed socket (--frame): send the bytes as they are, no length prefix or delimiter added' },
   to: { type: 'string', value: 'HOST:PORT|uN', help: 'UDP: where the datagram goes (default: the --connect peer, else the last peer that sent)' },
 } as const;
 
@@ -30,6 +31,7 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
     delay: a.options.delay as number | undefined,
     noDrain: a.options['no-drain'] === true,
     to: a.options.to as string | undefined,
+    raw: a.options.raw === true,
   };
   const results = await Promise.all([...groups].map(([kind, eps]) => kind.send!(ctx.session, eps, data, options)));
   const buffered = Object.assign({}, ...results.map((r) => r.buffered)) as Record<string, number>;
@@ -98,7 +100,8 @@ export const sendCommand = defineCommand({
     '--repeat N joins N copies into one stream of bytes (large writes); --chunk N cuts that stream into writes of N bytes, ' +
     'a write may span two copies (--repeat 2 --chunk 3 abcd writes abc, dab, cd); --delay waits between those writes, ' +
     'or without --chunk between repetitions. On a UDP socket one .send is one datagram (--repeat N: N datagrams) to --to HOST:PORT|uN, ' +
-    'else its --connect peer, else the last peer that sent to it.',
+    'else its --connect peer, else the last peer that sent to it. ' +
+    'On a framed socket (--frame) the payload is one message: the length prefix or delimiter is added (--repeat N: N messages; --chunk cuts the framed bytes); --raw sends it as it is.',
   examples: ['.send c1 hello\\n', '.send s1 "  spaced  "', '.send --chunk 1 --delay 50ms c1 "one byte at a time"'],
   check: checkPayload,
   files: payloadFiles,

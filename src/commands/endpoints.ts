@@ -9,6 +9,25 @@ import { payloadFileUse, permittedReader, replyFileUse } from '../parse/payload-
 import { checkFile, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
+import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
+import { FRAME_SPECS } from '../protocols/framing.js';
+
+/** `--frame` and `--max-message`, the same on `.listen` and `.connect` (SPEC 12). */
+const FRAME_OPTIONS = {
+  frame: { type: 'string', value: 'SPEC', help: `cut what arrives into messages: ${FRAME_SPECS}; shown, answered (--reply) and sent (.send) per message` },
+  'max-message': { type: 'int', value: 'N', min: 1, help: 'with --frame: the largest message in bytes (default 1048576); a peer past it gets an error and the connection closed' },
+} as const;
+
+const FRAME_HELP =
+  ' With --frame SPEC the connection carries messages, not a byte stream: one `← msg` line per whole message ' +
+  '(nothing for a chunk that ends inside one; .show says how many bytes wait), --reply once per message, framed; ' +
+  '.send sends one framed message (--raw: the bytes as they are); .wait ID message.';
+
+/** A `--frame`/`--max-message` pair that can be read, checked when the line is parsed. */
+function checkFrame(a: ParsedArgs): void {
+  framingOf({ frame: str(a, 'frame'), maxMessage: num(a, 'max-message') });
+  checkFrameOptions({ frame: str(a, 'frame'), http: flag(a, 'http') });
+}
 import { defineCommand } from './define.js';
 import { connectWithRetry } from './retry.js';
 
@@ -34,7 +53,7 @@ export const listen = defineCommand({
     positionals: ['ADDRESS'],
     alias: true,
     options: {
-      reply: { type: 'string', value: 'SPEC', help: 'echo | none | discard | a template like \'You said "{upper}"\' (runs once per data chunk)' },
+      reply: { type: 'string', value: 'SPEC', help: 'echo | none | discard | a template like \'You said "{upper}"\' (runs once per data chunk; with --frame once per message)' },
       greet: { type: 'string', value: 'PAYLOAD', help: 'send this to every new connection' },
       timeout: { type: 'duration', value: 'MS', help: 'idle timeout: destroy a connection silent this long' },
       max: { type: 'int', value: 'N', min: 1, help: 'refuse connections past N at once' },
@@ -43,18 +62,20 @@ export const listen = defineCommand({
       'pause-on-connect': { type: 'flag', help: 'accepted sockets start paused (.resume to read)' },
       'close-after-reply': { type: 'flag', help: 'send FIN after the first reply' },
       http: { type: 'flag', help: 'parse HTTP/1.1 requests; --reply builds the response body' },
+      ...FRAME_OPTIONS,
     },
   },
   help:
     'Binds 127.0.0.1 unless a host is given; 0.0.0.0 or :: makes the port reachable from the network. ' +
-    'A PATH (with a /) is a Unix domain socket. Connections it accepts become c1, c2, …',
-  examples: ['.listen 9000 --reply echo', '.listen 0 --reply \'You said "{upper}"\' as srv', '.listen 8080 --http --reply \'You said "{data}"\''],
+    'A PATH (with a /) is a Unix domain socket. Connections it accepts become c1, c2, …' + FRAME_HELP,
+  examples: ['.listen 9000 --reply echo', '.listen 0 --reply \'You said "{upper}"\' as srv', '.listen 0 --frame len16 --reply echo'],
   check(a) {
     parseAddress(a.positionals[0] ?? '', 'listen');
     const greet = str(a, 'greet');
     if (greet !== undefined && !greet.startsWith('file:')) decodePayload(greet);
     const reply = str(a, 'reply');
     if (reply !== undefined && !reply.includes('file:')) checkReplyOptions(parseReply(reply), flag(a, 'http'));
+    checkFrame(a);
   },
   files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...payloadFileUse(str(a, 'greet'), '--greet file:')],
   async run(ctx, a) {
@@ -72,6 +93,8 @@ export const listen = defineCommand({
       pauseOnConnect: flag(a, 'pause-on-connect'),
       closeAfterReply: flag(a, 'close-after-reply'),
       http: flag(a, 'http'),
+      frame: str(a, 'frame'),
+      maxMessage: num(a, 'max-message'),
     });
     await settle([ep]);
   },
@@ -129,13 +152,14 @@ export const connect = defineCommand({
       reply: { type: 'string', value: 'SPEC', help: 'answer what the server sends: echo | a template' },
       'half-open': { type: 'flag', help: 'allowHalfOpen: a peer FIN does not end our side' },
       retry: { type: 'duration', value: 'MS', help: 'while refused (a server still starting), try again with a short back-off for up to this long' },
+      ...FRAME_OPTIONS,
     },
   },
   help:
     'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports. ' +
     '--retry 10s waits for a server that is still starting: refused attempts print nothing, one note says it is retrying, one error if it gives up; ' +
     'each attempt is a new socket id, so name it: `.connect ${PORT} --retry 10s as c`. ' +
-    '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too).',
+    '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too).' + FRAME_HELP,
   examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay'],
   check(a) {
     if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');
@@ -143,6 +167,7 @@ export const connect = defineCommand({
     if (flag(a, 'idle-destroy') && a.options.idle === undefined) {
       throw new SocklabError('E_USAGE', '--idle-destroy needs --idle MS: how long the socket may be idle, e.g. --idle 5s --idle-destroy');
     }
+    checkFrame(a);
   },
   files: (a) => replyFileUse(str(a, 'reply'), '--reply file:'),
   async run(ctx, a) {
@@ -167,6 +192,8 @@ export const connect = defineCommand({
           family: family as 4 | 6 | undefined,
           reply: permittedReply(ctx.permissions, str(a, 'reply')),
           halfOpen: flag(a, 'half-open'),
+          frame: str(a, 'frame'),
+          maxMessage: num(a, 'max-message'),
         });
       eps.push(retry === undefined ? attempt() : connectWithRetry(ctx.session, attempt, retry, ctx.signal));
     }

@@ -9,13 +9,19 @@ import { TCP_SOCKET, destroySocket, newSocket, pauseSocket } from './tcp-socket.
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
-import { attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
+import { attachFraming, attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
+import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
+import { encodeMessage, type Framing } from '../protocols/framing.js';
 
 /** Start a server. The endpoint exists at once; `ready` settles when it listens or fails. */
 export function openServer(reg: Registry, options: ListenOptions): ServerEndpoint {
   reg.checkAlias(options.alias);
   const reply = parseReply(options.reply ?? 'none');
   checkReplyOptions(reply, options.http === true);
+  const framing = framingOf(options);
+  checkFrameOptions(options);
+  // On a framed server the greeting is one message (refused here when it cannot be framed).
+  const greet = options.greet !== undefined && options.greet.length > 0 ? (framing ? encodeMessage(framing.codec, options.greet) : options.greet) : undefined;
   const server = net.createServer({
     allowHalfOpen: options.halfOpen === true,
     pauseOnConnect: options.pauseOnConnect === true,
@@ -85,7 +91,7 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
       reg.retire(ep);
     });
   });
-  server.on('connection', (socket) => accept(reg, ep, socket, reply));
+  server.on('connection', (socket) => accept(reg, ep, socket, reply, framing, greet));
   // Past --max, Node closes the new connection itself and says so only with 'drop'.
   server.on('drop', (data?: net.DropArgument) => {
     const from = data ? ` from ${formatHostPort(data.remoteAddress, data.remotePort)}` : '';
@@ -100,7 +106,14 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
   return ep;
 }
 
-function accept(reg: Registry, server: ServerEndpoint, socket: net.Socket, reply: ReturnType<typeof parseReply>): void {
+function accept(
+  reg: Registry,
+  server: ServerEndpoint,
+  socket: net.Socket,
+  reply: ReturnType<typeof parseReply>,
+  framing: Framing | undefined,
+  greet: Buffer | undefined,
+): void {
   const opts = server.options;
   const ep = newSocket(reg, socket, server, opts);
   // A server bound to one address knows the local end of what it accepts: no getsockname() per connection.
@@ -112,13 +125,14 @@ function accept(reg: Registry, server: ServerEndpoint, socket: net.Socket, reply
   ep.userPaused = opts.pauseOnConnect === true;
   wireSocket(reg, ep, { discard: reply.kind === 'discard' });
   attachReply(reg, ep, reply, { closeAfterReply: opts.closeAfterReply, http: opts.http });
+  if (framing) attachFraming(reg, ep, framing, reply.kind === 'discard');
   if (opts.idleTimeout !== undefined) {
     // The 'timeout' listener of wireSocket reports it and destroys the socket.
     ep.idleDestroy = true;
     socket.setTimeout(opts.idleTimeout);
   }
   reg.emit({ type: 'accept', t: reg.now(), id: ep.id, server: server.id, local: ep.local, remote: ep.remote });
-  if (opts.greet !== undefined && opts.greet.length > 0) socket.write(opts.greet);
+  if (greet !== undefined) socket.write(greet);
 }
 
 /**

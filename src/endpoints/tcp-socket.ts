@@ -9,12 +9,14 @@ import { sendTo } from './tcp-send.js';
 import { SocketState, canWrite, type ConnectOptions, type ListenOptions, type ServerEndpoint, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
 import { parseReply } from '../behaviours/reply.js';
-import { attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
+import { attachFraming, attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
+import { framedSends, framingOf } from '../behaviours/framed.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
 export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoint {
   reg.checkAlias(options.alias);
   const reply = parseReply(options.reply ?? 'none');
+  const framing = framingOf(options);
   const target = options.path ?? formatHostPort(options.host ?? '127.0.0.1', options.port);
   const connectOptions: net.NetConnectOpts = options.path
     ? { path: options.path, allowHalfOpen: options.halfOpen === true }
@@ -35,6 +37,7 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
   reg.add(ep);
   wireSocket(reg, ep, { discard: reply.kind === 'discard' });
   attachReply(reg, ep, reply, {});
+  if (framing) attachFraming(reg, ep, framing, reply.kind === 'discard');
 
   const ms = options.timeout ?? reg.connectTimeout;
   const timer = setTimeout(() => {
@@ -245,6 +248,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     ];
     const http = describeHttpConnection(ep.reply);
     if (http !== undefined) lines.push(['http', http]);
+    if (ep.frame) lines.push(['framing', ep.frame.describe()]);
     return lines;
   },
   close(session, ep, { force, all }) {
@@ -278,7 +282,11 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     // Awaited only then: the usual send starts writing in the same turn, before a line typed after it.
     const connecting = eps.filter((ep) => ep.connectedAt === undefined);
     if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
-    return sendTo(session, eps, data, options);
+    // A framed socket gets one framed message (`--raw`: the bytes as they are).
+    const sends = framedSends(eps, data, options.raw === true);
+    if (sends.length === 1) return sendTo(session, eps, sends[0]![1], options);
+    const results = await Promise.all(sends.map(([group, bytes]) => sendTo(session, group, bytes, options)));
+    return { bytes: results.reduce((n, r) => n + r.bytes, 0), buffered: Object.assign({}, ...results.map((r) => r.buffered)) as Record<string, number> };
   },
   inSendAll: canWrite,
   cannot: {},

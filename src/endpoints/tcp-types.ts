@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import type { FramedStream } from '../behaviours/framed.js';
 import type { Replier } from '../behaviours/reply.js';
 import type { EndpointBase } from '../session/endpoint.js';
 
@@ -48,6 +49,10 @@ export interface ListenOptions {
   pauseOnConnect?: boolean;
   closeAfterReply?: boolean;
   http?: boolean;
+  /** `--frame SPEC` (SPEC 12): data is shown, answered and sent per message. */
+  frame?: string;
+  /** `--max-message`, bytes: the largest framed message (default 1 MiB). */
+  maxMessage?: number;
 }
 
 /** Options of `.connect` once parsed (one socket). */
@@ -68,6 +73,10 @@ export interface ConnectOptions {
   family?: 4 | 6;
   reply?: string;
   halfOpen?: boolean;
+  /** `--frame SPEC` (SPEC 12): data is shown, answered and sent per message. */
+  frame?: string;
+  /** `--max-message`, bytes: the largest framed message (default 1 MiB). */
+  maxMessage?: number;
 }
 
 export interface ServerEndpoint extends EndpointBase {
@@ -106,6 +115,8 @@ export interface SocketEndpoint extends EndpointBase {
   /** True when the shutdown grace ended with the peer still sending: we reset it (see `abortSocket`). */
   stillSending?: boolean;
   reply: Replier | undefined;
+  /** The framing of what it receives and sends (`--frame`), if any. */
+  frame?: FramedStream;
   /** True when an idle timeout destroys it (`.listen --timeout`, `.connect --idle-destroy`). */
   idleDestroy?: boolean;
   /** The options it was opened with (connect options, or the server's). */

@@ -17,6 +17,8 @@ const ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'The address is not one of this machine\'s: a server can only bind addresses its interfaces have.',
   EMSGSIZE:
     'A datagram travels whole or not at all: UDP carries at most 65,507 B of payload over IPv4 (65,527 over IPv6), and a path that may not fragment carries only its MTU. Send less per datagram.',
+  E_LIMIT:
+    'The peer sent more than --max-message allows in one message (a length prefix that big, or that many bytes with no delimiter). socklab allocates nothing for it and closes the connection: a peer must not make us hold what it likes. A peer speaking another protocol, or a wrong --frame, looks like this.',
   EMFILE: 'This process ran out of file descriptors (every socket uses one). Close sockets, or raise the limit with ulimit -n.',
   ENOENT: 'No Unix socket file exists at that path: nothing listens there.',
 };
@@ -62,6 +64,9 @@ const EXPLAIN: Table = {
   relay: (ev) =>
     `The relay read these bytes from ${ev.from} and wrote them to ${ev.to} (${ev.dir === 'up' ? 'client → target' : 'target → client'}). ` +
     'TCP keeps no boundaries across the relay either: the chunks the far side reads need not match these. If the receiver reads slowly, the relay stops reading from the sender (backpressure).',
+  message: () =>
+    'A whole message arrived: socklab cut it out of the TCP byte stream by the --frame rule (a length prefix says how many bytes follow, or a delimiter ends it). ' +
+    'Chunks that ended inside a message showed nothing; one chunk holding several messages shows each. This is how a protocol survives "sticky packets".',
   datagram: () =>
     "One datagram arrived ('message' event). UDP keeps boundaries: one send is one datagram, received whole or not at all. No connection, no delivery guarantee: datagrams may be lost, duplicated or reordered, and nobody is told.",
   send: (ev) =>

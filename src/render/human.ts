@@ -48,6 +48,7 @@ const DESCRIBE: Table = {
     ev.dir === 'up' ? 'cyan' : 'blue',
     `${ev.dir === 'up' ? `${ev.from} ⇒ ${ev.to}` : `${ev.to} ⇐ ${ev.from}`}  ${formatBytes(ev.data.length)}${ev.fault === undefined ? '' : ` (${ev.fault})`}`,
   ],
+  message: (ev) => ['cyan', `← msg ${formatBytes(ev.data.length)}`],
   datagram: (ev) => ['cyan', `← ${formatBytes(ev.data.length)} from ${ev.from}`],
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
@@ -93,13 +94,16 @@ export function formatEvent(ev: SessionEvent, options: HumanOptions, payload = '
   return `${time}${c.bold(id.padEnd(3))}  ${c[paint](text)}`;
 }
 
-/** The summary line of folded data events: `c2 ← 48,213 chunks, 1.2 GiB in 1.0 s`. */
+/**
+ * The summary line of folded data events: `c2 ← 48,213 chunks, 1.2 GiB in 1.0 s`
+ * (`unit`: `messages` on a framed socket).
+ */
 export function formatFold(
-  fold: { id: string; dir: '←' | '→'; chunks: number; bytes: number; ms: number; t: number },
+  fold: { id: string; dir: '←' | '→'; chunks: number; bytes: number; ms: number; t: number; unit?: string },
   options: HumanOptions,
 ): string {
   const c = options.colors;
   const time = options.time ? `${c.dim(formatClock(fold.t))}  ` : '';
-  const text = `${fold.dir} ${formatCount(fold.chunks)} chunks, ${formatBytes(fold.bytes)} in ${(fold.ms / 1000).toFixed(1)} s`;
+  const text = `${fold.dir} ${formatCount(fold.chunks)} ${fold.unit ?? 'chunks'}, ${formatBytes(fold.bytes)} in ${(fold.ms / 1000).toFixed(1)} s`;
   return `${time}${c.bold(escapeMessage(fold.id).padEnd(3))}  ${c[fold.dir === '←' ? 'cyan' : 'magenta'](text)}`;
 }

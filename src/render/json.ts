@@ -31,6 +31,7 @@ const FIELDS: Table = {
     ...(ev.fault !== undefined && { fault: ev.fault }),
   }),
   data: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64'), text: ev.data.toString('utf8') }),
+  message: (ev) => ({ id: ev.id, bytes: ev.data.length, base64: ev.data.toString('base64'), text: ev.data.toString('utf8') }),
   end: (ev) => ({ id: ev.id }),
   shutdown: (ev) => ({ id: ev.id }),
   stop: (ev) => ({ id: ev.id, open: ev.open, ...(ev.destroyed !== undefined && { destroyed: ev.destroyed }) }),
@@ -55,8 +56,10 @@ const FIELDS: Table = {
 export function toJsonLine(ev: SessionEvent): string | undefined {
   // The data path: built by hand, so only `text` is scanned for unsafe characters
   // (ids are ours; base64 and numbers are plain ASCII).
-  if (ev.type === 'data') {
-    return `{"t":${ev.t},"event":"data","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}","text":${safeString(ev.data.toString('utf8'))}}`;
+  if (ev.type === 'data' || ev.type === 'message') {
+    // A framed socket's chunks are said as its messages (SPEC 12): every byte of a message is in one.
+    if (ev.type === 'data' && ev.framed) return undefined;
+    return `{"t":${ev.t},"event":"${ev.type}","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}","text":${safeString(ev.data.toString('utf8'))}}`;
   }
   if (ev.type === 'send' && ev.to === undefined) return `{"t":${ev.t},"event":"send","id":"${ev.id}","bytes":${ev.data.length},"base64":"${ev.data.toString('base64')}"}`;
   const fields = FIELDS[ev.type] as Fields<SessionEvent> | null;

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { DataEvent, DatagramEvent, RelayEvent, SendEvent, SessionEvent } from '../session/events.js';
+import type { DataEvent, DatagramEvent, MessageEvent, RelayEvent, SendEvent, SessionEvent } from '../session/events.js';
 import type { Settings, View } from '../settings.js';
 import { escapeMessage, StreamEscaper } from './escape.js';
 import { hexdump } from './hexdump.js';
@@ -15,6 +15,10 @@ export const FOLD_AFTER = 20;
 export const PIPE_BATCH_MS = 10;
 export { FOLD_INTERVAL, SESSION_FOLD_AFTER } from './session-fold.js';
 
+/** Events that carry bytes: shown with the data view (text/hex), folded in a flood, explained once per endpoint. */
+type ByteEvent = DataEvent | SendEvent | DatagramEvent | RelayEvent | MessageEvent;
+const BYTE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set<ByteEvent['type']>(['data', 'send', 'datagram', 'relay', 'message']);
+
 /** Display state of one socket in one direction. */
 interface Stream {
   escaper: StreamEscaper;
@@ -26,6 +30,8 @@ interface Stream {
   foldChunks: number;
   foldBytes: number;
   foldStart: number;
+  /** What a fold counts: `chunks`, or `messages` on a framed socket. */
+  unit: string;
 }
 
 /**
@@ -54,8 +60,9 @@ export class HumanPrinter {
 
   /** The subscriber: `session.subscribe(printer.handle)`. */
   readonly handle = (ev: SessionEvent): void => {
-    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram' || ev.type === 'relay') {
-      this.data(ev);
+    if (BYTE_EVENTS.has(ev.type)) {
+      // A framed socket's chunks show as the messages that follow them (SPEC 12).
+      if (ev.type !== 'data' || ev.framed !== true) this.data(ev as ByteEvent);
       return;
     }
     // Bytes held back as the start of a character, and the summary of a fold,
@@ -76,8 +83,8 @@ export class HumanPrinter {
 
   // Data and send are explained once per socket; the rest every time they happen.
   private explain(ev: SessionEvent): void {
-    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram' || ev.type === 'relay') {
-      const key = ev.id + ev.type;
+    if (BYTE_EVENTS.has(ev.type)) {
+      const key = (ev as ByteEvent).id + ev.type;
       if (this.explained.has(key)) return;
       this.explained.add(key);
     }
@@ -139,12 +146,13 @@ export class HumanPrinter {
     }
   }
 
-  private data(ev: DataEvent | SendEvent | DatagramEvent | RelayEvent): void {
+  private data(ev: ByteEvent): void {
     // A relayed chunk is shown, folded and hex-counted as what its link socket received.
     const id = ev.type === 'relay' ? ev.from : ev.id;
     const view: View = this.settings.views.get(id) ?? (ev.type === 'relay' ? this.settings.views.get(ev.id) : undefined) ?? this.settings.view;
     const dir = ev.type === 'send' ? '→' : '←';
     const s = this.stream(id + dir);
+    if (ev.type === 'message') s.unit = 'messages';
     // Folding is decided before any string is built: the hot path of a flood.
     if (ev.t - s.windowStart >= FOLD_INTERVAL) {
       s.windowStart = ev.t;
@@ -177,13 +185,14 @@ export class HumanPrinter {
     let payload = '';
     if (view === 'text' || view === 'both') {
       const { text, omitted } = s.escaper.write(ev.data, this.settings.maxbytes);
-      // A datagram stands alone: a character cut at its end is not continued by the next one.
-      const held = ev.type === 'datagram' || (ev.type === 'send' && ev.to !== undefined) ? s.escaper.flush() : '';
+      // A datagram or a message stands alone: a character cut at its end is not continued by the next one.
+      const held = ev.type === 'datagram' || ev.type === 'message' || (ev.type === 'send' && ev.to !== undefined) ? s.escaper.flush() : '';
       payload = `  "${text}${held}"${omitted > 0 ? ` … (+${formatCount(omitted)} B)` : ''}`;
     }
     if (view === 'hex' || view === 'both') {
       const shown = ev.data.subarray(0, Math.max(this.settings.maxbytes, 16));
-      const lines = hexdump(shown, s.hexOffset).split('\n').map((l) => `     ${l}`);
+      // A message is dumped on its own, from offset 0; chunks continue the stream's offset.
+      const lines = hexdump(shown, ev.type === 'message' ? 0 : s.hexOffset).split('\n').map((l) => `     ${l}`);
       if (shown.length < ev.data.length) lines.push(`     … (+${formatCount(ev.data.length - shown.length)} B)`);
       payload += `\n${options.colors.dim(lines.join('\n'))}`;
     }
@@ -208,7 +217,7 @@ export class HumanPrinter {
   private stream(key: string): Stream {
     let s = this.streams.get(key);
     if (!s) {
-      s = { escaper: new StreamEscaper(), hexOffset: 0, windowStart: 0, windowCount: 0, folding: false, foldChunks: 0, foldBytes: 0, foldStart: 0 };
+      s = { escaper: new StreamEscaper(), hexOffset: 0, windowStart: 0, windowCount: 0, folding: false, foldChunks: 0, foldBytes: 0, foldStart: 0, unit: 'chunks' };
       this.streams.set(key, s);
     }
     return s;
@@ -254,7 +263,7 @@ export class HumanPrinter {
       if (!s?.folding) continue;
       const now = Date.now();
       if (s.foldChunks > 0) {
-        this.line(formatFold({ id, dir, chunks: s.foldChunks, bytes: s.foldBytes, ms: now - s.foldStart, t: now }, this.options()));
+        this.line(formatFold({ id, dir, chunks: s.foldChunks, bytes: s.foldBytes, ms: now - s.foldStart, t: now, unit: s.unit }, this.options()));
       }
       s.foldChunks = 0;
       s.foldBytes = 0;
@@ -271,6 +280,7 @@ export class HumanPrinter {
       this.explained.delete(id + 'data');
       this.explained.delete(id + 'send');
       this.explained.delete(id + 'datagram');
+      this.explained.delete(id + 'message');
     }
   }
 }

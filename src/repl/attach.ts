@@ -50,10 +50,17 @@ export class Attachment {
       this.fail(line, `${ep.id} is ${ep.state}: detached`);
       return true;
     }
-    const data = Buffer.from(line + EOL_BYTES[this.settings.eol], 'utf8');
-    // `.record` keeps the line as the `.sendln` it was: a script has no `.attach`.
+    // On a framed socket (`--frame`) a typed line is one message: the framing ends it, not the end-of-line.
+    let data: Buffer;
+    try {
+      data = ep.frame ? ep.frame.encode(Buffer.from(line, 'utf8')) : Buffer.from(line + EOL_BYTES[this.settings.eol], 'utf8');
+    } catch (err) {
+      this.fail(line, messageOf(err));
+      return true;
+    }
+    // `.record` keeps the line as the `.sendln` (framed: `.send`) it was: a script has no `.attach`.
     sendTo(this.session, [ep], data).then(
-      () => succeeded(this.session, `.sendln ${ep.alias ?? ep.id} ${quotePayload(line)}`),
+      () => succeeded(this.session, `${ep.frame ? '.send' : '.sendln'} ${ep.alias ?? ep.id} ${quotePayload(line)}`),
       (err: unknown) => this.fail(line, messageOf(err)),
     );
     return true;

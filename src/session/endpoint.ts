@@ -77,6 +77,8 @@ export interface LsRow {
 export interface KindSendOptions extends SendOptions {
   /** UDP: the destination (`HOST:PORT` or an endpoint id). */
   to?: string;
+  /** A framed socket (`--frame`): send the bytes as they are, no prefix or delimiter added. */
+  raw?: boolean;
 }
 
 /**

@@ -70,6 +70,23 @@ export interface DataEvent extends Time {
   type: 'data';
   id: string;
   data: Buffer;
+  /**
+   * True on a framed socket (`--frame`, SPEC 12): its messages follow as
+   * `message` events and the renderers show those instead of the chunk;
+   * `.expect`, `.wait … data` and the timeline still see the bytes.
+   */
+  framed?: true;
+}
+
+/**
+ * One message of a framed socket (`--frame`, SPEC 12), complete: the payload
+ * without its length prefix or delimiter. Emitted after the `data` event of
+ * the chunk that completed it; a chunk that ends inside a message emits none.
+ */
+export interface MessageEvent extends Time {
+  type: 'message';
+  id: string;
+  data: Buffer;
 }
 
 /**
@@ -203,6 +220,7 @@ export type SessionEvent =
   | AcceptEvent
   | SendEvent
   | DataEvent
+  | MessageEvent
   | DatagramEvent
   | RelayEvent
   | EndEvent

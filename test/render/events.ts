@@ -13,6 +13,7 @@ export const SAMPLES: { [K in SessionEventType]: EventOf<K> } = {
   accept: { type: 'accept', t: T, id: 'c2', server: 's1', local: '127.0.0.1:9000', remote: '127.0.0.1:51234' },
   send: { type: 'send', t: T, id: 'c1', data: Buffer.from('hello\n') },
   data: { type: 'data', t: T, id: 'c2', data: Buffer.from('hello\n') },
+  message: { type: 'message', t: T, id: 'c2', data: Buffer.from('hello') },
   datagram: { type: 'datagram', t: T, id: 'u1', from: '127.0.0.1:5353', data: Buffer.from('hello') },
   relay: { type: 'relay', t: T, id: 'p1', from: 'c3', to: 'c4', dir: 'up', data: Buffer.from('GET / HTTP/1.1\r\n') },
   end: { type: 'end', t: T, id: 'c2' },

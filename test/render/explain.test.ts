@@ -17,6 +17,7 @@ const EXPECTED: { [K in SessionEventType]: RegExp[] | undefined } = {
   connect: [/SYN/, /SYN-ACK/, /'connect'/],
   data: [/'data'/, /byte stream/],
   relay: [/\bc3\b/, /\bc4\b/, /client → target/, /backpressure/],
+  message: [/whole message/, /--frame/, /sticky packets/],
   datagram: [/boundaries/, /No connection/, /no delivery guarantee/],
   send: [/'drain'/, /write\(\) returns false/],
   end: [/FIN/, /'end'/, /allowHalfOpen/],

@@ -16,6 +16,7 @@ describe('formatEvent: one line per event kind', () => {
     accept: 'c2   accepted by s1 from 127.0.0.1:51234',
     send: 'c1   → 6 B',
     data: 'c2   ← 6 B',
+    message: 'c2   ← msg 5 B',
     datagram: 'u1   ← 5 B from 127.0.0.1:5353',
     relay: 'p1   c3 ⇒ c4  16 B',
     end: 'c2   ← FIN (peer ended its side)',

@@ -16,6 +16,7 @@ const FIELDS: { [K in SessionEventType]: string[] | null } = {
   accept: ['id', 'server', 'local', 'remote'],
   send: ['id', 'bytes', 'base64'],
   data: ['id', 'bytes', 'base64', 'text'],
+  message: ['id', 'bytes', 'base64', 'text'],
   datagram: ['id', 'from', 'bytes', 'base64', 'text'],
   relay: ['id', 'from', 'to', 'dir', 'bytes', 'base64', 'text'],
   end: ['id'],
