@@ -3,6 +3,7 @@ import { close, connect, destroy, end, listen, pause, resume } from './endpoints
 import { sendCommand, sendln } from './data.js';
 import { udp } from './udp.js';
 import { ls, set, show, view } from './view.js';
+import { tcp } from './tcp.js';
 import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
 import { attach, detach, explain, timeline } from './teaching.js';
@@ -12,7 +13,7 @@ const ALL: Command[] = [
   ...[listen, connect, udp, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
   ...[wait, expect, sleepCommand, record, replay, transcript],
-  ...[ls, show, view, set],
+  ...[ls, show, tcp, view, set],
   ...[explain, timeline],
   ...[help, exit],
 ];

@@ -9,6 +9,7 @@ import { sendTo } from './tcp-send.js';
 import { SocketState, canWrite, type ConnectOptions, type ListenOptions, type ServerEndpoint, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
 import { parseReply } from '../behaviours/reply.js';
+import { kernelKeyOf } from '../observers/kernel-view.js';
 import { attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
@@ -246,6 +247,10 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     const http = describeHttpConnection(ep.reply);
     if (http !== undefined) lines.push(['http', http]);
     return lines;
+  },
+  kernelKey(ep) {
+    if (ep.connectedAt === undefined) return 'not connected';
+    return kernelKeyOf(ep.local, ep.remote) ?? 'a Unix socket: no TCP state';
   },
   close(session, ep, { force, all }) {
     if (!isLiveSocket(ep)) return session.note(ep.id, `already ${goneState(ep)}: nothing to close`);
