@@ -40,8 +40,12 @@ export interface SocklabRepl {
   closed: Promise<void>;
 }
 
-/** Commands the next typed line waits for (see `gate`). */
-const GATED = new Set(['listen', 'connect']);
+/**
+ * Commands the next typed line waits for (see `gate`). `.show`, `.ls` and
+ * `.tcp` may ask `ss` (the kernel's view): the prompt is back at once, but a
+ * pasted `.close c1` after `.show c1` must not overtake it.
+ */
+const GATED = new Set(['listen', 'connect', 'show', 'ls', 'tcp']);
 
 // Node's own file commands are replaced by .record/.replay; .clear would drop the bindings.
 const REMOVED = ['load', 'save', 'editor', 'clear', 'help', 'exit'];
