@@ -34,6 +34,18 @@ export const TCP_STATE_NOTES: Readonly<Record<TcpState, string>> = {
   CLOSED: 'CLOSED (RFC 9293: CLOSED): no connection; the kernel keeps no state for it.',
 };
 
+/**
+ * What a TCP state means, named as socklab shows it (`TIME_WAIT`), as RFC
+ * 9293 writes it (`TIME-WAIT`) or as ss does (`ESTAB`, `SYN-RECV`), in any
+ * case; undefined when `name` is no TCP state.
+ */
+export function explainTcpState(name: string): string | undefined {
+  const upper = name.toUpperCase();
+  const aliases: Record<string, TcpState> = { ESTAB: 'ESTABLISHED', 'SYN-RECV': 'SYN_RECEIVED', SYN_RECV: 'SYN_RECEIVED', UNCONN: 'CLOSED', CLOSE: 'CLOSED' };
+  const canonical = Object.hasOwn(aliases, upper) ? aliases[upper] : upper.replace(/-(\d)$/, '$1').replaceAll('-', '_');
+  return canonical !== undefined && Object.hasOwn(TCP_STATE_NOTES, canonical) ? TCP_STATE_NOTES[canonical as TcpState] : undefined;
+}
+
 /** `0.037 ms`, `12.5 ms` — RTTs as ss gives them (ms, up to 3 decimals). */
 export function formatMs(ms: number): string {
   return `${Number(ms.toFixed(3))} ms`;
