@@ -99,7 +99,7 @@ function timeWaitRow(conn: Connection, waiting: SsSocket[]): string[] {
 export const tcp = defineCommand({
   name: 'tcp',
   group: 'view',
-  summary: "the session's recent TCP connections still in TIME_WAIT (from ss): how long, and who closed first",
+  summary: 'recent TCP connections still in TIME_WAIT, and who closed first (from ss)',
   args: { usage: '.tcp', positionals: [] },
   help:
     'The side that sends FIN first ends in TIME_WAIT: its kernel keeps the connection 60 s (2×MSL on Linux) after the close, so a lost last ACK can be sent again and stray segments die. ' +
