@@ -1,9 +1,10 @@
 import { kindOf, type Endpoint } from '../session/endpoint.js';
-import { queryKernel, type KernelKey, type KernelView } from '../observers/kernel-view.js';
-import type { SsSocket } from '../protocols/ss.js';
-import { TCP_STATE_NOTES, describeState, formatLeft, kernelLsCells, kernelShowLines } from '../render/kernel.js';
+import { queryKernel, type KernelKey } from '../observers/kernel-view.js';
+import type { SsSocket, TcpState } from '../protocols/ss.js';
+import { LS_TCP_HEADER, TCP_STATE_NOTES, describeState, formatLeft, kernelLsCells, kernelShowLines } from '../render/kernel.js';
 import { escapeMessage } from '../render/escape.js';
 import { formatTable } from '../render/units.js';
+import { MAX_CLOSED_KEPT } from '../session/manager.js';
 import { defineCommand } from './define.js';
 
 /**
@@ -35,17 +36,32 @@ export async function kernelSection(ep: Endpoint, explain: boolean): Promise<Arr
   return [['kernel', text]];
 }
 
-/** The kernel's answer for the TCP connections among `eps`, in one ss call (undefined when there are none). */
-export async function kernelRows(eps: readonly Endpoint[]): Promise<{ view: KernelView; keys: Map<Endpoint, KernelKey | string | undefined> }> {
-  const keys = new Map(eps.map((ep) => [ep, keyOf(ep)] as const));
-  const tuples = [...keys.values()].filter((k): k is KernelKey => typeof k === 'object');
-  return { view: await queryKernel(tuples), keys };
-}
-
-/** `.ls --tcp`'s cells for one row, from {@link kernelRows}. */
-export function kernelCells(view: KernelView, key: KernelKey | string | undefined): string[] {
-  const isTcp = typeof key === 'object';
-  return kernelLsCells(isTcp && view.ok ? view.find(key) : undefined, isTcp && view.ok);
+/**
+ * `.ls --tcp`: the table with the kernel's columns after Node's `state` (the
+ * 6th), so the two read side by side; one ss call for every row. `before`:
+ * the line that says why there is no kernel view; `after`: with `.explain on`,
+ * a note for each state shown.
+ */
+export async function withKernelColumns(
+  eps: readonly Endpoint[],
+  header: string[],
+  rows: string[][],
+  explain: boolean,
+): Promise<{ header: string[]; rows: string[][]; before: string; after: string }> {
+  const keys = eps.map(keyOf);
+  const view = await queryKernel(keys.filter((k): k is KernelKey => typeof k === 'object'));
+  const at = header.indexOf('state') + 1;
+  const cells = keys.map((key) => {
+    const isTcp = typeof key === 'object';
+    return kernelLsCells(isTcp && view.ok ? view.find(key) : undefined, isTcp && view.ok);
+  });
+  const states = new Set(cells.map((c) => c[0]).filter((s): s is TcpState => s !== undefined && Object.hasOwn(TCP_STATE_NOTES, s)));
+  return {
+    header: [...header.slice(0, at), ...LS_TCP_HEADER, ...header.slice(at)],
+    rows: rows.map((r, i) => [...r.slice(0, at), ...(cells[i] ?? []), ...r.slice(at)]),
+    before: view.ok ? '' : `${view.reason}\n`,
+    after: view.ok && explain ? [...states].map((s) => `\n     ↳ ${TCP_STATE_NOTES[s]}`).join('') : '',
+  };
 }
 
 /** One connection of the session: its sockets here (one, or both ends on loopback). */
@@ -103,9 +119,9 @@ export const tcp = defineCommand({
   args: { usage: '.tcp', positionals: [] },
   help:
     'The side that sends FIN first ends in TIME_WAIT: its kernel keeps the connection 60 s (2×MSL on Linux) after the close, so a lost last ACK can be sent again and stray segments die. ' +
-    "The side that closed second does not wait. socklab remembers its recent connections (closed ones too, up to the last 200) and asks the kernel with ss -tino (iproute2, Linux); both ends are shown when both are on this machine. " +
+    `The side that closed second does not wait. socklab remembers its recent connections (closed ones too, up to the last ${MAX_CLOSED_KEPT}) and asks the kernel with ss -tino (iproute2, Linux); both ends are shown when both are on this machine. ` +
     "`.show cN` adds the kernel's state, queues, RTT, congestion window and retransmits of one connection; `.ls --tcp` adds them as columns. With `.explain on`, each state is explained.",
-  examples: ['.tcp', '.close c1', '.show c1'],
+  examples: ['.tcp', '.explain TIME_WAIT'],
   async run(ctx) {
     const conns = connections(ctx.session.list());
     if (conns.length === 0) {

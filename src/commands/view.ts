@@ -4,9 +4,7 @@ import { EOL_BYTES, VIEWS, type Eol, type Settings, type View } from '../setting
 import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';
 import { defineCommand } from './define.js';
-import { kernelCells, kernelRows, kernelSection } from './tcp.js';
-import { LS_TCP_HEADER, TCP_STATE_NOTES } from '../render/kernel.js';
-import type { TcpState } from '../protocols/ss.js';
+import { kernelSection, withKernelColumns } from './tcp.js';
 
 function row(ep: Endpoint, now: number): string[] {
   const age = formatAge((ep.closedAt ?? now) - ep.createdAt);
@@ -59,22 +57,11 @@ export const ls = defineCommand({
       return;
     }
     const now = Date.now();
-    let after = '';
-    const header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
+    let header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
     const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : firstRows(eps, LS_ROWS);
     let rows = shown.map((ep) => row(ep, now));
-    let before = '';
-    if (a.options.tcp === true) {
-      const { view, keys } = await kernelRows(shown);
-      // The kernel's columns go after Node's state, so the two can be read side by side.
-      header.splice(6, 0, ...LS_TCP_HEADER);
-      rows = rows.map((r, i) => [...r.slice(0, 6), ...kernelCells(view, keys.get(shown[i] as Endpoint)), ...r.slice(6)]);
-      if (!view.ok) before = `${view.reason}\n`;
-      else if (ctx.settings.explain) {
-        const states = new Set(rows.map((r) => r[6]).filter((s): s is TcpState => s !== undefined && Object.hasOwn(TCP_STATE_NOTES, s)));
-        after = [...states].map((s) => `\n     ↳ ${TCP_STATE_NOTES[s]}`).join('');
-      }
-    }
+    let [before, after] = ['', ''];
+    if (a.options.tcp === true) ({ header, rows, before, after } = await withKernelColumns(shown, header, rows, ctx.settings.explain));
     let text = before + formatTable([header, ...rows]);
     if (shown.length < eps.length) {
       const kept = new Set(shown);
