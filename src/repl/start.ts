@@ -114,6 +114,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // wait until they are listening / connected (a moment on loopback), so that
   // pasted lines find the names they create. Ctrl+C stops the waiting.
   let gate: Promise<boolean> | undefined;
+  let gatedBy = '';
   const run = async (line: string): Promise<boolean> => {
     const name = splitCommand(line).name;
     const blocks = COMMANDS.get(name)?.blocks === true;
@@ -121,6 +122,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       const done = runCommandLine(ctx, line);
       if (GATED.has(name)) {
         gate = done;
+        gatedBy = name;
         // node:repl cuts a JS error's stack at the last unnamed frame. This callback
         // runs the lines queued behind the gate, so it is named and the bottom
         // frame (`.finally` would add its own unnamed one below).
@@ -281,7 +283,11 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     } else if (gate !== undefined) {
       queued.length = 0;
       gate = undefined;
-      printer.print('stopped waiting; the connection attempt goes on and reports as an event');
+      printer.print(
+        gatedBy === 'listen' || gatedBy === 'connect'
+          ? 'stopped waiting; the connection attempt goes on and reports as an event'
+          : `stopped waiting for .${gatedBy}; it prints when ss answers`,
+      );
     } else onSigint.call(server);
   });
 
