@@ -129,6 +129,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
         const opened = function socklabGateOpened(): void {
           if (gate !== done) return;
           gate = undefined;
+          // What the command printed goes out before the lines that waited for it (JavaScript prints by itself).
+          if (queued.length > 0) printer.flush();
           drain();
         };
         void done.then(opened, opened);
