@@ -4,6 +4,7 @@ import { sendCommand, sendln } from './data.js';
 import { udp } from './udp.js';
 import { proxy } from './relay.js';
 import { ls, set, show, view } from './view.js';
+import { tcp } from './tcp.js';
 import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
 import { attach, detach, explain, timeline } from './teaching.js';
@@ -13,7 +14,7 @@ const ALL: Command[] = [
   ...[listen, connect, udp, proxy, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
   ...[wait, expect, sleepCommand, record, replay, transcript],
-  ...[ls, show, view, set],
+  ...[ls, show, tcp, view, set],
   ...[explain, timeline],
   ...[help, exit],
 ];

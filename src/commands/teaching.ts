@@ -1,17 +1,22 @@
 import { SocklabError } from '../errors.js';
 import { MAX_COLUMNS, MAX_ROWS, renderMermaid, renderTimeline } from '../render/timeline.js';
 import { defineCommand } from './define.js';
+import { explainTcpState } from '../render/kernel.js';
 
 export const explain = defineCommand({
   name: 'explain',
   group: 'teaching',
-  summary: 'after each event, a line that explains it (on | off)',
-  args: { usage: '.explain on|off', positionals: ['MODE'], required: 0 },
-  help: 'For learners: what a FIN means and why the socket can still read, why ECONNREFUSED, what a timeout does and does not do. Data events are explained once per socket.',
-  examples: ['.explain on', '.explain off'],
+  summary: 'after each event, a line that explains it (on | off); or what a TCP state means',
+  args: { usage: '.explain on|off|STATE', positionals: ['MODE'], required: 0 },
+  help:
+    'For learners: what a FIN means and why the socket can still read, why ECONNREFUSED, what a timeout does and does not do. Data events are explained once per socket. ' +
+    "While on, the kernel's TCP states that .show, .ls --tcp and .tcp print are explained too. `.explain TIME_WAIT` (or CLOSE_WAIT, FIN_WAIT2, … as ss or RFC 9293 write them) says what one state means.",
+  examples: ['.explain on', '.explain off', '.explain TIME_WAIT'],
   run(ctx, a) {
     const mode = a.positionals[0] ?? (ctx.settings.explain ? 'off' : 'on');
-    if (mode !== 'on' && mode !== 'off') throw new SocklabError('E_USAGE', `.explain takes on or off, not "${mode}"`);
+    const state = explainTcpState(mode);
+    if (state !== undefined) return ctx.print(state);
+    if (mode !== 'on' && mode !== 'off') throw new SocklabError('E_USAGE', `.explain takes on or off (or a TCP state such as TIME_WAIT), not "${mode}"`);
     ctx.settings.explain = mode === 'on';
     ctx.print(`explanations ${mode}`);
   },

@@ -4,6 +4,7 @@ import { EOL_BYTES, VIEWS, type Eol, type Settings, type View } from '../setting
 import { formatAge, formatBytes, formatTable, formatCount } from '../render/units.js';
 import { escapeMessage } from '../render/escape.js';
 import { defineCommand } from './define.js';
+import { kernelSection, withKernelColumns } from './tcp.js';
 
 function row(ep: Endpoint, now: number): string[] {
   const age = formatAge((ep.closedAt ?? now) - ep.createdAt);
@@ -27,19 +28,21 @@ export const ls = defineCommand({
   group: 'view',
   summary: 'table of every endpoint: addresses, state, bytes, age',
   args: {
-    usage: '.ls [sN] [--open] [--all]',
+    usage: '.ls [sN] [--open] [--all] [--tcp]',
     positionals: ['SERVER'],
     required: 0,
     options: {
       open: { type: 'flag', help: 'only endpoints still open' },
       all: { type: 'flag', help: `every row, even past ${LS_ROWS}` },
+      tcp: { type: 'flag', help: "the kernel's view of TCP connections (ss, Linux): state, recv-q, send-q, rtt, cwnd, retransmits" },
     },
   },
   help:
     'in/out count bytes received and sent; queued is what Node holds because the kernel would not take it yet (a peer that does not read makes it grow). ' +
+    "--tcp adds what the kernel says (one ss call): its TCP state (ESTABLISHED, FIN_WAIT2, CLOSE_WAIT, TIME_WAIT…), bytes not read yet (recv-q) and not acknowledged (send-q), smoothed RTT, congestion window (segments) and retransmits; - when the kernel holds nothing for it. " +
     `\`.ls s1\` lists s1 and its connections. Past ${LS_ROWS} rows the open ones come first, then the most recently closed; the rest is summarised by state.`,
-  examples: ['.ls', '.ls s1', '.ls --open'],
-  run(ctx, a) {
+  examples: ['.ls', '.ls s1', '.ls --open --tcp'],
+  async run(ctx, a) {
     const filter = a.positionals[0];
     let eps = ctx.session.list();
     if (filter !== undefined) {
@@ -54,15 +57,18 @@ export const ls = defineCommand({
       return;
     }
     const now = Date.now();
-    const header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
+    let header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
     const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : firstRows(eps, LS_ROWS);
-    let text = formatTable([header, ...shown.map((ep) => row(ep, now))]);
+    let rows = shown.map((ep) => row(ep, now));
+    let [before, after] = ['', ''];
+    if (a.options.tcp === true) ({ header, rows, before, after } = await withKernelColumns(shown, header, rows, ctx.settings.explain));
+    let text = before + formatTable([header, ...rows]);
     if (shown.length < eps.length) {
       const kept = new Set(shown);
       const rest = eps.filter((ep) => !kept.has(ep));
       text += `\n… ${formatCount(rest.length)} more (${summarise(rest)}): .ls sN for one server, .ls --open, .ls --all for every row`;
     }
-    ctx.print(escapeMessage(text));
+    ctx.print(escapeMessage(text + after));
   },
 });
 
@@ -81,11 +87,15 @@ export const show = defineCommand({
   group: 'view',
   summary: 'everything about one endpoint',
   args: { usage: '.show ID', positionals: ['ID'] },
+  help:
+    "A TCP connection gets a kernel section from ss (iproute2, Linux): the kernel's TCP state, its queues, RTT, congestion window and retransmits; " +
+    'after a close, whether its side waits in TIME_WAIT. With `.explain on` a line says what the state means.',
   examples: ['.show c1', '.show s1'],
-  run(ctx, a) {
+  async run(ctx, a) {
     const ep = ctx.session.get(a.positionals[0] ?? '');
     const lines: Array<[string, unknown]> = [['id', ep.id], ['name', ep.alias ?? '-'], ['state', ep.state], ['age', formatAge((ep.closedAt ?? Date.now()) - ep.createdAt)]];
     lines.push(...kindOf(ep).details(ep));
+    lines.push(...(await kernelSection(ep, ctx.settings.explain)));
     const opts = Object.entries(ep.options).filter(([, v]) => v !== undefined && v !== false);
     lines.push(['options', opts.map(([k, v]) => `${k}=${Buffer.isBuffer(v) ? JSON.stringify(v.toString()) : String(v)}`).join(' ') || '-']);
     ctx.print(escapeMessage(lines.map(([k, v]) => `${k.padEnd(17)}${String(v)}`).join('\n')));

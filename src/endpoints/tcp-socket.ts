@@ -11,6 +11,7 @@ import type { Registry } from '../session/manager.js';
 import { parseReply } from '../behaviours/reply.js';
 import { attachFraming, attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
 import { framedSends, framingOf } from '../behaviours/framed.js';
+import { kernelKeyOf } from '../observers/kernel-view.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
 export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoint {
@@ -250,6 +251,10 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     if (http !== undefined) lines.push(['http', http]);
     if (ep.frame) lines.push(['framing', ep.frame.describe()]);
     return lines;
+  },
+  kernelKey(ep) {
+    if (ep.connectedAt === undefined) return 'not connected';
+    return kernelKeyOf(ep.local, ep.remote) ?? 'a Unix socket: no TCP state';
   },
   close(session, ep, { force, all }) {
     if (!isLiveSocket(ep)) return session.note(ep.id, `already ${goneState(ep)}: nothing to close`);

@@ -40,8 +40,12 @@ export interface SocklabRepl {
   closed: Promise<void>;
 }
 
-/** Commands the next typed line waits for (see `gate`). */
-const GATED = new Set(['listen', 'connect']);
+/**
+ * Commands the next typed line waits for (see `gate`). `.show`, `.ls` and
+ * `.tcp` may ask `ss` (the kernel's view): the prompt is back at once, but a
+ * pasted `.close c1` after `.show c1` must not overtake it.
+ */
+const GATED = new Set(['listen', 'connect', 'show', 'ls', 'tcp']);
 
 // Node's own file commands are replaced by .record/.replay; .clear would drop the bindings.
 const REMOVED = ['load', 'save', 'editor', 'clear', 'help', 'exit'];
@@ -113,6 +117,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   // wait until they are listening / connected (a moment on loopback), so that
   // pasted lines find the names they create. Ctrl+C stops the waiting.
   let gate: Promise<boolean> | undefined;
+  let gatedBy = '';
   const run = async (line: string): Promise<boolean> => {
     const name = splitCommand(line).name;
     const blocks = COMMANDS.get(name)?.blocks === true;
@@ -120,12 +125,15 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       const done = runCommandLine(ctx, line);
       if (GATED.has(name)) {
         gate = done;
+        gatedBy = name;
         // node:repl cuts a JS error's stack at the last unnamed frame. This callback
         // runs the lines queued behind the gate, so it is named and the bottom
         // frame (`.finally` would add its own unnamed one below).
         const opened = function socklabGateOpened(): void {
           if (gate !== done) return;
           gate = undefined;
+          // What the command printed goes out before the lines that waited for it (JavaScript prints by itself).
+          if (queued.length > 0) printer.flush();
           drain();
         };
         void done.then(opened, opened);
@@ -280,7 +288,11 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     } else if (gate !== undefined) {
       queued.length = 0;
       gate = undefined;
-      printer.print('stopped waiting; the connection attempt goes on and reports as an event');
+      printer.print(
+        gatedBy === 'listen' || gatedBy === 'connect'
+          ? 'stopped waiting; the connection attempt goes on and reports as an event'
+          : `stopped waiting for .${gatedBy}; it prints when ss answers`,
+      );
     } else onSigint.call(server);
   });
 

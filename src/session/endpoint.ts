@@ -1,5 +1,6 @@
 import { SocklabError } from '../errors.js';
 import type { Session } from './session.js';
+import type { KernelKey } from '../observers/kernel-view.js';
 
 /**
  * The endpoint interface: what the core and the commands know of an endpoint
@@ -106,6 +107,12 @@ export interface EndpointKind<E extends EndpointBase = Endpoint> {
   row(ep: E): LsRow;
   /** Lines of `.show` between the common ones and `options`. */
   details(ep: E): Array<[string, unknown]>;
+  /**
+   * The TCP connection's 4-tuple, for the kernel's view (`ss`: `.show`,
+   * `.ls --tcp`, `.tcp`), or one line saying why it has none (a Unix socket,
+   * not connected yet). Kinds that are never TCP connections leave it out.
+   */
+  kernelKey?(ep: E): KernelKey | string;
   /** True when `other` belongs to it (a server's connections, closed ones too): `.ls s1`. */
   owns?(ep: E, other: Endpoint): boolean;
   /**

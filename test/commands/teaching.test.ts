@@ -161,7 +161,7 @@ describe('.explain', () => {
     expect(rig.settings.explain).toBe(false);
     const error = await rig.fail('.explain loud');
     expect(error.code).toBe('E_USAGE');
-    expect(error.message).toBe('.explain takes on or off, not "loud"');
+    expect(error.message).toBe('.explain takes on or off (or a TCP state such as TIME_WAIT), not "loud"');
   });
 });
 
