@@ -97,12 +97,16 @@ export class PageFeed {
     flush();
   };
 
-  /** An event the printer shows nothing for: its type and JSON fields, escaped. */
+  /**
+   * An event the printer shows nothing for: its type and fields, escaped. The
+   * JSON renderer's fields when it knows the type; otherwise the event's own
+   * plain fields (bytes as a count), so a kind no renderer knows yet still shows.
+   */
   private generic(ev: SessionEvent): void {
     const json = toJsonLine(ev);
-    if (json === undefined) return;
-    const { t: _t, event: _e, id, base64: _b, ...fields } = JSON.parse(json) as Record<string, unknown>;
-    const text = `${ev.type} ${JSON.stringify(fields)}`;
+    const parsed = json === undefined ? plainFields(ev) : (JSON.parse(json) as Record<string, unknown>);
+    const { t: _t, event: _e, type: _type, id, base64: _b, ...fields } = parsed;
+    const text = `${ev.type} ${JSON.stringify(fields).slice(0, 1000)}`;
     const shown = typeof id === 'string' ? id : '-';
     this.add(ev.t, ev.type, shown, [[['bold', escapeMessage(shown).padEnd(3)], ['', `  ${escapeMessage(text)}`]]]);
   }
@@ -135,6 +139,16 @@ function pageSettings(s: Settings): Settings {
       return s.views;
     },
   };
+}
+
+/** An event's fields as JSON would carry them: Buffers as their length, nothing nested. */
+function plainFields(ev: SessionEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(ev)) {
+    if (Buffer.isBuffer(v)) out[k === 'data' ? 'bytes' : k] = v.length;
+    else if (v === null || typeof v !== 'object') out[k] = v;
+  }
+  return out;
 }
 
 /** Lines cut to ENTRY_CHARS in all, the cut said on the last line kept. */
