@@ -15,7 +15,7 @@ import { Viewer } from './viewer.js';
 /** Browsers watching at once at most; one more gets 503 (a class of 30, each with a laptop and a phone). */
 export const MAX_VIEWERS = 64;
 /** The table and the diagram are sent at most this often, ms (they are rebuilt from the session, not per event). */
-export const SNAPSHOT_MS = 250;
+export const SNAPSHOT_MS = 500;
 /** Refused requests are told in the terminal at most once per this many ms (the rest are counted). */
 const REFUSAL_NOTE_MS = 1000;
 
@@ -70,13 +70,16 @@ export async function startServing(session: Session, options: ServeOptions): Pro
   const host = options.host ?? '127.0.0.1';
   const token = host === 'localhost' || isLoopback(host) ? undefined : randomBytes(18).toString('base64url');
   const viewers = new Set<Viewer>();
-  let dirty = true;
+  // The table and the diagram are rebuilt at most every SNAPSHOT_MS while something changed,
+  // and sent only when they differ from what the viewers have.
+  let stale = true;
   let frames = '';
   let timer: NodeJS.Timeout | undefined;
+  let pumping = false;
   const snapshots = {
     frames(): string {
-      if (dirty) {
-        dirty = false;
+      if (stale) {
+        stale = false;
         frames = `event: table\ndata: ${JSON.stringify(tableSnapshot(session))}\n\nevent: diagram\ndata: ${JSON.stringify(diagramSnapshot(session))}\n\n`;
       }
       return frames;
@@ -85,14 +88,21 @@ export async function startServing(session: Session, options: ServeOptions): Pro
   const feed = new PageFeed(
     options.settings,
     () => {
-      for (const v of viewers) v.pump();
+      // Once per turn of the event loop, not per entry: a burst goes out as one write per viewer.
+      if (pumping || viewers.size === 0) return;
+      pumping = true;
+      setImmediate(() => {
+        pumping = false;
+        for (const v of viewers) v.pump();
+      });
     },
     () => {
+      stale = true;
       if (timer !== undefined || viewers.size === 0) return;
       timer = setTimeout(() => {
         timer = undefined;
-        dirty = true;
-        for (const v of viewers) v.touch();
+        const before = frames;
+        if (snapshots.frames() !== before) for (const v of viewers) v.touch();
       }, SNAPSHOT_MS);
       timer.unref();
     },

@@ -64,9 +64,13 @@ export class Viewer {
       this.snapshotsDue = false;
       this.res.write(this.snapshots.frames());
     }
+    // Frames go out in batches up to the bound: a burst of events costs one write per viewer.
     while (this.next <= this.ring.last) {
       if (!this.room()) return;
-      this.res.write(this.ring.get(this.next++) as string);
+      let batch = '';
+      do batch += this.ring.get(this.next++) as string;
+      while (this.next <= this.ring.last && this.res.writableLength + batch.length < VIEWER_QUEUE_BYTES);
+      this.res.write(batch);
     }
   }
 

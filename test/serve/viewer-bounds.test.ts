@@ -32,8 +32,6 @@ async function stalledViewer(port: number): Promise<net.Socket> {
   track(() => void socket.destroy());
   await once(socket, 'connect');
   socket.pause();
-  // A small receive window: the kernel's buffers fill fast, the rest is socklab's to hold or not.
-  socket.setRecvBufferSize?.(4096);
   socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
   return socket;
 }
