@@ -122,7 +122,7 @@ function svg(tag, attrs, text) {
 /** The sequence diagram as SVG: a lane per participant, an arrow or a note per row (the server's timeline model). */
 function drawDiagram() {
   const scale = large.checked ? 1.6 : 1;
-  const col = 170 * scale;
+  const col = 210 * scale;
   const rowH = 26 * scale;
   const top = 30 * scale;
   const { participants, rows } = diagram;
@@ -146,7 +146,7 @@ function drawDiagram() {
       const a = x.get(row.from) ?? 0;
       const b = x.get(row.to) ?? 0;
       root.append(svg('line', { x1: a, y1: y, x2: b, y2: y, class: `arrow s-${row.style}`, 'marker-end': 'url(#head)' }));
-      root.append(svg('text', { x: (a + b) / 2, y: y - 5 * scale, class: `label s-${row.style}`, 'text-anchor': 'middle' }, cut(row.label, Math.max(6, Math.floor(Math.abs(b - a) / (7 * scale))))));
+      root.append(svg('text', { x: (a + b) / 2, y: y - 5 * scale, class: `label s-${row.style}`, 'text-anchor': 'middle' }, cut(row.label, Math.max(6, Math.floor(Math.abs(b - a) / (7.5 * scale))))));
     } else {
       root.append(svg('text', { x: x.get(row.at) ?? 0, y, class: 'note', 'text-anchor': 'middle' }, `[${cut(row.label, 24)}]`));
     }
