@@ -122,4 +122,19 @@ describe('the page in Chromium', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     expect(await page.$$eval('#log li.marker', (m) => m.length)).toBe(0);
   });
+
+  it('has large type for a projector (?large=1) and one column on a phone', async () => {
+    const { base } = await served();
+    const { page } = await open(`${base}?large=1`);
+    expect(await page.evaluate('getComputedStyle(document.body).fontSize')).toBe('24px');
+    expect(await page.isChecked('#large')).toBe(true);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const box = async (sel: string) => (await page.locator(sel).boundingBox())!;
+    const [endpoints, log, diagram] = [await box('#endpoints-section'), await box('#log-section'), await box('#diagram-section')];
+    // Stacked, each as wide as the screen allows: nothing side by side.
+    expect(log.y).toBeGreaterThanOrEqual(endpoints.y + endpoints.height);
+    expect(diagram.y).toBeGreaterThanOrEqual(log.y + log.height);
+    expect(endpoints.width).toBeGreaterThan(300);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+  });
 });
