@@ -18,6 +18,7 @@ import { echoRows, jsonRows, oneWayRows, toolRows } from './bench/throughput.mjs
 import { udpRows } from './bench/udp.mjs';
 import { relayRows } from './bench/relay.mjs';
 import { framedRows } from './bench/framed.mjs';
+import { serveRows } from './bench/serve.mjs';
 
 /**
  * In the issue's order; each runs its baseline and socklab interleaved, this
@@ -39,6 +40,7 @@ const SECTIONS = [
   ['udp', '11. UDP echo', udpRows, 3],
   ['relay', '12. relay', relayRows, 3],
   ['framed', '12. framed ping-pong', framedRows, 2],
+  ['serve', '12. classroom page', serveRows, 3],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 

@@ -1,5 +1,6 @@
 import { SocklabError } from './errors.js';
 import { parseVarOption } from './script/variables.js';
+import { parseServeAddress } from './commands/serve.js';
 
 /** The command line, once read. */
 export interface CliArgs {
@@ -17,6 +18,8 @@ export interface CliArgs {
   keepGoing: boolean;
   /** `--transcript FILE.md`: the session as Markdown, written when it ends. */
   transcript?: string;
+  /** `--serve [HOST:]PORT`: the classroom page, as if `.serve` was typed first. */
+  serve?: string;
   /** `--var NAME=VALUE`, the last one of a name wins. */
   vars: Record<string, string>;
   help: boolean;
@@ -48,6 +51,10 @@ Options:
                    environment; \${NAME:-default} for a default, \\\${ is a literal \${
   --transcript FILE.md  write the session as Markdown when it ends: commands,
                    events and a Mermaid sequence diagram (.transcript in the REPL)
+  --serve [HOST:]PORT  a read-only web page of the session for a class (.serve
+                   in the REPL); 127.0.0.1 unless a host is given, any other
+                   address prints a link with a token. Only this flag lets a
+                   script's session be watched from the network
   --exit           with -e: leave after the lines instead of opening the REPL
   -h, --help       this text
   -v, --version    the version
@@ -100,6 +107,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
       const path = arg === '--transcript' ? argv[++i] : arg.slice('--transcript='.length);
       if (path === undefined || path === '') throw new SocklabError('E_USAGE', '--transcript needs a file, e.g. --transcript session.md');
       args.transcript = path;
+    } else if (arg === '--serve' || arg.startsWith('--serve=')) {
+      const address = arg === '--serve' ? argv[++i] : arg.slice('--serve='.length);
+      if (address === undefined || address === '') throw new SocklabError('E_USAGE', '--serve needs [HOST:]PORT, e.g. --serve 8080 or --serve 0.0.0.0:8080');
+      parseServeAddress(address);
+      args.serve = address;
     } else if (arg === '--var' || arg.startsWith('--var=')) {
       const text = arg === '--var' ? argv[++i] : arg.slice('--var='.length);
       if (text === undefined) throw new SocklabError('E_USAGE', '--var needs NAME=VALUE, e.g. --var PORT=9000');

@@ -18,6 +18,7 @@ import { checkStdinKind, readScriptFile, readScriptStream } from './script/sourc
 import { runVariables, setSessionVariables } from './script/variables.js';
 import { startTranscript, transcriptOf } from './script/transcript.js';
 import { OutputGate } from './observers/output-gate.js';
+import { stopServing } from './serve/serve.js';
 import { createSession, type Session } from './session/session.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { CLI_HELP, parseCliArgs, type CliArgs } from './cli-args.js';
@@ -173,8 +174,10 @@ async function main(args: CliArgs): Promise<number> {
   // Ctrl+C at the prompt is a keypress (readline handles it); a SIGINT or SIGTERM from
   // outside (kill, a process manager, a non-terminal stdin) leaves as .exit does. A second one kills.
   for (const sig of SIGNALS) process.once(sig, () => void repl.run('.exit'));
+  if (args.serve !== undefined) await repl.run(`.serve ${args.serve}`);
   for (const line of args.lines) await repl.run(line);
   await repl.closed;
+  await stopServing(session);
   return finishTranscript(session) ? EXIT.OK : EXIT.FAILED;
 }
 
@@ -226,6 +229,12 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     }
   });
   let code: number;
+  // Typed by the person on the command line: a script's permissions do not apply to it.
+  if (args.serve !== undefined && !(await runCommandLine(ctx, `.serve ${args.serve}`, '--serve'))) {
+    await session.shutdown();
+    printer.close();
+    return EXIT.USAGE;
+  }
   if (args.lines.length > 0) {
     code = EXIT.OK;
     const lines = commandLineRunner(ctx);
@@ -250,6 +259,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
     code = await Promise.race([run, interrupted]);
   }
   await session.shutdown();
+  await stopServing(session);
   printer.close();
   return finishTranscript(session) ? code : EXIT.FAILED;
 }

@@ -9,13 +9,14 @@ import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
 import { attach, detach, explain, timeline } from './teaching.js';
 import { transcript } from './transcript.js';
+import { serve } from './serve.js';
 
 const ALL: Command[] = [
   ...[listen, connect, udp, proxy, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
   ...[wait, expect, sleepCommand, record, replay, transcript],
   ...[ls, show, tcp, view, set],
-  ...[explain, timeline],
+  ...[explain, timeline, serve],
   ...[help, exit],
 ];
 

@@ -226,3 +226,7 @@ export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?
   }
   return lines.join('\n');
 }
+
+/** A row of the diagram, for views that draw it their own way (the classroom page). */
+export type TimelineRow = Row;
+export { bounded as boundedTimeline };
