@@ -7,11 +7,12 @@ import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
 import { attach, detach, explain, timeline } from './teaching.js';
 import { transcript } from './transcript.js';
+import { off, on } from './rules.js';
 
 const ALL: Command[] = [
   ...[listen, connect, udp, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
-  ...[wait, expect, sleepCommand, record, replay, transcript],
+  ...[wait, expect, sleepCommand, on, off, record, replay, transcript],
   ...[ls, show, view, set],
   ...[explain, timeline],
   ...[help, exit],

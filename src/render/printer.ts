@@ -6,6 +6,7 @@ import { hexdump } from './hexdump.js';
 import { explainEvent } from './explain.js';
 import { formatEvent, formatFold, type HumanOptions } from './human.js';
 import { FOLD_INTERVAL, SESSION_FOLD_AFTER, SessionFold } from './session-fold.js';
+import { RULE_FOLD_AFTER, RuleFold } from './rule-fold.js';
 import { formatCount } from './units.js';
 import { wrap } from './wrap.js';
 
@@ -57,6 +58,15 @@ export class HumanPrinter {
     if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram') {
       this.data(ev);
       return;
+    }
+    if (ev.type === 'rule') {
+      const fold = this.ruleFold.take(ev.rule, ev.t);
+      if (fold.started) {
+        const message = `${ev.rule} fires more than ${RULE_FOLD_AFTER} times a second: one summary a second until it calms down`;
+        this.line(formatEvent({ type: 'note', t: ev.t, id: ev.id, message }, this.options()) ?? message);
+        this.startTimer();
+      }
+      if (fold.folded) return;
     }
     // Bytes held back as the start of a character, and the summary of a fold,
     // come before the FIN, error (a reset) or close that ended the stream.
@@ -114,6 +124,7 @@ export class HumanPrinter {
   close(): void {
     for (const key of this.streams.keys()) this.unfold(key.slice(0, -1), true);
     this.sessionSummary(true);
+    this.ruleSummary(true);
     clearInterval(this.timer);
     this.timer = undefined;
     this.flush();
@@ -230,9 +241,21 @@ export class HumanPrinter {
     if (ended && !stop) this.line(formatEvent({ type: 'note', t: now, message: 'data events calmed down: shown one by one again' }, this.options()) ?? '');
   }
 
+  private readonly ruleFold = new RuleFold();
+
+  /** One line per folded rule for the interval: `r1  fired 4,210 times in 1.0 s`. */
+  private ruleSummary(stop: boolean): void {
+    const now = Date.now();
+    for (const f of this.ruleFold.drain(now, stop)) {
+      const message = `fired ${formatCount(f.fired)} times in ${(f.ms / 1000).toFixed(1)} s`;
+      this.line(formatEvent({ type: 'note', t: now, id: f.rule, message }, this.options()) ?? message);
+    }
+  }
+
   private tick(): void {
-    let any = this.sessionFold.folding;
+    let any = this.sessionFold.folding || this.ruleFold.folding;
     this.sessionSummary(false);
+    this.ruleSummary(false);
     for (const [key, s] of this.streams) {
       if (!s.folding) continue;
       any = true;
