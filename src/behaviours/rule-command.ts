@@ -25,7 +25,7 @@ export interface Substitutions {
  * Security (SPEC 12; the peer chooses the captured bytes): `$id` is one of
  * our ids and may stand anywhere. `$remote` and `$0…$9` may stand only in
  * the payload of a dot-command whose last part is a payload (`.send`,
- * `.sendln`, `.expect`), and only in a text payload; the payload of a firing
+ * `.sendln`), and only in a text payload; the payload of a firing
  * is then built as bytes (the template's escapes decoded, the peer's bytes
  * as they came) and written back as one `"quoted"` payload literal with every
  * unsafe byte escaped (payloadLiteral). So a capture can never add an
@@ -84,7 +84,9 @@ export function parseRuleCommand(text: string, commands: CommandTable): RuleComm
   } catch (err) {
     throw onlyInPayload(peer[0], command.name, messageOf(err));
   }
-  const payload = command.args.rest && args.positionals.length === command.args.positionals.length ? args.positionals.at(-1) : undefined;
+  // Only a PAYLOAD (`.send`, `.sendln`): `.expect`'s PATTERN also reads a trailing `--timeout` from its text.
+  const takesPayload = command.args.rest === true && command.args.positionals.at(-1) === 'PAYLOAD';
+  const payload = takesPayload && args.positionals.length === command.args.positionals.length ? args.positionals.at(-1) : undefined;
   const payloadAt = payload === undefined ? trimmed.length : trimmed.length - payload.length;
   const early = PEER_TOKEN.exec(trimmed.slice(0, payloadAt));
   if (payload === undefined || early) throw onlyInPayload((early ?? peer)[0], command.name);
@@ -112,7 +114,7 @@ export function parseRuleCommand(text: string, commands: CommandTable): RuleComm
 }
 
 function onlyInPayload(token: string, name: string, why?: string): SocklabError {
-  const reason = `${token} may stand only in the payload (the text at the end) of .${name}: a peer's bytes cannot become an option, an id, a name or a path`;
+  const reason = `${token} may stand only in the PAYLOAD at the end of .send or .sendln, not in .${name}'s other words: a peer's bytes cannot become an option, an id, a name, a pattern or a path`;
   return new SocklabError('E_USAGE', why === undefined ? reason : `${reason} (${why})`);
 }
 
