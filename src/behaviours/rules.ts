@@ -52,7 +52,7 @@ export interface Rule {
 interface RuleState {
   rule: Rule;
   run: RuleRunner;
-  /** When the last RULE_RATE_LIMIT + 1 firings happened (ms, a ring). */
+  /** When the last RULE_RATE_LIMIT firings happened (ms, a ring): one more within 1 s of the oldest is one too many. */
   times: Float64Array;
   next: number;
   /** Commands fired but not yet run. */
@@ -84,7 +84,7 @@ export class RuleEngine {
   /** Add a rule; it sees events from the next one on. */
   add(spec: Omit<Rule, 'id' | 'fired' | 'failed' | 'suspended'>, run: RuleRunner): Rule {
     const rule: Rule = { ...spec, id: this.session.nextId('r'), fired: 0, failed: 0, suspended: undefined };
-    this.states.set(rule.id, { rule, run, times: new Float64Array(RULE_RATE_LIMIT + 1).fill(-Infinity), next: 0, pending: 0, queue: Promise.resolve(), windows: new Map(), timer: undefined });
+    this.states.set(rule.id, { rule, run, times: new Float64Array(RULE_RATE_LIMIT).fill(-Infinity), next: 0, pending: 0, queue: Promise.resolve(), windows: new Map(), timer: undefined });
     return rule;
   }
 
@@ -108,6 +108,11 @@ export class RuleEngine {
   /** Every rule, oldest first. */
   list(): Rule[] {
     return [...this.states.values()].map((s) => s.rule);
+  }
+
+  /** Resolves once every command fired so far has run (or failed). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.states.values()].map((s) => s.queue));
   }
 
   /** Bytes kept in rule windows over all rules (bounded by EXPECT_BUDGET plus one window). */
@@ -190,7 +195,7 @@ export class RuleEngine {
     s.times[s.next] = now;
     s.next = (s.next + 1) % s.times.length;
     if (now - oldest < 1000) return this.suspend(s, `fired more than ${RULE_RATE_LIMIT.toLocaleString('en')} times in a second (a loop? two rules answering each other?)`);
-    if (s.pending >= RULE_QUEUE_LIMIT) return this.suspend(s, `${RULE_QUEUE_LIMIT.toLocaleString('en')} of its commands are waiting to run (they cannot keep up)`);
+    if (s.pending >= RULE_QUEUE_LIMIT) return this.suspend(s, `has ${RULE_QUEUE_LIMIT.toLocaleString('en')} commands waiting to run (they cannot keep up)`);
     const id = (ev as { id: string }).id;
     let line: string;
     try {
