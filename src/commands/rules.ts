@@ -25,8 +25,9 @@ const USAGE = '.on [TARGET EVENT [PATTERN] COMMAND]';
  * Split the words of a rule. PATTERN is a `/regex/flags` (it ends at the
  * first `/` outside a character class that is not escaped, as in
  * JavaScript), a `"quoted"` payload, or one word of payload syntax; it is
- * there when the event carries bytes and a COMMAND follows it. COMMAND is
- * the rest: a dot-command, or JavaScript.
+ * there when the event carries bytes, the text does not start with a
+ * dot-command, and a COMMAND follows it. COMMAND is the rest: a
+ * dot-command, or JavaScript.
  */
 function ruleWords(a: ParsedArgs): RuleWords {
   const [target = '', event = '', rest = ''] = a.positionals;
@@ -35,7 +36,9 @@ function ruleWords(a: ParsedArgs): RuleWords {
     throw new SocklabError('E_USAGE', `no event "${event}" for a rule: use one of ${RULE_EVENTS.join(', ')} — usage: ${USAGE}`);
   }
   const text = rest.trim();
-  const end = text.startsWith('/') ? regexEnd(text) : text.startsWith('"') ? quoteEnd(text) : isCommandLine(text) ? 0 : wordEnd(text);
+  // Without bytes to match, only a /regex/ is read as a (refused) PATTERN: the rest is the COMMAND.
+  const noPattern = isCommandLine(text) || (!BYTE_EVENTS.has(event) && !text.startsWith('/'));
+  const end = noPattern ? 0 : text.startsWith('/') ? regexEnd(text) : text.startsWith('"') ? quoteEnd(text) : wordEnd(text);
   const command = text.slice(end).trim();
   if (end === 0 || (command === '' && !text.startsWith('/') && !text.startsWith('"'))) return { target, event: event as RuleEventName, pattern: undefined, command: text };
   const pattern = text.slice(0, end);
