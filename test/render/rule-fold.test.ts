@@ -33,7 +33,7 @@ describe('rule events in the human view', () => {
     expect(lines()).toEqual([
       'c2   r1 fired: .sendln c2 "PONG 1"',
       'c2   r1 fired: .sendln c2 "\\x1b[2J\\u{202e}"',
-      `c2   r1 fired: .sendln c2 "${'A'.repeat(289)}… (+713 characters)`,
+      `c2   r1 fired: .sendln c2 "${'A'.repeat(288)}… (+713 characters)`,
     ]);
   });
 
