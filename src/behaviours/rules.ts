@@ -222,7 +222,9 @@ export class RuleEngine {
     if (s.rule.failed++ > 0) return;
     const code = err instanceof SocklabError ? err.code : 'E_INTERNAL';
     const message = `${err instanceof Error ? err.message : String(err)} (shown once: .on counts its later failures)`;
-    this.session.emit({ type: 'command-error', t: this.session.now(), line, code, message, source: `rule ${s.rule.id}` });
+    // A line holding a whole window of capture is cut: the message says what failed.
+    const shown = line.length > 1024 ? `${line.slice(0, 1024)}… (+${line.length - 1024} characters)` : line;
+    this.session.emit({ type: 'command-error', t: this.session.now(), line: shown, code, message, source: `rule ${s.rule.id}` });
   }
 
   private suspend(s: RuleState, why: string): void {

@@ -9,10 +9,19 @@
  * payload and nothing else.
  */
 export function payloadLiteral(bytes: Uint8Array): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   let out = '"';
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i] as number;
+    if (isPlain(b)) {
+      // A run of printable ASCII is copied whole: a 1 MiB capture must not cost a million concatenations.
+      let end = i + 1;
+      while (end < bytes.length && isPlain(bytes[end] as number)) end++;
+      out += buf.toString('latin1', i, end);
+      i = end;
+      continue;
+    }
     if (b < 0x80) {
       out += asciiEscape(b);
       i++;
@@ -24,7 +33,7 @@ export function payloadLiteral(bytes: Uint8Array): string {
       i++;
       continue;
     }
-    const ch = Buffer.from(bytes.subarray(i, i + n)).toString('utf8');
+    const ch = buf.toString('utf8', i, i + n);
     out += INVISIBLE.test(ch) ? `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}` : ch;
     i += n;
   }
@@ -33,6 +42,11 @@ export function payloadLiteral(bytes: Uint8Array): string {
 
 // Characters a terminal would not show as themselves (as quotePayload in script/succeeded.ts).
 const INVISIBLE = /[\p{C}\p{Z}\p{M}\u{fe00}-\u{fe0f}\u{3164}\u{115f}\u{1160}\u{ffa0}]/u;
+
+/** Printable ASCII that stands for itself inside `"…"`. */
+function isPlain(b: number): boolean {
+  return b >= 0x20 && b < 0x7f && b !== 0x5c && b !== 0x22;
+}
 
 function hex(b: number): string {
   return b.toString(16).padStart(2, '0');

@@ -84,10 +84,10 @@ export class HumanPrinter {
 
   private readonly explained = new Set<string>();
 
-  // Data and send are explained once per socket; the rest every time they happen.
+  // Data and send are explained once per socket, a rule's firing once per rule; the rest every time they happen.
   private explain(ev: SessionEvent): void {
-    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram') {
-      const key = ev.id + ev.type;
+    if (ev.type === 'data' || ev.type === 'send' || ev.type === 'datagram' || ev.type === 'rule') {
+      const key = ev.type === 'rule' ? `${ev.rule} rule` : ev.id + ev.type;
       if (this.explained.has(key)) return;
       this.explained.add(key);
     }

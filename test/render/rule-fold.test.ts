@@ -15,9 +15,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function printer() {
+function printer(explain = false) {
   const out: string[] = [];
-  const p = new HumanPrinter(defaultSettings({ time: false, color: false }), (text) => out.push(text));
+  const p = new HumanPrinter({ ...defaultSettings({ time: false, color: false }), explain }, (text) => out.push(text));
   return { p, lines: () => out.join('').split('\n').filter((l) => l !== '') };
 }
 
@@ -54,5 +54,16 @@ describe('rule events in the human view', () => {
     p.flush();
     expect(lines().at(-1)).toBe('c2   r1 fired: .sendln c2 "PONG 500"');
     p.close();
+  });
+
+  it('.explain: a rule's firing is explained once per rule, not per firing', () => {
+    const { p, lines } = printer(true);
+    p.handle(fired(1));
+    p.handle(fired(2));
+    p.handle(fired(1, T, 'r2'));
+    p.close();
+    const explained = lines().filter((l) => l.includes('↳'));
+    expect(explained).toHaveLength(2);
+    expect(explained[0]).toMatch(/↳ Rule r1 matched an event of c2 and runs its command as if typed/);
   });
 });
