@@ -19,6 +19,7 @@ import { udpRows } from './bench/udp.mjs';
 import { relayRows } from './bench/relay.mjs';
 import { framedRows } from './bench/framed.mjs';
 import { serveRows } from './bench/serve.mjs';
+import { ruleRows } from './bench/rules.mjs';
 
 /**
  * In the issue's order; each runs its baseline and socklab interleaved, this
@@ -41,6 +42,7 @@ const SECTIONS = [
   ['relay', '12. relay', relayRows, 3],
   ['framed', '12. framed ping-pong', framedRows, 2],
   ['serve', '12. classroom page', serveRows, 3],
+  ['rules', '12. rule ping-pong', ruleRows, 2],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 

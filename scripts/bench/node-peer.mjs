@@ -6,6 +6,7 @@
 //   node node-peer.mjs reader PORT     connect, read and drop until the peer's FIN
 //   node node-peer.mjs udp-echo        a dgram socket answering each datagram to its sender
 //   node node-peer.mjs len16-echo      cut the stream into len16 messages, answer each as one len16 message
+//   node node-peer.mjs line-echo       split the stream into lines, write each line back
 // Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
 // the same shape as socklab's listening line, so the bench parses both alike.
 import dgram from 'node:dgram';
@@ -85,6 +86,21 @@ switch (mode) {
     socket.on('error', () => process.exit(1));
     break;
   }
+  case 'line-echo':
+    listen(
+      net.createServer((socket) => {
+        let rest = Buffer.alloc(0);
+        socket.on('data', (chunk) => {
+          let buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+          for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10)) {
+            socket.write(buf.subarray(0, nl + 1));
+            buf = buf.subarray(nl + 1);
+          }
+          rest = buf;
+        });
+      }),
+    );
+    break;
   case 'udp-echo': {
     const socket = dgram.createSocket('udp4');
     socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));

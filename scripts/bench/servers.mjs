@@ -72,6 +72,16 @@ const KINDS = {
     const proc = startSocklab(['.udp 0 --reply echo']);
     return { proc, port: await listeningPort(proc, LISTENING) };
   },
+  /** Bare Node: split lines, write each back (the baseline of the rule row). */
+  'node-line-echo': async () => {
+    const proc = start(process.execPath, [NODE_PEER, 'line-echo']);
+    return { proc, port: await listeningPort(proc, LISTENING) };
+  },
+  /** socklab answering each line by a trigger rule, every event through the human renderer. */
+  'socklab-rule-echo': async () => {
+    const proc = startSocklab(['.listen 0', '.on s1 data /([^\\n]*)\\n/ .sendln $id $1']);
+    return { proc, port: await listeningPort(proc, LISTENING) };
+  },
   /** socklab's default reply (none): the data is only shown. */
   'socklab-sink': async () => {
     const proc = startSocklab(['.listen 0']);

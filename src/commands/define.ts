@@ -64,9 +64,16 @@ export interface Command {
   /**
    * Checks that need no session (an event name, a duration, a regex), run
    * when a line is parsed: a script with such a mistake is refused before
-   * anything runs. Throws a SocklabError.
+   * anything runs. Throws a SocklabError. `commands` is the table the line
+   * runs against (a rule's COMMAND is checked against it).
    */
-  check?(args: ParsedArgs): void;
+  check?(args: ParsedArgs, commands: CommandTable): void;
+  /**
+   * The line this command will run later, if any (a rule's COMMAND): a
+   * script's checker checks it as one of the script's own lines (JavaScript
+   * needs --allow-js; its files pass the permission check).
+   */
+  inner?(args: ParsedArgs): string | undefined;
   /**
    * The files this line would read or write (`file:` payloads, `.replay`,
    * `.record`): a script's checker passes each through `checkFile` before

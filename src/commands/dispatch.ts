@@ -24,9 +24,11 @@ export function isBlankOrComment(line: string): boolean {
 export function prepareCommand(
   ctx: Pick<CommandContext, 'commands'>,
   line: string,
+  /** Longest line accepted; a rule's line may be longer (a 1 MiB capture, escaped). */
+  maxLength = MAX_LINE_LENGTH,
 ): { command: Command; args: ParsedArgs; run: (c: CommandContext) => Promise<void> } {
-  if (line.length > MAX_LINE_LENGTH) {
-    throw new SocklabError('E_LIMIT', `line of ${line.length} characters is longer than ${MAX_LINE_LENGTH}: use file:PATH for large payloads`);
+  if (line.length > maxLength) {
+    throw new SocklabError('E_LIMIT', `line of ${line.length} characters is longer than ${maxLength}: use file:PATH for large payloads`);
   }
   const { name, rest } = splitCommand(line);
   const command = findCommand(ctx.commands, name);
@@ -35,7 +37,7 @@ export function prepareCommand(
   // A bad `as NAME` is known from the words alone: refused here, so a script's check catches it.
   const badName = args.alias === undefined ? undefined : aliasProblem(args.alias);
   if (badName !== undefined) throw new SocklabError('E_USAGE', badName);
-  command.check?.(args);
+  command.check?.(args, ctx.commands);
   return {
     command,
     args,

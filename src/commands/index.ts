@@ -10,11 +10,12 @@ import { expect, record, replay, sleepCommand, wait } from './scripts.js';
 import { attach, detach, explain, timeline } from './teaching.js';
 import { transcript } from './transcript.js';
 import { serve } from './serve.js';
+import { off, on } from './rules.js';
 
 const ALL: Command[] = [
   ...[listen, connect, udp, proxy, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
-  ...[wait, expect, sleepCommand, record, replay, transcript],
+  ...[wait, expect, sleepCommand, on, off, record, replay, transcript],
   ...[ls, show, tcp, view, set],
   ...[explain, timeline, serve],
   ...[help, exit],

@@ -45,7 +45,8 @@ export function decodeEscapes(text: string, column = 1): Buffer {
   return decodeRange(text, 0, text.length, column);
 }
 
-function isQuoted(text: string): boolean {
+/** True for `"quoted text"` whose closing quote is not escaped (payload syntax drops the quotes). */
+export function isQuoted(text: string): boolean {
   if (text.length < 2 || text[0] !== '"' || text[text.length - 1] !== '"') return false;
   // `"a\"` ends with an escaped quote, not a closing one.
   let backslashes = 0;

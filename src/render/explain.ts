@@ -94,6 +94,8 @@ const EXPLAIN: Table = {
             ? "Closed because of the error above ('close' with hadError true); the file descriptor is released."
             : "Both sides are done and the file descriptor is released ('close'). Every socket ends with exactly one close.",
   error: (ev) => (ev.context === undefined ? undefined : ERRORS_IN_CONTEXT[`${ev.code}/${ev.context}`]) ?? ERRORS[ev.code],
+  rule: (ev) =>
+    `Rule ${ev.rule} matched an event of ${ev.id} and runs its command as if typed, right after the event: a server answering by rule, like Node code in a 'data' handler. A rule that fires more than 1,000 times a second is suspended; .on lists the rules with their counts, .off ${ev.rule} removes it.`,
   timeout: (ev) =>
     "No bytes moved for the idle time ('timeout'). Node only reports it; the connection stays open unless the handler ends it" +
     (ev.destroyed ? ' — here socklab destroyed it.' : ' — here nothing ends it (--idle-destroy would).'),

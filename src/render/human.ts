@@ -75,6 +75,7 @@ const DESCRIBE: Table = {
   'command-error': (ev) => ['red', `${ev.source ? `${ev.source}: ` : ''}${ev.message}`],
   'expect-ok': (ev) => ['green', `expect ok: ${ev.line}`],
   note: (ev) => ['dim', ev.message],
+  rule: (ev) => ['blue', `${ev.rule} fired: ${ev.command.length > 300 ? `${ev.command.slice(0, 300)}… (+${formatCount(ev.command.length - 300)} characters)` : ev.command}`],
 };
 
 /**

@@ -43,6 +43,7 @@ const FIELDS: Table = {
   'expect-ok': (ev) => ({ id: ev.id, line: ev.line, received: ev.received.toString('base64') }),
   'expect-fail': (ev) => ({ id: ev.id, line: ev.line, received: ev.received.toString('base64') }),
   note: (ev) => ({ ...(ev.id !== undefined && { id: ev.id }), message: ev.message }),
+  rule: (ev) => ({ rule: ev.rule, id: ev.id, command: ev.command }),
 };
 
 // JSON.stringify escapes only U+0000–U+001F and lone surrogates; every other

@@ -6,6 +6,7 @@ import { hexdump } from './hexdump.js';
 import { explainEvent } from './explain.js';
 import { formatEvent, formatFold, type HumanOptions } from './human.js';
 import { FOLD_INTERVAL, SESSION_FOLD_AFTER, SessionFold } from './session-fold.js';
+import { RULE_FOLD_AFTER, RuleFold } from './rule-fold.js';
 import { formatCount } from './units.js';
 import { wrap } from './wrap.js';
 
@@ -65,6 +66,15 @@ export class HumanPrinter {
       if (ev.type !== 'data' || ev.framed !== true) this.data(ev as ByteEvent);
       return;
     }
+    if (ev.type === 'rule') {
+      const fold = this.ruleFold.take(ev.rule, ev.t);
+      if (fold.started) {
+        const message = `${ev.rule} fires more than ${RULE_FOLD_AFTER} times a second: one summary a second until it calms down`;
+        this.line(formatEvent({ type: 'note', t: ev.t, id: ev.id, message }, this.options()) ?? message);
+        this.startTimer();
+      }
+      if (fold.folded) return;
+    }
     // Bytes held back as the start of a character, and the summary of a fold,
     // come before the FIN, error (a reset) or close that ended the stream.
     const ends = ev.type === 'close' || (ev.type === 'error' && ev.id !== undefined);
@@ -81,10 +91,10 @@ export class HumanPrinter {
 
   private readonly explained = new Set<string>();
 
-  // Data and send are explained once per socket; the rest every time they happen.
+  // Data and send are explained once per socket, a rule's firing once per rule; the rest every time they happen.
   private explain(ev: SessionEvent): void {
-    if (BYTE_EVENTS.has(ev.type)) {
-      const key = (ev as ByteEvent).id + ev.type;
+    if (BYTE_EVENTS.has(ev.type) || ev.type === 'rule') {
+      const key = ev.type === 'rule' ? `${ev.rule} rule` : (ev as ByteEvent).id + ev.type;
       if (this.explained.has(key)) return;
       this.explained.add(key);
     }
@@ -121,6 +131,7 @@ export class HumanPrinter {
   close(): void {
     for (const key of this.streams.keys()) this.unfold(key.slice(0, -1), true);
     this.sessionSummary(true);
+    this.ruleSummary(true);
     clearInterval(this.timer);
     this.timer = undefined;
     this.flush();
@@ -241,9 +252,21 @@ export class HumanPrinter {
     if (ended && !stop) this.line(formatEvent({ type: 'note', t: now, message: 'data events calmed down: shown one by one again' }, this.options()) ?? '');
   }
 
+  private readonly ruleFold = new RuleFold();
+
+  /** One line per folded rule for the interval: `r1  fired 4,210 times in 1.0 s`. */
+  private ruleSummary(stop: boolean): void {
+    const now = Date.now();
+    for (const f of this.ruleFold.drain(now, stop)) {
+      const message = `fired ${formatCount(f.fired)} times in ${(f.ms / 1000).toFixed(1)} s`;
+      this.line(formatEvent({ type: 'note', t: now, id: f.rule, message }, this.options()) ?? message);
+    }
+  }
+
   private tick(): void {
-    let any = this.sessionFold.folding;
+    let any = this.sessionFold.folding || this.ruleFold.folding;
     this.sessionSummary(false);
+    this.ruleSummary(false);
     for (const [key, s] of this.streams) {
       if (!s.folding) continue;
       any = true;

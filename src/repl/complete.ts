@@ -3,6 +3,7 @@ import { dirname, basename, join } from 'node:path';
 import type { CommandTable } from '../commands/define.js';
 import { escapeMessage } from '../render/escape.js';
 import { WAITABLE } from '../observers/event-queue.js';
+import { RULE_EVENTS } from '../behaviours/rules.js';
 
 /** What completion may offer besides the command table. */
 export interface CompletionSource {
@@ -19,11 +20,13 @@ export interface CompletionSource {
 const WORDS: Record<string, Record<number, readonly string[]>> = {
   view: { 0: ['text', 'hex', 'both', 'off'] },
   wait: { 1: WAITABLE },
+  on: { 1: RULE_EVENTS },
+  off: { 0: ['all'] },
   set: { 0: ['eol', 'time', 'maxbytes', 'color'] },
   explain: { 0: ['on', 'off'] },
   record: { 0: ['stop'] },
 };
-const TAKES_ALL = new Set(['send', 'sendln', 'close']);
+const TAKES_ALL = new Set(['send', 'sendln', 'close', 'on']);
 const TAKES_FILE = new Set(['record', 'replay']);
 
 /**

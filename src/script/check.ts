@@ -86,6 +86,8 @@ export function checkScript(
       problems.push({ number, kind: 'usage', message: messageOf(err) });
       return;
     }
+    const inner = prepared.command.inner?.(prepared.args);
+    if (inner !== undefined) problems.push(...checkInner(inner, number, commands, allowJs, permissions));
     if (permissions === undefined) return;
     try {
       for (const use of prepared.command.files?.(prepared.args) ?? []) checkFile(permissions, use);
@@ -97,6 +99,26 @@ export function checkScript(
     }
   });
   return { lines, problems };
+}
+
+/**
+ * Problems of the line a command runs later (a rule's COMMAND), checked as a
+ * line of the script: JavaScript needs --allow-js, files the permissions.
+ */
+function checkInner(line: string, number: number, commands: CommandTable, allowJs: boolean, permissions: Permissions | undefined): ScriptProblem[] {
+  if (!isCommandLine(line)) {
+    if (allowJs) return [];
+    const length = line.trim().length;
+    return [{ number, kind: 'js', message: `a rule's JavaScript COMMAND refused (${length} character${length === 1 ? '' : 's'}, not quoted): scripts run JavaScript only with --allow-js` }];
+  }
+  if (permissions === undefined) return [];
+  try {
+    const prepared = prepareCommand({ commands }, line.trim());
+    for (const use of prepared.command.files?.(prepared.args) ?? []) checkFile(permissions, use);
+    return [];
+  } catch (err) {
+    return [{ number, kind: isSocklabError(err) && err.code === 'E_PERMISSION' ? 'permission' : 'usage', message: messageOf(err) }];
+  }
 }
 
 /** Problems of a nested `.replay` line: flags it may not add, and the lines of the file it runs. */

@@ -214,6 +214,18 @@ export interface NoteEvent extends Time {
   message: string;
 }
 
+/**
+ * A trigger rule fired (`.on`, SPEC 12): `rule` is its id (`r1`), `id` the
+ * endpoint whose event fired it, `command` the line it runs, substitutions
+ * made (peer bytes as an escaped payload literal).
+ */
+export interface RuleEvent extends Time {
+  type: 'rule';
+  rule: string;
+  id: string;
+  command: string;
+}
+
 export type SessionEvent =
   | ListeningEvent
   | ConnectEvent
@@ -233,7 +245,8 @@ export type SessionEvent =
   | CommandErrorEvent
   | ExpectOkEvent
   | ExpectFailEvent
-  | NoteEvent;
+  | NoteEvent
+  | RuleEvent;
 
 export type SessionEventType = SessionEvent['type'];
 

@@ -27,4 +27,5 @@ export const SAMPLES: { [K in SessionEventType]: EventOf<K> } = {
   'expect-ok': { type: 'expect-ok', t: T, id: 'c1', line: '.expect c1 PONG', received: Buffer.from('PONG\n') },
   'expect-fail': { type: 'expect-fail', t: T, id: 'c1', line: '.expect c1 PONG', received: Buffer.from('PING\n') },
   note: { type: 'note', t: T, id: 'c2', message: 'HTTP GET / (0 B body) → 200, 5 B' },
+  rule: { type: 'rule', t: T, rule: 'r1', id: 'c2', command: '.sendln c2 "PONG 1"' },
 };

@@ -32,6 +32,7 @@ const EXPECTED: { [K in SessionEventType]: RegExp[] | undefined } = {
   'expect-ok': undefined,
   'expect-fail': undefined,
   note: undefined,
+  rule: [/Rule r1 matched an event of c2/, /as if typed/, /1,000 times a second is suspended/, /\.off r1/],
 };
 
 describe('explainEvent: one line for every event kind that teaches something', () => {

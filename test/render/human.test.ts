@@ -31,6 +31,7 @@ describe('formatEvent: one line per event kind', () => {
     // The failure reaches the person as the command-error of the .expect line.
     'expect-fail': undefined,
     note: 'c2   HTTP GET / (0 B body) → 200, 5 B',
+    rule: 'c2   r1 fired: .sendln c2 "PONG 1"',
   };
   it.each(Object.keys(SAMPLES) as SessionEventType[])('%s', (type) => {
     expect(show(SAMPLES[type])).toBe(expected[type]);

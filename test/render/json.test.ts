@@ -31,6 +31,7 @@ const FIELDS: { [K in SessionEventType]: string[] | null } = {
   shutdown: ['id'],
   stop: ['id', 'open'],
   note: ['id', 'message'],
+  rule: ['rule', 'id', 'command'],
 };
 
 describe('toJsonLine: the field set of every event kind', () => {
