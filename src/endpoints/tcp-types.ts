@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type { Replier } from '../behaviours/reply.js';
 import type { EndpointBase } from '../session/endpoint.js';
+import type { TlsClientConfig, TlsServerConfig, TlsServerSetup } from './tls.js';
 
 /**
  * The TCP kinds' shapes (Unix domain sockets too): a server (`s1`) and a
@@ -48,6 +49,8 @@ export interface ListenOptions {
   pauseOnConnect?: boolean;
   closeAfterReply?: boolean;
   http?: boolean;
+  /** Speak TLS on every connection (`--tls`): the certificate is loaded (or made) before it listens. */
+  tls?: TlsServerConfig;
 }
 
 /** Options of `.connect` once parsed (one socket). */
@@ -68,6 +71,8 @@ export interface ConnectOptions {
   family?: 4 | 6;
   reply?: string;
   halfOpen?: boolean;
+  /** Speak TLS once connected (`--tls`). */
+  tls?: TlsClientConfig;
 }
 
 export interface ServerEndpoint extends EndpointBase {
@@ -80,6 +85,8 @@ export interface ServerEndpoint extends EndpointBase {
   /** Connections accepted by this server that are not closed yet. */
   readonly connections: Set<SocketEndpoint>;
   accepted: number;
+  /** With `--tls`, once its certificate is ready. */
+  tls?: TlsServerSetup;
 }
 
 export interface SocketEndpoint extends EndpointBase {

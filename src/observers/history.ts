@@ -8,6 +8,8 @@ export type Step =
   | { t: number; kind: 'dgram-out' | 'dgram-in'; id: string; peer: string; bytes: number; preview: Buffer; chunks: number; last?: number }
   /** A UDP socket bound to `local`, so datagrams between two of ours are drawn between them. */
   | { t: number; kind: 'bound'; id: string; local: string }
+  /** A TLS handshake completed: `label` is `TLS 1.3 handshake`. */
+  | { t: number; kind: 'secure'; id: string; role: 'client' | 'server'; label: string }
   | { t: number; kind: 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout'; id: string }
   | { t: number; kind: 'error'; id: string; code: string };
 
@@ -82,6 +84,8 @@ function toStep(ev: SessionEvent): Step | undefined {
       // A copy of the first bytes: a chunk must not be kept alive for them, and
       // a buffer written from JS may be changed by its owner afterwards.
       return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: preview(ev.data), chunks: 1 };
+    case 'secure':
+      return { t: ev.t, kind: 'secure', id: ev.id, role: ev.role, label: `${ev.protocol.replace(/^TLSv/, 'TLS ')} handshake${ev.alpn === null ? '' : ` (ALPN ${ev.alpn})`}` };
     case 'shutdown':
       return { t: ev.t, kind: 'fin-out', id: ev.id };
     case 'end':
