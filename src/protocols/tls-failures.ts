@@ -91,6 +91,10 @@ const FAILURES: Record<string, TlsFailure> = {
     ...HANDSHAKE,
     hint: 'TLS: no ALPN protocol both sides accept: change --alpn to one the peer offers (h2, http/1.1, …), or leave it out',
   },
+  ERR_SSL_NO_APPLICATION_PROTOCOL: {
+    ...HANDSHAKE,
+    hint: 'TLS: the client offered no ALPN protocol this server accepts (--alpn): add one it offers to --alpn, or leave --alpn out',
+  },
   ERR_SSL_UNSUPPORTED_PROTOCOL: PROTOCOL,
   ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: PROTOCOL,
   ERR_SSL_NO_PROTOCOLS_AVAILABLE: PROTOCOL,
