@@ -17,6 +17,7 @@ const EXPECTED: { [K in SessionEventType]: RegExp[] | undefined } = {
   connect: [/SYN/, /SYN-ACK/, /'connect'/],
   data: [/'data'/, /byte stream/],
   datagram: [/boundaries/, /No connection/, /no delivery guarantee/],
+  secure: [/ClientHello/, /SNI name localhost/, /ALPN/, /h2 was agreed/, /TLSv1\.3/, /DEPTH_ZERO_SELF_SIGNED_CERT/, /--insecure/],
   send: [/'drain'/, /write\(\) returns false/],
   end: [/FIN/, /'end'/, /allowHalfOpen/],
   shutdown: [/FIN/, /socket\.end\(\)/, /keep reading/],

@@ -17,6 +17,7 @@ const FIELDS: { [K in SessionEventType]: string[] | null } = {
   send: ['id', 'bytes', 'base64'],
   data: ['id', 'bytes', 'base64', 'text'],
   datagram: ['id', 'from', 'bytes', 'base64', 'text'],
+  secure: ['id', 'role', 'protocol', 'cipher', 'alpn', 'servername', 'authorized', 'authorizationError', 'peerCertificate', 'reused'],
   end: ['id'],
   close: ['id', 'hadError'],
   error: ['id', 'code', 'message'],
