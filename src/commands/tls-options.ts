@@ -1,4 +1,5 @@
 import { constants, lstatSync, openSync, closeSync, writeFileSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { SocklabError } from '../errors.js';
 import type { OptionSpec, ParsedArgs } from '../parse/command-line.js';
@@ -88,6 +89,31 @@ function readPem(perms: Permissions | undefined, a: ParsedArgs, k: string): Buff
   }
 }
 
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/**
+ * A file of trusted certificates must hold at least one, each well-formed:
+ * node:tls skips what it cannot read, and a `--ca` that trusts nothing would
+ * fail later as an unknown CA. Throws E_BAD_OPTION.
+ */
+function checkCertificates(pem: Buffer | undefined, option: string): Buffer | undefined {
+  if (pem === undefined) return undefined;
+  const blocks = pem.toString('latin1').match(PEM_CERT) ?? [];
+  const bad = blocks.findIndex((block) => {
+    try {
+      new X509Certificate(block);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (blocks.length === 0 || bad >= 0) {
+    const what = blocks.length === 0 ? 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)' : `certificate ${bad + 1} of ${blocks.length} is not well-formed`;
+    throw new SocklabError('E_BAD_OPTION', `${option}: the file ${what}; give PEM certificates`);
+  }
+  return pem;
+}
+
 /** The server's TLS config for `.listen … --tls`, or undefined without --tls; it saves --cert-out when ready. */
 export function listenTls(perms: Permissions | undefined, a: ParsedArgs): TlsServerConfig | undefined {
   if (a.options.tls !== true) return undefined;
@@ -99,7 +125,7 @@ export function listenTls(perms: Permissions | undefined, a: ParsedArgs): TlsSer
     certFile: str(a, 'cert'),
     alpn: parseAlpn(str(a, 'alpn')),
     clientCert: a.options['client-cert'] === true,
-    ca: readPem(perms, a, 'ca'),
+    ca: checkCertificates(readPem(perms, a, 'ca'), '--ca'),
     ...(path !== undefined && { save: (pem: string) => saveCertificate(path, out!, pem) }),
   });
 }
@@ -133,9 +159,9 @@ export function connectTlsConfig(perms: Permissions | undefined, a: ParsedArgs):
   const config = new TlsClientConfig({
     servername: str(a, 'servername'),
     alpn: parseAlpn(str(a, 'alpn')),
-    ca: readPem(perms, a, 'ca'),
+    ca: checkCertificates(readPem(perms, a, 'ca'), '--ca'),
     insecure: a.options.insecure === true,
-    cert: readPem(perms, a, 'cert'),
+    cert: checkCertificates(readPem(perms, a, 'cert'), '--cert'),
     key: readPem(perms, a, 'key'),
   });
   try {

@@ -46,7 +46,8 @@ export async function makeCertificate(spec: CertificateSpec = {}): Promise<Certi
   cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
   cert.validity.notBefore = spec.notBefore ?? new Date(Date.now() - 60_000);
   cert.validity.notAfter = spec.notAfter ?? new Date(Date.now() + 30 * 86_400_000);
-  const subject = [{ name: 'commonName', value: spec.commonName ?? 'localhost' }];
+  // As UTF8String (forge encodes it): its default PrintableString cannot hold most text.
+  const subject = [{ name: 'commonName', value: spec.commonName ?? 'localhost', valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }];
   cert.setSubject(subject);
   const names = spec.names ?? LOCAL_NAMES;
   const extensions: object[] = [{ name: 'basicConstraints', cA: spec.ca === true, critical: true }];
