@@ -169,6 +169,26 @@ describe('each verification failure is one line: the reason and the option that 
   });
 });
 
+describe('closing a TLS socket', () => {
+  it('.destroy resets the TCP connection beneath (the peer sees ECONNRESET); .close ends it gracefully', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls --reply echo as srv');
+    await rig.ok('.connect srv --tls --insecure as a');
+    await rig.ok('.send a x');
+    await rig.ok('.expect a x');
+    await rig.ok('.destroy a');
+    expect(await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1')).toMatchObject({ aborted: true, reset: true });
+    expect(await rig.log.waitFor((e) => e.type === 'error' && e.id === 'c2')).toMatchObject({ code: 'ECONNRESET' });
+    await rig.ok('.connect srv --tls --insecure as b');
+    await rig.ok('.send b y');
+    await rig.ok('.expect b y');
+    await rig.ok('.close b');
+    expect(await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c3')).toMatchObject({ hadError: false });
+    expect(await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c4')).toMatchObject({ hadError: false });
+    expect(rig.log.of('error', 'c4')).toEqual([]);
+  });
+});
+
 describe('client certificates', () => {
   it('--client-cert asks for one and shows it (not verified: self-signed); a client without one is shown as such', async () => {
     const rig = commandRig();
