@@ -64,7 +64,7 @@ export async function makeCertificate(spec: CertificateSpec = {}): Promise<Certi
     signer = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   }
   cert.sign(signer, forge.md.sha256.create());
-  const pem = forge.pki.certificateToPem(cert);
+  const pem = forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
   return { cert: pem, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), fingerprint: new X509Certificate(pem).fingerprint256 };
 }
 
