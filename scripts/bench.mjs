@@ -16,6 +16,7 @@ import { suiteRows } from './bench/suite.mjs';
 import { failed, render } from './bench/table.mjs';
 import { echoRows, jsonRows, oneWayRows, toolRows } from './bench/throughput.mjs';
 import { udpRows } from './bench/udp.mjs';
+import { tlsRows } from './bench/tls.mjs';
 
 /**
  * In the issue's order; each runs its baseline and socklab interleaved, this
@@ -35,6 +36,7 @@ const SECTIONS = [
   ['tools', '9. socat / ncat', toolRows, 3],
   ['suite', '10. test suite', suiteRows, 1],
   ['udp', '11. UDP echo', udpRows, 3],
+  ['tls', '12. TLS', tlsRows, 3],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 
