@@ -193,7 +193,8 @@ export function secureEvent(socket: tls.TLSSocket, id: string, t: number, role: 
   const peer = socket.getPeerX509Certificate();
   const cipher = socket.getCipher();
   let authorized = socket.authorized;
-  let authorizationError = socket.authorizationError === undefined ? undefined : String(socket.authorizationError);
+  // Null (not undefined) on a server socket: `== null` covers both.
+  let authorizationError = socket.authorizationError == null ? undefined : String(socket.authorizationError);
   if (role === 'server' && peer !== undefined) {
     // Node sets authorized only for sockets of its own tls.Server; ours wraps a net.Server's
     // connection, so ask the handle as tls.Server does (the verify result of the handshake).

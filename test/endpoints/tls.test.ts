@@ -8,15 +8,16 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
-import { closeAll, tempDir } from '../helpers/loopback.js';
+import { closeAll, tempDir, track } from '../helpers/loopback.js';
 import { formatEvent } from '../../src/render/human.js';
 import { explainEvent } from '../../src/render/explain.js';
 import type { ErrorEvent, SecureEvent, SessionEvent } from '../../src/session/events.js';
-import { certFiles, handshakeEnd } from './tls-helpers.js';
+import { certFiles, handshakeEnd, portOf } from './tls-helpers.js';
 
 afterEach(closeAll);
 
@@ -55,6 +56,7 @@ describe('.listen --tls with a certificate made at start', () => {
     expect(human(client)).toMatch(/^c1 +TLS 1\.3 TLS_AES_\w+ {2}ALPN h2 {2}cert CN=localhost \(verified\)$/);
     const server = await secureOf(rig, 'c2');
     expect(server).toMatchObject({ role: 'server', alpn: 'h2', peerCertificate: null });
+    expect(server.authorizationError).toBeUndefined();
     expect(human(server)).toMatch(/^c2 +TLS 1\.3 \S+ {2}ALPN h2$/);
 
     await rig.ok('.send c hello');
@@ -186,6 +188,19 @@ describe('closing a TLS socket', () => {
     expect(await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c3')).toMatchObject({ hadError: false });
     expect(await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c4')).toMatchObject({ hadError: false });
     expect(rig.log.of('error', 'c4')).toEqual([]);
+  });
+});
+
+describe('a client that never starts the handshake', () => {
+  it('is an idle connection: .listen --tls --timeout destroys it', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls --timeout 300ms as srv');
+    const silent = net.connect(portOf(rig, 'srv'), '127.0.0.1');
+    silent.on('error', () => {});
+    track(() => void silent.destroy());
+    expect(await rig.log.waitFor((e) => e.type === 'timeout' && e.id === 'c1')).toMatchObject({ ms: 300, destroyed: true });
+    await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1');
+    expect(rig.log.of('secure')).toEqual([]);
   });
 });
 
