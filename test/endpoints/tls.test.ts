@@ -68,7 +68,7 @@ describe('.listen --tls with a certificate made at start', () => {
   it('.show tells protocol, cipher, ALPN, SNI, the peer certificate and verification; .explain the handshake; .timeline marks it', async () => {
     const rig = commandRig();
     await rig.ok('.listen 127.0.0.1:0 --tls --reply echo as srv');
-    await rig.ok('.connect localhost:' + rig.ctx.session.get('srv').address.split(':')[1] + ' --tls --insecure --family 4 as c');
+    await rig.ok(`.connect localhost:${portOf(rig, 'srv')} --tls --insecure --family 4 as c`);
     const ev = await secureOf(rig, 'c1');
     await secureOf(rig, 'c2');
     expect(ev).toMatchObject({ servername: 'localhost', authorized: false, authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
