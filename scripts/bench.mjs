@@ -20,6 +20,7 @@ import { relayRows } from './bench/relay.mjs';
 import { framedRows } from './bench/framed.mjs';
 import { serveRows } from './bench/serve.mjs';
 import { ruleRows } from './bench/rules.mjs';
+import { tlsRows } from './bench/tls.mjs';
 
 /**
  * In the issue's order; each runs its baseline and socklab interleaved, this
@@ -43,6 +44,7 @@ const SECTIONS = [
   ['framed', '12. framed ping-pong', framedRows, 2],
   ['serve', '12. classroom page', serveRows, 3],
   ['rules', '12. rule ping-pong', ruleRows, 2],
+  ['tls', '12. TLS', tlsRows, 3],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 

@@ -7,10 +7,13 @@
 //   node node-peer.mjs udp-echo        a dgram socket answering each datagram to its sender
 //   node node-peer.mjs len16-echo      cut the stream into len16 messages, answer each as one len16 message
 //   node node-peer.mjs line-echo       split the stream into lines, write each line back
+//   node node-peer.mjs tls-echo CERT KEY  node:tls server, socket.pipe(socket) on the plaintext
 // Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
 // the same shape as socklab's listening line, so the bench parses both alike.
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
 const [mode, arg] = process.argv.slice(2);
 const CHUNK = 64 * 1024;
@@ -105,6 +108,16 @@ switch (mode) {
     const socket = dgram.createSocket('udp4');
     socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
     socket.bind(0, '127.0.0.1', () => process.stdout.write(`listening on 127.0.0.1:${socket.address().port}\n`));
+    break;
+  }
+  case 'tls-echo': {
+    const [cert, key] = [arg, process.argv[4]].map((f) => readFileSync(f));
+    const server = tls.createServer({ cert, key }, (socket) => {
+      socket.on('error', () => {});
+      socket.pipe(socket);
+    });
+    server.on('tlsClientError', () => {});
+    listen(server);
     break;
   }
   default:

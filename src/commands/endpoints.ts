@@ -30,6 +30,7 @@ function checkFrame(a: ParsedArgs): void {
 }
 import { defineCommand } from './define.js';
 import { connectWithRetry } from './retry.js';
+import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
 
 const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;
 const num = (a: ParsedArgs, k: string): number | undefined => a.options[k] as number | undefined;
@@ -63,12 +64,13 @@ export const listen = defineCommand({
       'close-after-reply': { type: 'flag', help: 'send FIN after the first reply' },
       http: { type: 'flag', help: 'parse HTTP/1.1 requests; --reply builds the response body' },
       ...FRAME_OPTIONS,
+      ...LISTEN_TLS_OPTIONS,
     },
   },
   help:
     'Binds 127.0.0.1 unless a host is given; 0.0.0.0 or :: makes the port reachable from the network. ' +
-    'A PATH (with a /) is a Unix domain socket. Connections it accepts become c1, c2, …' + FRAME_HELP,
-  examples: ['.listen 9000 --reply echo', '.listen 0 --reply \'You said "{upper}"\' as srv', '.listen 0 --frame len16 --reply echo'],
+    'A PATH (with a /) is a Unix domain socket. Connections it accepts become c1, c2, …; with --tls each shows a secure line when its handshake completes, and data lines show the plaintext.' + FRAME_HELP,
+  examples: ['.listen 9000 --reply echo', '.listen 0 --reply \'You said "{upper}"\' as srv', '.listen 0 --frame len16 --reply echo', '.listen 8443 --tls --reply echo --cert-out localhost.pem'],
   check(a) {
     parseAddress(a.positionals[0] ?? '', 'listen');
     const greet = str(a, 'greet');
@@ -76,11 +78,13 @@ export const listen = defineCommand({
     const reply = str(a, 'reply');
     if (reply !== undefined && !reply.includes('file:')) checkReplyOptions(parseReply(reply), flag(a, 'http'));
     checkFrame(a);
+    checkTlsOptions(a, LISTEN_TLS_OPTIONS);
   },
-  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...payloadFileUse(str(a, 'greet'), '--greet file:')],
+  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...payloadFileUse(str(a, 'greet'), '--greet file:'), ...tlsFileUses(a)],
   async run(ctx, a) {
     const address = parseAddress(a.positionals[0] ?? '', 'listen');
     const greetText = str(a, 'greet');
+    const tls = listenTls(ctx.permissions, a);
     const ep = ctx.session.listen({
       ...address,
       alias: a.alias,
@@ -95,6 +99,7 @@ export const listen = defineCommand({
       http: flag(a, 'http'),
       frame: str(a, 'frame'),
       maxMessage: num(a, 'max-message'),
+      tls,
     });
     await settle([ep]);
   },
@@ -153,14 +158,16 @@ export const connect = defineCommand({
       'half-open': { type: 'flag', help: 'allowHalfOpen: a peer FIN does not end our side' },
       retry: { type: 'duration', value: 'MS', help: 'while refused (a server still starting), try again with a short back-off for up to this long' },
       ...FRAME_OPTIONS,
+      ...CONNECT_TLS_OPTIONS,
     },
   },
   help:
     'The host defaults to 127.0.0.1. `.connect s1` reaches server s1 wherever it listens, so scripts never hard-code ports. ' +
     '--retry 10s waits for a server that is still starting: refused attempts print nothing, one note says it is retrying, one error if it gives up; ' +
     'each attempt is a new socket id, so name it: `.connect ${PORT} --retry 10s as c`. ' +
-    '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too).' + FRAME_HELP,
-  examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay'],
+    '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too). ' +
+    '--tls: the command completes once TCP is connected; the handshake ends with a secure line (`.wait c1 secure`), or one error line naming the reason and the option that changes it (--ca FILE, --insecure, --servername).' + FRAME_HELP,
+  examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay', '.connect example.com:443 --tls --alpn h2,http/1.1'],
   check(a) {
     if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');
     if (a.options.idle === 0) throw new SocklabError('E_USAGE', '--idle 0 turns the idle timeout off: give a duration like 500ms or 5s');
@@ -168,14 +175,16 @@ export const connect = defineCommand({
       throw new SocklabError('E_USAGE', '--idle-destroy needs --idle MS: how long the socket may be idle, e.g. --idle 5s --idle-destroy');
     }
     checkFrame(a);
+    checkTlsOptions(a, CONNECT_TLS_OPTIONS);
   },
-  files: (a) => replyFileUse(str(a, 'reply'), '--reply file:'),
+  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...tlsFileUses(a)],
   async run(ctx, a) {
     const family = num(a, 'family');
     if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);
     const count = num(a, 'count') ?? 1;
     const target = connectTarget(ctx.session, a.positionals[0] ?? '');
     const address = target instanceof Promise ? await target : target;
+    const tls = connectTlsConfig(ctx.permissions, a);
     const eps: Array<SocketEndpoint | Promise<SocketEndpoint>> = [];
     const retry = num(a, 'retry');
     for (let i = 1; i <= count; i++) {
@@ -194,6 +203,7 @@ export const connect = defineCommand({
           halfOpen: flag(a, 'half-open'),
           frame: str(a, 'frame'),
           maxMessage: num(a, 'max-message'),
+          tls,
         });
       eps.push(retry === undefined ? attempt() : connectWithRetry(ctx.session, attempt, retry, ctx.signal));
     }

@@ -3,6 +3,7 @@ import { SocklabError } from '../errors.js';
 import { isLive, type SendOptions, type SendResult } from '../session/endpoint.js';
 import { canWrite, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
+import { rawSocket } from './tls.js';
 
 export type { SendOptions, SendResult } from '../session/endpoint.js';
 
@@ -37,7 +38,9 @@ export async function sendTo(reg: Registry, targets: SocketEndpoint[], data: Buf
   for (const ep of targets) checkWritable(reg, ep, Math.min(data.length * repeat, PIECE));
   const results = await Promise.all(targets.map((ep) => sendOne(reg, ep, pieces(data, repeat, options.chunk, options.delay !== undefined), options)));
   const buffered: Record<string, number> = {};
-  for (const ep of targets) buffered[ep.id] = ep.socket.writableLength;
+  // Under TLS, what the kernel has not taken waits in the TCP socket beneath; the TLS socket's
+  // own count holds every write until its encryption completes, a moment later.
+  for (const ep of targets) buffered[ep.id] = rawSocket(ep.socket).writableLength;
   return { bytes: results.reduce((a, b) => a + b, 0), buffered };
 }
 

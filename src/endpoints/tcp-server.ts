@@ -12,6 +12,7 @@ import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
 import { attachFraming, attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
 import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
 import { encodeMessage, type Framing } from '../protocols/framing.js';
+import { acceptTls, certificateNote, serverSetup, tlsServerDetails, watchTls } from './tls.js';
 
 /** Start a server. The endpoint exists at once; `ready` settles when it listens or fails. */
 export function openServer(reg: Registry, options: ListenOptions): ServerEndpoint {
@@ -57,6 +58,7 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
       ep.address = formatHostPort(addr.address, addr.port);
       reg.emit({ ...base, address: addr.address, port: addr.port, exposed: !isLoopback(addr.address) });
     }
+    if (ep.tls) reg.emit({ type: 'note', t: reg.now(), id: ep.id, message: certificateNote(ep.tls) });
     settle.resolve();
   });
   server.on('error', (err: NodeJS.ErrnoException) => {
@@ -91,7 +93,7 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
       reg.retire(ep);
     });
   });
-  server.on('connection', (socket) => accept(reg, ep, socket, reply, framing, greet));
+  server.on('connection', (socket) => accept(reg, ep, ep.tls ? acceptTls(socket, ep.tls) : socket, reply, framing, greet));
   // Past --max, Node closes the new connection itself and says so only with 'drop'.
   server.on('drop', (data?: net.DropArgument) => {
     const from = data ? ` from ${formatHostPort(data.remoteAddress, data.remotePort)}` : '';
@@ -102,7 +104,19 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
     ? { path: options.path }
     : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 };
   if (options.backlog !== undefined) listenOptions.backlog = options.backlog;
-  server.listen(listenOptions);
+  if (options.tls === undefined) server.listen(listenOptions);
+  else {
+    // The certificate first (made in memory, or read): the endpoint exists meanwhile, as while it binds.
+    serverSetup(options.tls).then(
+      (setup) => {
+        ep.tls = setup;
+        if (ep.state === ServerState.STARTING) server.listen(listenOptions);
+      },
+      (err: NodeJS.ErrnoException) => {
+        if (ep.state === ServerState.STARTING) failed(err, undefined);
+      },
+    );
+  }
   return ep;
 }
 
@@ -124,6 +138,7 @@ function accept(
   // Paused on purpose, as after `.pause`: .ls/.show say so, and a reply's drain must not resume it.
   ep.userPaused = opts.pauseOnConnect === true;
   wireSocket(reg, ep, { discard: reply.kind === 'discard' });
+  watchTls(reg, ep);
   attachReply(reg, ep, reply, { closeAfterReply: opts.closeAfterReply, http: opts.http });
   if (framing) attachFraming(reg, ep, framing, reply.kind === 'discard');
   if (opts.idleTimeout !== undefined) {
@@ -206,6 +221,7 @@ export const TCP_SERVER: EndpointKind<ServerEndpoint> = {
     ['address', ep.address],
     ['open connections', [...ep.connections].map((c) => c.id).join(' ') || '-'],
     ['accepted', ep.accepted],
+    ...tlsServerDetails(ep.tls),
   ],
   owns: (ep, other) => other.kind === 'socket' && other.server === ep,
   close: (session, ep, { force }) => void closeServer(session, ep, force),

@@ -12,6 +12,7 @@ import { parseReply } from '../behaviours/reply.js';
 import { attachFraming, attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
 import { framedSends, framingOf } from '../behaviours/framed.js';
 import { kernelKeyOf } from '../observers/kernel-view.js';
+import { connectTls, rawSocket, tlsDetails, watchTls } from './tls.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
 export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoint {
@@ -29,7 +30,7 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
         ...(options.family !== undefined && { family: options.family }),
         ...(reg.lookup !== undefined && { lookup: reg.lookup }),
       };
-  const socket = net.connect(connectOptions);
+  const socket = options.tls ? connectTls(connectOptions, options.tls) : net.connect(connectOptions);
   if (options.noDelay) socket.setNoDelay(true);
   if (options.keepAlive !== undefined) socket.setKeepAlive(true, options.keepAlive);
   const ep = newSocket(reg, socket, undefined, options);
@@ -37,6 +38,7 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
   if (options.alias !== undefined) ep.alias = options.alias;
   reg.add(ep);
   wireSocket(reg, ep, { discard: reply.kind === 'discard' });
+  watchTls(reg, ep);
   attachReply(reg, ep, reply, {});
   if (framing) attachFraming(reg, ep, framing, reply.kind === 'discard');
 
@@ -136,7 +138,10 @@ export function destroySocket(ep: SocketEndpoint): void {
   if (s.connecting || s.destroyed || finSending) s.destroy();
   else {
     ep.reset = true;
-    s.resetAndDestroy();
+    // Under TLS the RST goes out on the TCP socket beneath (a TLSSocket's handle cannot reset).
+    const raw = rawSocket(s);
+    raw.resetAndDestroy();
+    if (raw !== s) s.destroy();
   }
 }
 
@@ -250,6 +255,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     const http = describeHttpConnection(ep.reply);
     if (http !== undefined) lines.push(['http', http]);
     if (ep.frame) lines.push(['framing', ep.frame.describe()]);
+    lines.push(...tlsDetails(s));
     return lines;
   },
   kernelKey(ep) {

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import type { FramedStream } from '../behaviours/framed.js';
 import type { Replier } from '../behaviours/reply.js';
 import type { EndpointBase } from '../session/endpoint.js';
+import type { TlsClientConfig, TlsServerConfig, TlsServerSetup } from './tls.js';
 
 /**
  * The TCP kinds' shapes (Unix domain sockets too): a server (`s1`) and a
@@ -53,6 +54,8 @@ export interface ListenOptions {
   frame?: string;
   /** `--max-message`, bytes: the largest framed message (default 1 MiB). */
   maxMessage?: number;
+  /** Speak TLS on every connection (`--tls`): the certificate is loaded (or made) before it listens. */
+  tls?: TlsServerConfig;
 }
 
 /** Options of `.connect` once parsed (one socket). */
@@ -77,6 +80,8 @@ export interface ConnectOptions {
   frame?: string;
   /** `--max-message`, bytes: the largest framed message (default 1 MiB). */
   maxMessage?: number;
+  /** Speak TLS once connected (`--tls`). */
+  tls?: TlsClientConfig;
 }
 
 export interface ServerEndpoint extends EndpointBase {
@@ -89,6 +94,8 @@ export interface ServerEndpoint extends EndpointBase {
   /** Connections accepted by this server that are not closed yet. */
   readonly connections: Set<SocketEndpoint>;
   accepted: number;
+  /** With `--tls`, once its certificate is ready. */
+  tls?: TlsServerSetup;
 }
 
 export interface SocketEndpoint extends EndpointBase {

@@ -2,7 +2,7 @@ import { SocklabError } from '../errors.js';
 import type { SessionEvent } from '../session/events.js';
 
 /** Events a `.wait` can wait for. */
-export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'message', 'datagram', 'end', 'close', 'error', 'timeout'] as const;
+export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'message', 'datagram', 'secure', 'end', 'close', 'error', 'timeout'] as const;
 export type WaitableEvent = (typeof WAITABLE)[number];
 const IS_WAITABLE: ReadonlySet<string> = new Set(WAITABLE);
 

@@ -10,6 +10,8 @@ export type Step =
   | { t: number; kind: 'bound'; id: string; local: string }
   /** Bytes a relay (`id`, p1) read from link socket `from` and wrote to `to`. */
   | { t: number; kind: 'relay'; id: string; from: string; to: string; bytes: number; preview: Buffer; chunks: number; last?: number }
+  /** A TLS handshake completed: `label` is `TLS 1.3 handshake`. */
+  | { t: number; kind: 'secure'; id: string; role: 'client' | 'server'; label: string }
   | { t: number; kind: 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout'; id: string }
   | { t: number; kind: 'error'; id: string; code: string };
 
@@ -92,6 +94,8 @@ function toStep(ev: SessionEvent): Step | undefined {
       // A copy of the first bytes: a chunk must not be kept alive for them, and
       // a buffer written from JS may be changed by its owner afterwards.
       return { t: ev.t, kind: ev.type, id: ev.id, bytes: ev.data.length, preview: preview(ev.data), chunks: 1 };
+    case 'secure':
+      return { t: ev.t, kind: 'secure', id: ev.id, role: ev.role, label: `${ev.protocol.replace(/^TLSv/, 'TLS ')} handshake${ev.alpn === null ? '' : ` (ALPN ${ev.alpn})`}` };
     case 'shutdown':
       return { t: ev.t, kind: 'fin-out', id: ev.id };
     case 'end':

@@ -1,4 +1,5 @@
-import type { SessionEvent } from '../session/events.js';
+import { tlsFailure } from '../protocols/tls-failures.js';
+import type { SecureEvent, SessionEvent } from '../session/events.js';
 
 type Explain<T> = (ev: T) => string | undefined;
 type Table = { [K in SessionEvent['type']]?: Explain<Extract<SessionEvent, { type: K }>> };
@@ -93,13 +94,33 @@ const EXPLAIN: Table = {
           : ev.hadError
             ? "Closed because of the error above ('close' with hadError true); the file descriptor is released."
             : "Both sides are done and the file descriptor is released ('close'). Every socket ends with exactly one close.",
-  error: (ev) => (ev.context === undefined ? undefined : ERRORS_IN_CONTEXT[`${ev.code}/${ev.context}`]) ?? ERRORS[ev.code],
+  error: (ev) => (ev.context === undefined ? undefined : ERRORS_IN_CONTEXT[`${ev.code}/${ev.context}`]) ?? ERRORS[ev.code] ?? tlsFailure(ev.code)?.explain,
+  secure: explainSecure,
   rule: (ev) =>
     `Rule ${ev.rule} matched an event of ${ev.id} and runs its command as if typed, right after the event: a server answering by rule, like Node code in a 'data' handler. A rule that fires more than 1,000 times a second is suspended; .on lists the rules with their counts, .off ${ev.rule} removes it.`,
   timeout: (ev) =>
     "No bytes moved for the idle time ('timeout'). Node only reports it; the connection stays open unless the handler ends it" +
     (ev.destroyed ? ' — here socklab destroyed it.' : ' — here nothing ends it (--idle-destroy would).'),
 };
+
+/** The TLS handshake, SNI, ALPN and the verification result of one `secure` event. */
+function explainSecure(ev: SecureEvent): string {
+  const hello =
+    ev.role === 'client'
+      ? 'Over the open TCP connection we sent a ClientHello (versions, cipher suites, a key share'
+      : 'Over the accepted TCP connection the client sent a ClientHello (versions, cipher suites, a key share';
+  const sni = ev.servername === null ? ', no SNI name (none is sent for an IP address)' : `, the SNI name ${ev.servername} that tells a server with many names which certificate to send`;
+  const alpn = ev.alpn === null ? '' : ` and the ALPN list, of which ${ev.alpn} was agreed (the protocol spoken inside)`;
+  const verify =
+    ev.role === 'client'
+      ? ev.authorized
+        ? ' We verified the server certificate: a CA we trust signed it, it is in date, and it names the host (or --servername).'
+        : ` We did not verify the server: ${ev.authorizationError ?? 'the check was off'}${ev.authorizationError ? ' — --insecure let it through; without it the connection would have failed' : ''}.`
+      : ev.peerCertificate === null
+        ? ev.certRequested ? ' We asked for a client certificate (--client-cert) and got none.' : ''
+        : ` The client sent a certificate (--client-cert asked for it); verified: ${ev.authorized ? 'yes' : `no (${ev.authorizationError ?? 'unknown'})`}.`;
+  return `${hello}${sni}${alpn}); the answer picked ${ev.protocol} and ${ev.cipher}, keys were agreed (ECDHE) and both sides proved it with Finished messages. From here every byte is encrypted; socklab shows the plaintext.${verify}`;
+}
 
 /** One sentence that explains an event to a learner, or undefined when there is nothing to teach. */
 export function explainEvent(ev: SessionEvent): string | undefined {

@@ -1,3 +1,5 @@
+import { tlsFailure } from '../protocols/tls-failures.js';
+
 /** Why an OS error happened, in words a learner can act on. Keyed by the OS code. */
 export const ERROR_HINTS: Record<string, string> = {
   ECONNREFUSED: 'nothing listens there',
@@ -39,5 +41,5 @@ export const CONTEXT_HINTS: Record<string, string> = {
 
 /** The hint for an error: the one for its situation, else the one for its code. */
 export function errorHint(code: string, context?: string): string | undefined {
-  return (context === undefined ? undefined : CONTEXT_HINTS[`${code}/${context}`]) ?? ERROR_HINTS[code];
+  return (context === undefined ? undefined : CONTEXT_HINTS[`${code}/${context}`]) ?? ERROR_HINTS[code] ?? tlsFailure(code)?.hint;
 }

@@ -2,6 +2,7 @@ import type { Colors } from 'picocolors/types.js';
 import type { SessionEvent } from '../session/events.js';
 import { escapeMessage } from './escape.js';
 import { errorHint } from './hints.js';
+import { describeSecure } from './secure.js';
 import { formatBytes, formatClock, formatCount } from './units.js';
 
 export interface HumanOptions {
@@ -50,6 +51,7 @@ const DESCRIBE: Table = {
   ],
   message: (ev) => ['cyan', `← msg ${formatBytes(ev.data.length)}`],
   datagram: (ev) => ['cyan', `← ${formatBytes(ev.data.length)} from ${ev.from}`],
+  secure: (ev) => [ev.authorized || ev.peerCertificate === null ? 'green' : 'yellow', describeSecure(ev)],
   end: () => ['yellow', '← FIN (peer ended its side)'],
   shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
   stop: (ev) => [

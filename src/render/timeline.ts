@@ -79,6 +79,11 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
         arrow(s.id, col(peerOf.get(s.to) ?? '?'), bytesLabel(s), 'data');
         break;
       }
+      case 'secure':
+        // Both ends report it: drawn once, from the client, unless the client is not ours.
+        if (s.role === 'client') arrow(s.id, peer, s.label, 'open');
+        else if (!inside) arrow(peer, s.id, s.label, 'open');
+        break;
       case 'fin-out':
         arrow(me, peer, 'FIN', 'fin');
         break;

@@ -107,6 +107,51 @@ export interface RelayEvent extends Time {
   fault?: string;
 }
 
+/**
+ * The summary of a peer's X.509 certificate. Every string comes from the peer
+ * (a certificate can say anything): renderers escape them.
+ */
+export interface CertificateSummary {
+  /** `CN=localhost, O=…`, as the certificate's subject lists them. */
+  subject: string;
+  issuer: string;
+  /** Validity, as OpenSSL prints dates (`Nov 30 12:00:00 2026 GMT`). */
+  validFrom: string;
+  validTo: string;
+  /** Subject alternative names (`DNS:localhost`, `IP Address:127.0.0.1`). */
+  san: string[];
+  /** SHA-256 of the DER certificate, `AB:CD:…`. */
+  fingerprint: string;
+  /** Issuer and subject are the same: nobody else vouches for it. */
+  selfSigned: boolean;
+}
+
+/** A TLS handshake completed (SPEC 11); `id` is the socket, either end. */
+export interface SecureEvent extends Time {
+  type: 'secure';
+  id: string;
+  /** Which end we are: a `.connect --tls` client, or a socket a `--tls` server accepted. */
+  role: 'client' | 'server';
+  /** `TLSv1.3`, `TLSv1.2`. */
+  protocol: string;
+  /** The cipher suite's standard name (`TLS_AES_256_GCM_SHA384`). */
+  cipher: string;
+  /** The ALPN protocol agreed (`h2`), or null when none was. */
+  alpn: string | null;
+  /** The SNI name the client asked for, or null (none is sent for an IP address). */
+  servername: string | null;
+  /** The peer's certificate was verified against the trusted CAs (and, by a client, the name). */
+  authorized: boolean;
+  /** Why it was not (an OpenSSL verify code like `DEPTH_ZERO_SELF_SIGNED_CERT`). */
+  authorizationError?: string;
+  /** The peer's certificate; null when it sent none (a client asked for none). */
+  peerCertificate: CertificateSummary | null;
+  /** The server asked for a client certificate (`.listen --tls --client-cert`). */
+  certRequested?: boolean;
+  /** The session was resumed (a ticket), not a full handshake. */
+  reused: boolean;
+}
+
 /** The peer sent FIN: it will send no more. */
 export interface EndEvent extends Time {
   type: 'end';
@@ -235,6 +280,7 @@ export type SessionEvent =
   | MessageEvent
   | DatagramEvent
   | RelayEvent
+  | SecureEvent
   | EndEvent
   | ShutdownEvent
   | StopEvent

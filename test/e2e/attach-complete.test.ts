@@ -238,7 +238,7 @@ describe.skipIf(!hasCommand('tmux'))('Tab completion', () => {
       const rows = rowsOf(screen);
       const start = rows.findIndex((r) => r.startsWith('accept '));
       const words = rows.slice(start, -1).join(' ').trim().split(/\s+/);
-      expect(words).toEqual(['accept', 'close', 'connect', 'data', 'datagram', 'end', 'error', 'listening', 'message', 'timeout']);
+      expect(words).toEqual(['accept', 'close', 'connect', 'data', 'datagram', 'end', 'error', 'listening', 'message', 'secure', 'timeout']);
       expect(lastRow(screen)).toBe('socklab> .wait c1');
     },
     LIMIT,

@@ -122,7 +122,7 @@ export function newSession(options?: SessionOptions): { session: Session; log: E
   return { session, log };
 }
 
-const ENDPOINT_EVENTS = new Set<SessionEvent['type']>(['listening', 'connect', 'accept', 'send', 'data', 'message', 'datagram', 'end', 'shutdown', 'stop', 'close', 'error', 'timeout']);
+const ENDPOINT_EVENTS = new Set<SessionEvent['type']>(['listening', 'connect', 'accept', 'send', 'data', 'message', 'datagram', 'secure', 'end', 'shutdown', 'stop', 'close', 'error', 'timeout']);
 
 /** What breaks "exactly one close, last" in a list of events. */
 export function lifecycleProblems(events: SessionEvent[]): string[] {

@@ -19,6 +19,7 @@ const EXPECTED: { [K in SessionEventType]: RegExp[] | undefined } = {
   relay: [/\bc3\b/, /\bc4\b/, /client → target/, /backpressure/],
   message: [/whole message/, /--frame/, /sticky packets/],
   datagram: [/boundaries/, /No connection/, /no delivery guarantee/],
+  secure: [/ClientHello/, /SNI name localhost/, /ALPN/, /h2 was agreed/, /TLSv1\.3/, /DEPTH_ZERO_SELF_SIGNED_CERT/, /--insecure/],
   send: [/'drain'/, /write\(\) returns false/],
   end: [/FIN/, /'end'/, /allowHalfOpen/],
   shutdown: [/FIN/, /socket\.end\(\)/, /keep reading/],

@@ -19,6 +19,7 @@ describe('formatEvent: one line per event kind', () => {
     message: 'c2   ← msg 5 B',
     datagram: 'u1   ← 5 B from 127.0.0.1:5353',
     relay: 'p1   c3 ⇒ c4  16 B',
+    secure: 'c1   TLS 1.3 TLS_AES_256_GCM_SHA384  ALPN h2  cert CN=localhost (self-signed: not verified)',
     end: 'c2   ← FIN (peer ended its side)',
     shutdown: 'c1   → FIN (we ended our side; still reading)',
     stop: 's1   stopped accepting; 2 connections stay open',

@@ -19,6 +19,7 @@ const FIELDS: { [K in SessionEventType]: string[] | null } = {
   message: ['id', 'bytes', 'base64', 'text'],
   datagram: ['id', 'from', 'bytes', 'base64', 'text'],
   relay: ['id', 'from', 'to', 'dir', 'bytes', 'base64', 'text'],
+  secure: ['id', 'role', 'protocol', 'cipher', 'alpn', 'servername', 'authorized', 'authorizationError', 'peerCertificate', 'reused'],
   end: ['id'],
   close: ['id', 'hadError'],
   error: ['id', 'code', 'message'],
