@@ -6,6 +6,41 @@ import { parseAddress } from '../parse/address.js';
 import { kindOf } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import { defineCommand } from './define.js';
+import type { ParsedArgs } from '../parse/command-line.js';
+import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
+
+/**
+ * `.proxy`'s TLS options: `--tls` with `.listen`'s certificate options for the
+ * side clients see, `--tls-upstream` with `.connect`'s verification options
+ * for the side of the target. Each side is checked and built by the same
+ * code as `.listen --tls` / `.connect --tls`, from its own options only.
+ */
+const CLIENT_SIDE = ['cert', 'key', 'alpn', 'cert-out'] as const;
+const TARGET_SIDE = ['servername', 'ca', 'insecure'] as const;
+const PROXY_TLS_OPTIONS = {
+  tls: { ...LISTEN_TLS_OPTIONS.tls!, help: 'clients speak TLS to the relay: it terminates TLS and relays plaintext (without --cert, a self-signed certificate for localhost, 127.0.0.1, ::1 is made; its SHA-256 fingerprint is printed)' },
+  ...Object.fromEntries(CLIENT_SIDE.map((k) => [k, LISTEN_TLS_OPTIONS[k]!])),
+  'tls-upstream': { type: 'flag', help: 'speak TLS to the target; its certificate is verified (--ca FILE, --servername NAME, --insecure)' },
+  servername: { ...CONNECT_TLS_OPTIONS.servername!, help: 'with --tls-upstream: the SNI name to ask the target for and check its certificate against' },
+  ca: { ...CONNECT_TLS_OPTIONS.ca!, help: 'with --tls-upstream: trust the CAs (or self-signed certificate) in FILE for the target' },
+  insecure: { ...CONNECT_TLS_OPTIONS.insecure!, help: 'with --tls-upstream: do not verify the target\'s certificate' },
+} as const;
+
+/** The options of one side, under the names `.listen`/`.connect` give them. */
+function side(a: ParsedArgs, flag: 'tls' | 'tls-upstream', names: readonly string[]): ParsedArgs {
+  const options: Record<string, unknown> = { tls: a.options[flag] };
+  for (const k of names) if (a.options[k] !== undefined) options[k] = a.options[k];
+  return { ...a, options } as ParsedArgs;
+}
+
+function checkProxyTls(a: ParsedArgs): void {
+  checkTlsOptions(side(a, 'tls', CLIENT_SIDE), LISTEN_TLS_OPTIONS);
+  const up = side(a, 'tls-upstream', TARGET_SIDE);
+  if (up.options.tls !== true) {
+    const given = TARGET_SIDE.find((k) => a.options[k] !== undefined && a.options[k] !== false);
+    if (given !== undefined) throw new SocklabError('E_USAGE', `--${given} is about the target's TLS: add --tls-upstream`);
+  }
+}
 
 /** TARGET: `[host:]port`, a path, or a server (or relay) of this session, once it listens. */
 function relayTarget(session: Session, text: string): RelayTarget | Promise<RelayTarget> {
@@ -36,11 +71,12 @@ export const proxy = defineCommand({
   group: 'endpoints',
   summary: 'relay (p1): each client gets its own connection to TARGET; both directions shown',
   args: {
-    usage: '.proxy [HOST:]PORT | PATH TARGET [--max N] [as NAME]',
+    usage: '.proxy [HOST:]PORT | PATH TARGET [--max N] [--tls [--cert FILE --key FILE]] [--tls-upstream [--ca FILE] [--servername NAME] [--insecure]] [as NAME]',
     positionals: ['ADDRESS', 'TARGET'],
     alias: true,
     options: {
       max: { type: 'int', value: 'N', min: 1, help: 'links at once; clients past N are refused' },
+      ...PROXY_TLS_OPTIONS,
     },
   },
   help:
@@ -49,16 +85,22 @@ export const proxy = defineCommand({
     '`p1  c3 ⇒ c4  12 B  "…"` (up, client → target) and `p1  c3 ⇐ c4` (down). Backpressure: a side that does not read slows the other, ' +
     'memory stays bounded. A FIN is passed on as a FIN (half-close), an RST as an RST; a target that cannot be reached closes the client. ' +
     'Both sockets of a link have their own lifecycle events (who closed first); .expect c3 matches what c3 received. ' +
-    '.close p1 stops accepting (links stay); --force also resets the links. .ls shows each link as c3 ⇄ c4.',
-  examples: ['.proxy 0 s1 as watch', '.proxy 8080 example.org:80 --max 4', '.proxy ./lab.sock 127.0.0.1:9000'],
+    '.close p1 stops accepting (links stay); --force also resets the links. .ls shows each link as c3 ⇄ c4. ' +
+    '--tls terminates TLS from clients and relays the plaintext (so you see inside an HTTPS client\'s traffic: give the client the printed ' +
+    'certificate, e.g. --cert-out relay.pem and curl --cacert relay.pem); --tls-upstream speaks TLS to the target. Each TLS side shows a secure line.',
+  examples: ['.proxy 0 s1 as watch', '.proxy 8080 example.org:80 --max 4', '.proxy ./lab.sock 127.0.0.1:9000', '.proxy 8443 example.org:443 --tls --tls-upstream --servername example.org --cert-out relay.pem'],
+  files: (a) => tlsFileUses(a),
   check(a) {
     parseAddress(a.positionals[0] ?? '', 'listen');
+    checkProxyTls(a);
   },
   async run(ctx, a) {
     const address = parseAddress(a.positionals[0] ?? '', 'listen');
     const found = relayTarget(ctx.session, a.positionals[1] ?? '');
     const target = found instanceof Promise ? await found : found;
-    const ep = openRelay(ctx.session, { ...address, alias: a.alias, target, max: a.options.max as number | undefined });
+    const tls = listenTls(ctx.permissions, side(a, 'tls', CLIENT_SIDE));
+    const tlsUpstream = connectTlsConfig(ctx.permissions, side(a, 'tls-upstream', TARGET_SIDE));
+    const ep = openRelay(ctx.session, { ...address, alias: a.alias, target, max: a.options.max as number | undefined, tls, tlsUpstream });
     await ep.ready;
   },
 });

@@ -1,6 +1,7 @@
 import type { FaultSink, FaultStage } from '../behaviours/faults/types.js';
 import type { Registry } from '../session/manager.js';
 import type { RelayEndpoint, RelaySocketEndpoint } from './relay-types.js';
+import { rawSocket } from './tls.js';
 
 /**
  * Bytes one direction of a link may hold (queued in the receiving socket plus
@@ -220,6 +221,11 @@ export function resetSocket(ep: RelaySocketEndpoint): void {
   if (s.connecting || finSending) s.destroy();
   else {
     ep.reset = true;
-    s.resetAndDestroy();
+    // A TLS socket has no fd of its own: the RST goes out on the TCP socket under it.
+    const raw = rawSocket(s);
+    if (raw !== s) {
+      s.destroy();
+      raw.resetAndDestroy();
+    } else s.resetAndDestroy();
   }
 }

@@ -6,6 +6,7 @@ import { SocketState } from './tcp-types.js';
 import { errorCode, errorMessage, resetBehindEof } from './tcp-wiring.js';
 import { resetSocket } from './relay-link.js';
 import type { RelayEndpoint, RelayRole, RelaySocketEndpoint } from './relay-types.js';
+import { tlsDetails } from './tls.js';
 
 /** A link socket's endpoint (`c3`), registered under the TCP sockets' `c` counter. */
 export function newRelaySocket(reg: Registry, relay: RelayEndpoint, socket: net.Socket, role: RelayRole): RelaySocketEndpoint {
@@ -155,6 +156,7 @@ export const RELAY_SOCKET: EndpointKind<RelaySocketEndpoint> = {
       ['queued', formatBytes(ep.socket.writableLength)],
       ['reading', ep.userPaused ? 'paused (.resume)' : pipe.blocked ? `held: ${other.id} is not reading fast enough` : ep.outputHeld ? 'held (output backpressure)' : 'yes'],
       ['faults', pipe.stages.map((s) => s.name).join(', ') || '-'],
+      ...tlsDetails(ep.socket),
     ];
   },
   close(session, ep, { force }) {

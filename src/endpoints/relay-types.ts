@@ -2,6 +2,7 @@ import type net from 'node:net';
 import type { EndpointBase } from '../session/endpoint.js';
 import type { SocketState } from './tcp-types.js';
 import type { RelayLink } from './relay-link.js';
+import type { TlsClientConfig, TlsServerConfig, TlsServerSetup } from './tls.js';
 
 /**
  * The relay kinds' shapes: a relay (`p1`, `.proxy`) that listens, and the two
@@ -31,6 +32,10 @@ export interface RelayOptions {
   target: RelayTarget;
   /** Links at once; clients past it are refused (closed by Node). */
   max?: number;
+  /** `--tls`: clients speak TLS to the relay (it terminates it and relays plaintext). */
+  tls?: TlsServerConfig;
+  /** `--tls-upstream`: the relay speaks TLS to the target. */
+  tlsUpstream?: TlsClientConfig;
 }
 
 /** The options of a relay as `.show` prints them. */
@@ -53,6 +58,8 @@ export interface RelayEndpoint extends EndpointBase {
   readonly links: Set<RelayLink>;
   /** Clients accepted so far. */
   accepted: number;
+  /** With `--tls`: the certificate and context clients see (ready before it listens). */
+  tls?: TlsServerSetup;
   /** True while output backpressure holds reading: new links start held. */
   held: boolean;
   /** Hear of each new link (a fault added to p1 applies to links made later); returns the unsubscribe function. */

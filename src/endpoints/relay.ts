@@ -8,6 +8,7 @@ import { errorCode } from './tcp-wiring.js';
 import { RelayLink, resetSocket } from './relay-link.js';
 import { isLiveRelaySocket, newRelaySocket, noteAddresses, wireRelaySocket } from './relay-socket.js';
 import { RelayState, type RelayEndpoint, type RelayOptions } from './relay-types.js';
+import { acceptTls, certificateNote, connectTls, serverSetup, tlsServerDetails, watchTls } from './tls.js';
 
 /**
  * Start a relay (`.proxy`): listen, and for each client accepted open a
@@ -58,18 +59,20 @@ export function openRelay(reg: Registry, options: RelayOptions): RelayEndpoint {
       ep.address = formatHostPort(addr.address, addr.port);
       reg.emit({ ...base, address: addr.address, port: addr.port, exposed: !(addr.address.startsWith('127.') || addr.address === '::1') });
     }
+    if (ep.tls) reg.emit({ type: 'note', t: reg.now(), id: ep.id, message: certificateNote(ep.tls) });
     settle.resolve();
   });
-  server.on('error', (err: NodeJS.ErrnoException) => {
+  const failed = (err: NodeJS.ErrnoException): void => {
     reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: errorCode(err), message: err.message });
     if (ep.state !== RelayState.STARTING) return;
     // net.Server emits no 'close' after a failed listen; the contract wants one.
     ep.state = RelayState.CLOSED;
     ep.closedAt = reg.now();
     reg.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: true });
-    settle.reject(new SocklabError('E_NET', `${ep.id}: ${err.message}`, { cause: err, osCode: errorCode(err) }));
+    settle.reject(new SocklabError(err instanceof SocklabError ? err.code : 'E_NET', `${ep.id}: ${err.message}`, { cause: err, osCode: errorCode(err) }));
     reg.retire(ep);
-  });
+  };
+  server.on('error', failed);
   server.on('close', () => {
     if (ep.state === RelayState.CLOSED) return;
     settle.reject(new SocklabError('E_STATE', `${ep.id} was closed before it was listening`));
@@ -81,7 +84,20 @@ export function openRelay(reg: Registry, options: RelayOptions): RelayEndpoint {
     const from = data ? ` from ${formatHostPort(data.remoteAddress, data.remotePort)}` : '';
     reg.emit({ type: 'note', t: reg.now(), id: ep.id, message: `refused a client${from}: --max ${options.max} reached` });
   });
-  server.listen(options.path ? { path: options.path } : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const listen = (): void => void server.listen(options.path ? { path: options.path } : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  if (options.tls === undefined) listen();
+  else {
+    // The certificate first (made in memory, or read), as a `.listen --tls` server does.
+    serverSetup(options.tls).then(
+      (setup) => {
+        ep.tls = setup;
+        if (ep.state === RelayState.STARTING) listen();
+      },
+      (err: NodeJS.ErrnoException) => {
+        if (ep.state === RelayState.STARTING) failed(err);
+      },
+    );
+  }
   return ep;
 }
 
@@ -94,16 +110,18 @@ function closeWhenEmpty(reg: Registry, ep: RelayEndpoint): void {
   reg.retire(ep);
 }
 
-function accept(reg: Registry, relay: RelayEndpoint, socket: net.Socket, announce: (link: RelayLink) => void): void {
+function accept(reg: Registry, relay: RelayEndpoint, raw: net.Socket, announce: (link: RelayLink) => void): void {
   relay.accepted++;
+  // Nagle off on both sides: a relay passes each chunk on at once (Go's net, toxiproxy's, does the same);
+  // the sender's own Nagle, if it has one, still decides how its bytes are cut.
+  raw.setNoDelay(true);
+  const socket = relay.tls ? acceptTls(raw, relay.tls) : raw;
   const client = newRelaySocket(reg, relay, socket, 'client');
   noteAddresses(client);
   const t = relay.targetAddress;
-  const upstream = net.connect(t.path !== undefined ? { path: t.path, allowHalfOpen: true } : { host: t.host, port: t.port, allowHalfOpen: true, ...(reg.lookup && { lookup: reg.lookup }) });
-  // Nagle off on both sides: a relay passes each chunk on at once (Go's net, toxiproxy's, does the same);
-  // the sender's own Nagle, if it has one, still decides how its bytes are cut.
-  socket.setNoDelay(true);
-  upstream.setNoDelay(true);
+  const to: net.NetConnectOpts = t.path !== undefined ? { path: t.path, allowHalfOpen: true } : { host: t.host, port: t.port, allowHalfOpen: true, noDelay: true, ...(reg.lookup && { lookup: reg.lookup }) };
+  const tlsUpstream = relay.options.tlsUpstream;
+  const upstream = tlsUpstream ? connectTls(to, tlsUpstream) : net.connect(to);
   const target = newRelaySocket(reg, relay, upstream, 'target');
   target.remote = relay.target;
   const link = new RelayLink(reg, relay, client, target);
@@ -118,6 +136,9 @@ function accept(reg: Registry, relay: RelayEndpoint, socket: net.Socket, announc
   };
   wireRelaySocket(reg, client, closed);
   wireRelaySocket(reg, target, closed);
+  // Each TLS side shows its handshake as a `secure` event (or one error line), as a TLS socket does.
+  watchTls(reg, client);
+  watchTls(reg, target);
   reg.emit({ type: 'accept', t: reg.now(), id: client.id, server: relay.id, local: client.local, remote: client.remote });
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error(`connect ETIMEDOUT ${relay.target} after ${reg.connectTimeout} ms`), { code: 'ETIMEDOUT' })), reg.connectTimeout);
   timer.unref();
@@ -173,6 +194,8 @@ export const RELAY: EndpointKind<RelayEndpoint> = {
     ['links', [...ep.links].map((l) => `${l.client.id} ⇄ ${l.target.id}`).join(', ') || '-'],
     ['accepted', ep.accepted],
     ['max', ep.options.max ?? '-'],
+    ...tlsServerDetails(ep.tls),
+    ...(ep.options.tlsUpstream ? [['tls upstream', ep.options.tlsUpstream.toString()] as [string, unknown]] : []),
   ],
   owns: (ep, other) => other.kind === 'relay-socket' && other.relay === ep,
   close: (session, ep, { force }) => closeRelay(session, ep, force),

@@ -171,7 +171,7 @@ export function handshakeOf(socket: net.Socket): SecureEvent | undefined {
  * one short line (OpenSSL's messages carry file names and line numbers: its
  * `reason` is what a person reads). Does nothing for a plain socket.
  */
-export function watchTls(reg: Registry, ep: SocketEndpoint): void {
+export function watchTls(reg: Registry, ep: Pick<SocketEndpoint, 'id' | 'socket'>): void {
   const socket = ep.socket;
   const role = roles.get(socket);
   if (!(socket instanceof tls.TLSSocket) || role === undefined) return;
