@@ -12,8 +12,8 @@ import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
 import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
 import { FRAME_SPECS } from '../protocols/framing.js';
 
-/** `--frame` and `--max-message`, the same on `.listen` and `.connect` (SPEC 12). */
-const FRAME_OPTIONS = {
+/** `--frame` and `--max-message`, the same on `.listen`, `.connect` and `.proxy` (SPEC 12). */
+export const FRAME_OPTIONS = {
   frame: { type: 'string', value: 'SPEC', help: `cut what arrives into messages: ${FRAME_SPECS}; shown, answered (--reply) and sent (.send) per message` },
   'max-message': { type: 'int', value: 'N', min: 1, help: 'with --frame: the largest message in bytes (default 1048576); a peer past it gets an error and the connection closed' },
 } as const;

@@ -6,6 +6,8 @@ import { parseAddress } from '../parse/address.js';
 import { kindOf } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import { defineCommand } from './define.js';
+import { FRAME_OPTIONS } from './endpoints.js';
+import { framingOf } from '../behaviours/framed.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
 
@@ -71,12 +73,13 @@ export const proxy = defineCommand({
   group: 'endpoints',
   summary: 'relay (p1): each client gets its own connection to TARGET; both directions shown',
   args: {
-    usage: '.proxy [HOST:]PORT | PATH TARGET [--max N] [--tls [--cert FILE --key FILE]] [--tls-upstream [--ca FILE] [--servername NAME] [--insecure]] [as NAME]',
+    usage: '.proxy [HOST:]PORT | PATH TARGET [--max N] [--tls [--cert FILE --key FILE]] [--tls-upstream [--ca FILE]] [--frame SPEC] [as NAME]',
     positionals: ['ADDRESS', 'TARGET'],
     alias: true,
     options: {
       max: { type: 'int', value: 'N', min: 1, help: 'links at once; clients past N are refused' },
       ...PROXY_TLS_OPTIONS,
+      ...FRAME_OPTIONS,
     },
   },
   help:
@@ -87,12 +90,14 @@ export const proxy = defineCommand({
     'Both sockets of a link have their own lifecycle events (who closed first); .expect c3 matches what c3 received. ' +
     '.close p1 stops accepting (links stay); --force also resets the links. .ls shows each link as c3 ⇄ c4. ' +
     '--tls terminates TLS from clients and relays the plaintext (so you see inside an HTTPS client\'s traffic: give the client the printed ' +
-    'certificate, e.g. --cert-out relay.pem and curl --cacert relay.pem); --tls-upstream speaks TLS to the target. Each TLS side shows a secure line.',
+    'certificate, e.g. --cert-out relay.pem and curl --cacert relay.pem); --tls-upstream speaks TLS to the target. Each TLS side shows a secure line. ' +
+    '--frame SPEC (as on .listen) shows what each side sends as whole messages (`c3  ← msg 5 B`) instead of chunks; the bytes are relayed as they come.',
   examples: ['.proxy 0 s1 as watch', '.proxy 8080 example.org:80 --max 4', '.proxy ./lab.sock 127.0.0.1:9000', '.proxy 8443 example.org:443 --tls --tls-upstream --servername example.org --cert-out relay.pem'],
   files: (a) => tlsFileUses(a),
   check(a) {
     parseAddress(a.positionals[0] ?? '', 'listen');
     checkProxyTls(a);
+    framingOf({ frame: a.options.frame as string | undefined, maxMessage: a.options['max-message'] as number | undefined });
   },
   async run(ctx, a) {
     const address = parseAddress(a.positionals[0] ?? '', 'listen');
@@ -100,7 +105,8 @@ export const proxy = defineCommand({
     const target = found instanceof Promise ? await found : found;
     const tls = listenTls(ctx.permissions, side(a, 'tls', CLIENT_SIDE));
     const tlsUpstream = connectTlsConfig(ctx.permissions, side(a, 'tls-upstream', TARGET_SIDE));
-    const ep = openRelay(ctx.session, { ...address, alias: a.alias, target, max: a.options.max as number | undefined, tls, tlsUpstream });
+    const ep = openRelay(ctx.session, { ...address, alias: a.alias, target, max: a.options.max as number | undefined, tls, tlsUpstream,
+      frame: a.options.frame as string | undefined, maxMessage: a.options['max-message'] as number | undefined });
     await ep.ready;
   },
 });

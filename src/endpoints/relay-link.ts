@@ -61,13 +61,14 @@ export class DirectionPipe {
     const from = source.id;
     const to = receiver.id;
     const socket = receiver.socket;
+    const framed = relay.options.frame !== undefined;
     this.sink = {
       data: (chunk, fault) => {
         if (!socket.writable || socket.writableEnded) return;
         socket.write(chunk);
         receiver.bytesOut += chunk.length;
         const t = reg.now();
-        reg.emit(fault === undefined ? { type: 'relay', t, id: relay.id, from, to, dir, data: chunk } : { type: 'relay', t, id: relay.id, from, to, dir, data: chunk, fault });
+        reg.emit({ type: 'relay', t, id: relay.id, from, to, dir, data: chunk, ...(fault !== undefined && { fault }), ...(framed && { framed: true as const }) });
         this.check();
       },
       end: () => {

@@ -62,6 +62,7 @@ export function wireRelaySocket(reg: Registry, ep: RelaySocketEndpoint, closed: 
     ep.bytesIn += chunk.length;
     ep.chunksIn++;
     pipe.push(chunk);
+    ep.frame?.push(chunk);
   });
   socket.on('end', () => {
     const reset = resetBehindEof(socket);
@@ -157,6 +158,7 @@ export const RELAY_SOCKET: EndpointKind<RelaySocketEndpoint> = {
       ['reading', ep.userPaused ? 'paused (.resume)' : pipe.blocked ? `held: ${other.id} is not reading fast enough` : ep.outputHeld ? 'held (output backpressure)' : 'yes'],
       ['faults', pipe.stages.map((s) => s.name).join(', ') || '-'],
       ...tlsDetails(ep.socket),
+      ...(ep.frame ? ([['framing', ep.frame.describe()]] as Array<[string, unknown]>) : []),
     ];
   },
   close(session, ep, { force }) {

@@ -3,6 +3,7 @@ import type { EndpointBase } from '../session/endpoint.js';
 import type { SocketState } from './tcp-types.js';
 import type { RelayLink } from './relay-link.js';
 import type { TlsClientConfig, TlsServerConfig, TlsServerSetup } from './tls.js';
+import type { FramedStream } from '../behaviours/framed.js';
 
 /**
  * The relay kinds' shapes: a relay (`p1`, `.proxy`) that listens, and the two
@@ -36,6 +37,10 @@ export interface RelayOptions {
   tls?: TlsServerConfig;
   /** `--tls-upstream`: the relay speaks TLS to the target. */
   tlsUpstream?: TlsClientConfig;
+  /** `--frame SPEC`: what each link socket receives is also cut into messages (shown as `message` events). */
+  frame?: string;
+  /** `--max-message N` (bytes), with `frame`. */
+  maxMessage?: number;
 }
 
 /** The options of a relay as `.show` prints them. */
@@ -91,6 +96,8 @@ export interface RelaySocketEndpoint extends EndpointBase {
   /** True once we aborted it with an RST. */
   reset: boolean;
   /** Bytes still queued when we reset it: they never went out. */
+  /** With the relay's `--frame`: the messages this socket receives. */
+  frame?: FramedStream;
   discarded?: number;
   readonly options: RelayShownOptions;
 }

@@ -7,7 +7,8 @@ import { SocketState } from './tcp-types.js';
 import { errorCode } from './tcp-wiring.js';
 import { RelayLink, resetSocket } from './relay-link.js';
 import { isLiveRelaySocket, newRelaySocket, noteAddresses, wireRelaySocket } from './relay-socket.js';
-import { RelayState, type RelayEndpoint, type RelayOptions } from './relay-types.js';
+import { RelayState, type RelayEndpoint, type RelayOptions, type RelaySocketEndpoint } from './relay-types.js';
+import { FramedStream, framingOf } from '../behaviours/framed.js';
 import { acceptTls, certificateNote, connectTls, serverSetup, tlsServerDetails, watchTls } from './tls.js';
 
 /**
@@ -136,6 +137,7 @@ function accept(reg: Registry, relay: RelayEndpoint, raw: net.Socket, announce: 
   };
   wireRelaySocket(reg, client, closed);
   wireRelaySocket(reg, target, closed);
+  if (relay.options.frame !== undefined) for (const ep of [client, target]) frameLinkSocket(reg, ep, relay.options.frame, relay.options.maxMessage);
   // Each TLS side shows its handshake as a `secure` event (or one error line), as a TLS socket does.
   watchTls(reg, client);
   watchTls(reg, target);
@@ -154,6 +156,25 @@ function accept(reg: Registry, relay: RelayEndpoint, raw: net.Socket, announce: 
     link.resumeIfFree(target);
   });
   announce(link);
+}
+
+/**
+ * `--frame` on a relay: each link socket's input is also cut into messages,
+ * one `message` event each (under the socket that received it); the bytes
+ * are relayed as they come, whatever the framing. A peer past
+ * `--max-message` gets an error and its link is reset.
+ */
+function frameLinkSocket(reg: Registry, ep: RelaySocketEndpoint, spec: string, maxMessage: number | undefined): void {
+  const framing = framingOf({ frame: spec, maxMessage });
+  if (framing === undefined) return;
+  ep.frame = new FramedStream(framing, {
+    message: (data) => reg.emit({ type: 'message', t: reg.now(), id: ep.id, data }),
+    overLimit(err) {
+      reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: err.code, message: err.message });
+      resetSocket(ep);
+    },
+    note: (message) => reg.emit({ type: 'note', t: reg.now(), id: ep.id, message }),
+  });
 }
 
 /**

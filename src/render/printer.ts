@@ -63,7 +63,7 @@ export class HumanPrinter {
   readonly handle = (ev: SessionEvent): void => {
     if (BYTE_EVENTS.has(ev.type)) {
       // A framed socket's chunks show as the messages that follow them (SPEC 12).
-      if (ev.type !== 'data' || ev.framed !== true) this.data(ev as ByteEvent);
+      if ((ev.type !== 'data' && ev.type !== 'relay') || ev.framed !== true) this.data(ev as ByteEvent);
       return;
     }
     if (ev.type === 'rule') {

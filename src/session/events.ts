@@ -105,6 +105,12 @@ export interface RelayEvent extends Time {
   dir: 'up' | 'down';
   data: Buffer;
   fault?: string;
+  /**
+   * True on a relay with `--frame`: the human view shows the `message`
+   * events of the link socket that received these bytes instead; JSON keeps
+   * every relay event (the record of what was relayed, faults included).
+   */
+  framed?: true;
 }
 
 /**
