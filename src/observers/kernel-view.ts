@@ -45,8 +45,8 @@ export interface KernelViewOptions {
 
 /** How long ss may take before socklab gives up on it, ms (it answers in a few ms on an idle machine). */
 export const SS_TIMEOUT_MS = 5000;
-/** The most ss output read, bytes: ~600 B a socket, so thousands of sockets. */
-export const SS_MAX_OUTPUT = 4 * 1024 * 1024;
+/** The most ss output read, bytes: ss writes ~1 KiB a socket (its -i line is padded), so ~16,000 sockets. */
+export const SS_MAX_OUTPUT = 16 * 1024 * 1024;
 /** Past this many connections one filter would be long: ss lists every TCP socket instead and socklab picks. */
 export const MAX_FILTERED_KEYS = 256;
 

@@ -6,6 +6,8 @@
  * polling ss with a bound (a hang detector), never by sleeping.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryKernel, type KernelKey } from '../../src/observers/kernel-view.js';
 import { kindOf } from '../../src/session/endpoint.js';
@@ -85,6 +87,25 @@ describe.runIf(HAS_SS)('a connection through its states, socklab on both ends', 
     expect(lines[1]).toMatch(/^s1\s+srv\s+server\s+\S+\s+1 open \/ 1 accepted\s+listening\s+\d+ms$/); // no kernel cells for a server
     expect(lines[2]).toMatch(/^c1\s+client\s+client\s+\S+\s+\S+\s+open\s+ESTABLISHED\s+0 B\s+0 B\s+[\d.]+ ms\s+\d+\s+0\s+5 B\s+5 B\s+0 B/);
     expect(lines[3]).toMatch(/^c2\s+conn\s+conn of s1\s+\S+\s+\S+\s+open\s+ESTABLISHED\s+0 B\s+0 B\s+[\d.]+ ms\s+\d+\s+0\s+5 B\s+5 B/);
+  });
+
+  it('.ls --tcp and .tcp ask ss once for every socket, not once a row', async () => {
+    const rig = await pair();
+    await rig.ok('.connect srv --count 3');
+    await until(() => rig.log.of('accept').length === 4, 3000, 'four accepts');
+    const realSs = execFileSync('sh', ['-c', 'command -v ss'], { encoding: 'utf8' }).trim();
+    const dir = tempDir();
+    const calls = join(dir, 'calls');
+    writeFileSync(join(dir, 'ss'), `#!/bin/sh\necho call >> '${calls}'\nexec '${realSs}' "$@"\n`);
+    chmodSync(join(dir, 'ss'), 0o755);
+    const saved = process.env.PATH;
+    process.env.PATH = `${dir}:${saved ?? ''}`;
+    track(() => void (process.env.PATH = saved));
+    await rig.ok('.ls --tcp');
+    expect(rig.printed.at(-1)!.split('\n').filter((l) => / ESTABLISHED /.test(l))).toHaveLength(8);
+    expect(readFileSync(calls, 'utf8')).toBe('call\n');
+    await rig.ok('.tcp');
+    expect(readFileSync(calls, 'utf8')).toBe('call\ncall\n');
   });
 
   it('a paused reader: the bytes wait in its recv-q, as the kernel counts them', async () => {
@@ -229,7 +250,6 @@ describe('hostile names and paths', () => {
   it('an ss on PATH that prints escape codes in its error: the line reaches the screen escaped', async () => {
     const rig = await pair();
     const dir = tempDir();
-    const { writeFileSync, chmodSync } = await import('node:fs');
     writeFileSync(join(dir, 'ss'), '#!/bin/sh\nprintf "\\033]0;pwned\\007\\033[2J boom\\n" >&2\nexit 2\n');
     chmodSync(join(dir, 'ss'), 0o755);
     const saved = process.env.PATH;
