@@ -237,6 +237,7 @@ export const close = defineCommand({
   },
   help:
     'A paused socket reads again, so that it sees the peer\'s FIN and can close. ' +
+    'A relay (p1) stops accepting as a server does; its links carry on (--force resets them). ' +
     'Idempotent: closing what already sent FIN, is closing or closed is a note, not an error.',
   examples: ['.close c1', '.close s1 --force', '.close all'],
   run(ctx, a) {

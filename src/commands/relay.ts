@@ -86,7 +86,7 @@ export const proxy = defineCommand({
     'Listens on ADDRESS (127.0.0.1 unless a host is given; port 0 = any free port). For each client accepted (cN) it opens a connection ' +
     'to TARGET ([HOST:]PORT, a socket path, or a server sN of this session) as cM and relays both ways: a relay event per chunk, ' +
     '`p1  c3 ⇒ c4  12 B  "…"` (up, client → target) and `p1  c3 ⇐ c4` (down). Backpressure: a side that does not read slows the other, ' +
-    'memory stays bounded. A FIN is passed on as a FIN (half-close), an RST as an RST; a target that cannot be reached closes the client. ' +
+    'memory stays bounded; Nagle is off on both sockets, so each chunk goes on at once. A FIN is passed on as a FIN (half-close), an RST as an RST; a target that cannot be reached closes the client. ' +
     'Both sockets of a link have their own lifecycle events (who closed first); .expect c3 matches what c3 received. ' +
     '.close p1 stops accepting (links stay); --force also resets the links. .ls shows each link as c3 ⇄ c4. ' +
     '--tls terminates TLS from clients and relays the plaintext (so you see inside an HTTPS client\'s traffic: give the client the printed ' +

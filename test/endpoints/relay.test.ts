@@ -4,10 +4,12 @@
  * events, every byte value intact, half-close passed through both ways,
  * an upstream that refuses, `--max`, `.expect`/`.wait` on link sockets.
  */
+import net from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allBytes } from '../helpers/cli.js';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
-import { closeAll, closedPort, collect, is, peerClient, peerServer, receive } from '../helpers/loopback.js';
+import { closeAll, closedPort, collect, is, peerClient, peerServer, receive, tempDir, track } from '../helpers/loopback.js';
 import type { RelayEndpoint } from '../../src/endpoints/relay-types.js';
 import type { RelayEvent } from '../../src/session/events.js';
 
@@ -194,6 +196,24 @@ describe('.proxy', () => {
     const reset = new Promise<NodeJS.ErrnoException>((resolve) => client.once('error', resolve));
     await rig.ok('.destroy c2');
     expect((await reset).code).toBe('ECONNRESET');
+  });
+
+  it('listens on a Unix socket path and relays to a TCP target; a path target works too', async () => {
+    const dir = tempDir();
+    const peer = await peerServer({ echo: true });
+    const rig = commandRig();
+    await rig.ok(`.proxy ${join(dir, 'front.sock')} ${peer.port} as front`);
+    await rig.ok(`.listen ${join(dir, 'back.sock')} --reply echo`);
+    await rig.ok(`.proxy 0 ${join(dir, 'back.sock')}`);
+    const viaPath = net.connect({ path: join(dir, 'front.sock') });
+    viaPath.on('error', () => {});
+    track(() => void viaPath.destroy());
+    viaPath.write('over a path');
+    await receive(viaPath, 'over a path');
+    const toPath = await peerClient(portOf(rig, 'p2'));
+    toPath.write('to a path');
+    await receive(toPath, 'to a path');
+    expect(rig.log.of('connect').map((ev) => ev.remote)).toContain(join(dir, 'back.sock'));
   });
 
   it('refuses a target that is not a server', async () => {
