@@ -9,7 +9,8 @@ import { sendTo } from './tcp-send.js';
 import { SocketState, canWrite, type ConnectOptions, type ListenOptions, type ServerEndpoint, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
 import { parseReply } from '../behaviours/reply.js';
-import { attachFraming, attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
+import { attachReply, errorCode, errorMessage, noteConnected, wireSocket } from './tcp-wiring.js';
+import { attachFraming } from './tcp-framing.js';
 import { framedSends, framingOf } from '../behaviours/framed.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
