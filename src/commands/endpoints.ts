@@ -10,6 +10,8 @@ import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
 import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
 import { FRAME_SPECS } from '../protocols/framing.js';
+import { defineCommand } from './define.js';
+import { connectWithRetry } from './retry.js';
 
 /** `--frame` and `--max-message`, the same on `.listen` and `.connect` (SPEC 12). */
 const FRAME_OPTIONS = {
@@ -27,8 +29,6 @@ function checkFrame(a: ParsedArgs): void {
   framingOf({ frame: str(a, 'frame'), maxMessage: num(a, 'max-message') });
   checkFrameOptions({ frame: str(a, 'frame'), http: flag(a, 'http') });
 }
-import { defineCommand } from './define.js';
-import { connectWithRetry } from './retry.js';
 
 const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;
 const num = (a: ParsedArgs, k: string): number | undefined => a.options[k] as number | undefined;
