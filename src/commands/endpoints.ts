@@ -11,6 +11,8 @@ import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
 import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
 import { FRAME_SPECS } from '../protocols/framing.js';
+import { defineCommand } from './define.js';
+import { connectWithRetry } from './retry.js';
 
 /** `--frame` and `--max-message`, the same on `.listen`, `.connect` and `.proxy` (SPEC 12). */
 export const FRAME_OPTIONS = {
@@ -28,8 +30,6 @@ function checkFrame(a: ParsedArgs): void {
   framingOf({ frame: str(a, 'frame'), maxMessage: num(a, 'max-message') });
   checkFrameOptions({ frame: str(a, 'frame'), http: flag(a, 'http') });
 }
-import { defineCommand } from './define.js';
-import { connectWithRetry } from './retry.js';
 import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
 
 const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;

@@ -9,7 +9,8 @@ import { TCP_SOCKET, destroySocket, newSocket, pauseSocket } from './tcp-socket.
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
-import { attachFraming, attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
+import { attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
+import { attachFraming } from './tcp-framing.js';
 import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
 import { encodeMessage, type Framing } from '../protocols/framing.js';
 import { acceptTls, certificateNote, serverSetup, tlsServerDetails, watchTls } from './tls.js';

@@ -6,8 +6,6 @@ import type { Registry } from '../session/manager.js';
 import type { ErrorContext, SendEvent } from '../session/events.js';
 import { createReplier, parseReply, type ReplySpec } from '../behaviours/reply.js';
 import { endHttpInput } from '../behaviours/http-connection.js';
-import { FramedStream } from '../behaviours/framed.js';
-import type { Framing } from '../protocols/framing.js';
 
 type WriteCallback = (error?: Error | null) => void;
 type WritevChunk = { chunk: Buffer | string; encoding: BufferEncoding };
@@ -187,36 +185,6 @@ export function attachReply(
 }
 
 export { parseReply };
-
-/**
- * Frame what the socket receives (`--frame`): `message` events, one reply per
- * message, and past `--max-message` an `E_LIMIT` error and the connection
- * destroyed. Call before any data can arrive. `discard`: no message events.
- */
-export function attachFraming(reg: Registry, ep: SocketEndpoint, framing: Framing, discard: boolean): void {
-  const { socket, id } = ep;
-  ep.frame = new FramedStream(framing, {
-    message(data) {
-      if (!discard) reg.emit({ type: 'message', t: reg.now(), id, data });
-      ep.reply?.(data);
-    },
-    overLimit(err) {
-      reg.emit({ type: 'error', t: reg.now(), id, code: err.code, message: err.message });
-      ep.state = SocketState.DESTROYED;
-      socket.destroy();
-    },
-    note: (message) => reg.emit({ type: 'note', t: reg.now(), id, message }),
-  });
-  const unfinished = (when: string): void => {
-    const message = ep.frame?.unfinished(when);
-    if (message !== undefined) reg.emit({ type: 'note', t: reg.now(), id, message });
-  };
-  // Said once: at the peer's FIN, else just before the close line.
-  socket.on('end', () => unfinished('the peer ended its side'));
-  socket.prependListener('close', () => {
-    if (!socket.readableEnded) unfinished('closed');
-  });
-}
 
 // Every byte written, by any API, passes through _write/_writev exactly once;
 // wrapping them (not write()) also catches end(data) and writes queued while

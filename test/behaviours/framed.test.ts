@@ -2,7 +2,8 @@
  * `--frame` on `.listen` and `.connect` (SPEC 12) with real peers on
  * loopback: a Node client writing three messages in one chunk and one
  * message in many chunks, replies per message, `.send` that frames (and
- * `--raw`), `.show`, `.wait … message`, `.expect` on the bytes.
+ * `--raw`), `.show`, `.wait … message`, `.expect` on the bytes, and a python3
+ * peer that resets inside a message.
  */
 import { once } from 'node:events';
 import type net from 'node:net';
@@ -11,6 +12,7 @@ import { encodeMessage, parseFrameSpec } from '../../src/protocols/framing.js';
 import type { MessageEvent } from '../../src/session/events.js';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
 import { closeAll, collect, is, peerClient, peerServer, until } from '../helpers/loopback.js';
+import { pythonPeer } from '../helpers/python-peer.js';
 
 afterEach(closeAll);
 
@@ -186,5 +188,21 @@ describe('the message event', () => {
     client.write(Buffer.from('a\u0000\u00ffb\u0000', 'latin1'));
     const evs = (await rig.log.waitFor(() => rig.log.of('message', 'c1').length === 2), rig.log.of('message', 'c1')) as MessageEvent[];
     expect(evs.map((e) => e.data)).toEqual([Buffer.from('a'), Buffer.from([0xff, 0x62])]);
+  });
+});
+
+describe('a peer that resets inside a message (python3)', () => {
+  it('the error, then a note with the bytes that waited, then the close', async () => {
+    const py = await pythonPeer();
+    const rig = commandRig();
+    await rig.ok(`.connect ${py.port} --frame len16 as c`);
+    await py.accepted;
+    // 'xxx': a prefix of 0x7878 (30,840 B) and one byte of its payload.
+    await py.ask('send 3', ['sent']);
+    await rig.log.waitFor(() => rig.log.of('data', 'c1').reduce((n, ev) => n + ev.data.length, 0) === 3);
+    await py.ask('rst', ['closed']);
+    await rig.log.waitFor(is('close', 'c1'));
+    const story = rig.log.events.filter((ev) => 'id' in ev && ev.id === 'c1' && ev.type !== 'data' && ev.type !== 'connect').map((ev) => (ev.type === 'note' ? ev.message : ev.type === 'error' ? ev.code : ev.type));
+    expect(story).toEqual(['ECONNRESET', 'closed with 3 B of an unfinished len16 message, never shown as a message', 'close']);
   });
 });
