@@ -56,7 +56,7 @@ describe('rule events in the human view', () => {
     p.close();
   });
 
-  it('.explain: a rule's firing is explained once per rule, not per firing', () => {
+  it(".explain: a rule's firing is explained once per rule, not per firing", () => {
     const { p, lines } = printer(true);
     p.handle(fired(1));
     p.handle(fired(2));
