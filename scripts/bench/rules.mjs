@@ -6,7 +6,7 @@ import { interleave, withServer } from './pairs.mjs';
 import { withTimeout } from './procs.mjs';
 import { row } from './table.mjs';
 
-const ROUND_TRIPS = 20_000;
+const ROUND_TRIPS = 5_000;
 const SIZE = 64;
 
 /** One line of SIZE bytes out, wait for SIZE bytes back, `rounds` times. Round trips per second. */
@@ -40,7 +40,7 @@ async function linePingPong(port, rounds, deadlineMs) {
 
 export async function ruleRows(rounds, log) {
   log(`rules: ${ROUND_TRIPS} lines of ${SIZE} B, each answered by a rule (.sendln $id $1) vs a Node line echo`);
-  const run = (kind) => () => withServer(kind, (port) => linePingPong(port, ROUND_TRIPS, 120_000));
+  const run = (kind) => () => withServer(kind, (port) => linePingPong(port, ROUND_TRIPS, 300_000));
   const r = await interleave(rounds, { node: run('node-line-echo'), socklab: run('socklab-rule-echo') }, log);
-  return [row(`12. rule ping-pong ${SIZE} B lines × 20k`, 'rt/s', r.node.median, r.socklab.median, 'higher', 0.5)];
+  return [row(`12. rule ping-pong ${SIZE} B lines × 5k`, 'rt/s', r.node.median, r.socklab.median, 'higher', 0.8)];
 }
