@@ -12,6 +12,7 @@ import type { UdpEndpoint } from '../../src/endpoints/udp-types.js';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
 import { cleanupLessons, hasOpenbsdNc, start } from '../helpers/lessons.js';
 import { closeAll, is, peerClient, receive } from '../helpers/loopback.js';
+import { patience } from '../helpers/patience.js';
 
 afterEach(async () => {
   await cleanupLessons();
@@ -96,6 +97,42 @@ describe('.on: a server answering PING n with PONG n', () => {
     await rig.ok('.send --to u peer "ask why"');
     await rig.ok('.expect peer /^answer: why \\(to 127\\.0\\.0\\.1:\\d+\\)$/');
     expect(rig.log.of('rule')[0]?.command).toBe(`.send u1 "answer: why (to ${(rig.ctx.session.get('peer') as UdpEndpoint).local})"`);
+  });
+});
+
+describe('hostile captures over a real socket', () => {
+  it('the peer gets back exactly its bytes: options, escapes, quotes, $1, invalid UTF-8, 512 KiB; nothing else runs', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 0 as srv');
+    await rig.ok('.on srv data /ECHO ([^\\n]*)\\n/ .sendln $id got: $1');
+    const client = await peerClient(Number((rig.ctx.session.get('srv') as ServerEndpoint).address.split(':').at(-1)));
+    const payloads = [
+      Buffer.from('--repeat 99999 c1 x'),
+      Buffer.from('\\x41 \\n \\u{41} "quoted" \'single\' $1 $id $0 ${HOME} as srv'),
+      Buffer.from('\r.exit\r.close all'),
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0x00, 0x1b, 0x5b, 0x32, 0x4a]),
+      Buffer.alloc(512 * 1024, 'Z"\\\xff'),
+    ];
+    const answers: Buffer[] = [];
+    let pending = Buffer.alloc(0);
+    const all = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${answers.length} answers of ${payloads.length} within ${patience(60_000)} ms`)), patience(60_000));
+      client.on('data', (d: Buffer) => {
+        pending = Buffer.concat([pending, d]);
+        for (let nl = pending.indexOf(10); nl !== -1; nl = pending.indexOf(10)) {
+          answers.push(pending.subarray(0, nl));
+          pending = pending.subarray(nl + 1);
+        }
+        if (answers.length < payloads.length) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    for (const p of payloads) client.write(Buffer.concat([Buffer.from('ECHO '), p, Buffer.from('\n')]));
+    await all;
+    expect(answers.map((a) => a.toString('hex'))).toEqual(payloads.map((p) => Buffer.concat([Buffer.from('got: '), p]).toString('hex')));
+    expect(rig.log.of('command-error')).toEqual([]);
+    expect(rig.ctx.session.list().filter((ep) => ep.closedAt === undefined)).toHaveLength(2);
   });
 });
 
