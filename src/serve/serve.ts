@@ -152,7 +152,8 @@ export async function startServing(session: Session, options: ServeOptions): Pro
     server.once('error', (err: NodeJS.ErrnoException) => {
       unsubscribe();
       feed.close();
-      reject(new SocklabError('E_NET', `cannot serve the page on ${host}:${options.port}: ${err.message}`, { cause: err, ...(err.code !== undefined && { osCode: err.code }) }));
+      const hint = err.code === 'EADDRINUSE' ? ': something else listens there; choose another port, or 0 for any free one' : err.code === 'EACCES' ? ': ports below 1024 need privileges; choose one above' : '';
+      reject(new SocklabError('E_NET', `cannot serve the page on ${host}:${options.port} (${err.code ?? err.message})${hint}`, { cause: err, ...(err.code !== undefined && { osCode: err.code }) }));
     });
     server.listen(options.port, host, resolve);
   });

@@ -147,14 +147,14 @@ describe.skipIf(!hasCommand('tmux'))('.attach: typed lines go to a socket, like 
 
 describe.skipIf(!hasCommand('tmux'))('Tab completion', () => {
   it(
-    '.se Tab Tab lists .send .sendln .set',
+    '.se Tab Tab lists .send .sendln .set .serve',
     async () => {
       const term = await socklab();
       await term.type('.se');
       await tabTab(term);
       const screen = await term.waitForScreen((s) => rowsOf(s).some((r) => r.startsWith('.send ')), 5000, 'the list of candidates');
       const list = rowsOf(screen).find((r) => r.startsWith('.send '))!;
-      expect(list.split(/\s+/)).toEqual(['.send', '.sendln', '.set']);
+      expect(list.split(/\s+/)).toEqual(['.send', '.sendln', '.set', '.serve']);
       expect(lastRow(screen)).toBe('socklab> .se');
     },
     LIMIT,

@@ -4,6 +4,8 @@
  * with Last-Event-ID, resyncs). In-process sessions on loopback, port 0.
  */
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandRig } from '../helpers/commands.js';
@@ -117,6 +119,16 @@ describe('.serve over HTTP', () => {
     expect((await rig.fail('.serve 70000')).message).toContain('out of range');
     await rig.ok('.serve stop');
     expect((await rig.fail('.serve stop')).message).toContain('not being served');
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    track(() => void taken.close());
+    await once(taken, 'listening');
+    const { port } = taken.address() as net.AddressInfo;
+    const busy = await rig.fail(`.serve ${port}`);
+    expect(busy.message).toContain('EADDRINUSE');
+    expect(busy.message).toContain('choose another port');
+    // Nothing was left half-started: the next .serve works.
+    await rig.ok('.serve 0');
+    track(() => servingOf(rig.ctx.session)?.stop());
   });
 });
 
