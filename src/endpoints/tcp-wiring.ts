@@ -48,7 +48,11 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     else if (ep.state === SocketState.REMOTE_FIN) ep.state = SocketState.CLOSING;
     reg.emit({ type: 'shutdown', t: reg.now(), id });
   });
+  // A TLS socket passes on the error of the TCP socket beneath (ECONNREFUSED) and then closes
+  // without Node's hadError flag: the close still follows an error.
+  let errored = false;
   socket.on('error', (err: NodeJS.ErrnoException) => {
+    errored = true;
     const code = errorCode(err);
     const context = ep.connectedAt === undefined ? connectContext(ep, code) : undefined;
     reg.emit({ type: 'error', t: reg.now(), id, code, message: errorMessage(err), ...(context && { context }) });
@@ -72,7 +76,7 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
       type: 'close',
       t: ep.closedAt,
       id,
-      hadError,
+      hadError: hadError || errored,
       aborted,
       ...(ep.reset && { reset: true }),
       ...(ep.stillSending === true && { stillSending: true }),

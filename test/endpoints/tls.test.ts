@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pc from 'picocolors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
-import { closeAll, tempDir, track } from '../helpers/loopback.js';
+import { closeAll, closedPort, tempDir, track } from '../helpers/loopback.js';
 import { formatEvent } from '../../src/render/human.js';
 import { explainEvent } from '../../src/render/explain.js';
 import type { ErrorEvent, SecureEvent, SessionEvent } from '../../src/session/events.js';
@@ -201,6 +201,18 @@ describe('a client that never starts the handshake', () => {
     expect(await rig.log.waitFor((e) => e.type === 'timeout' && e.id === 'c1')).toMatchObject({ ms: 300, destroyed: true });
     await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1');
     expect(rig.log.of('secure')).toEqual([]);
+  });
+});
+
+describe('a TLS client that cannot connect', () => {
+  it('says the OS error, then closes after an error (as a plain TCP client does)', async () => {
+    const rig = commandRig();
+    const port = await closedPort();
+    await rig.fail(`.connect 127.0.0.1:${port} --tls`);
+    expect(await rig.log.waitFor((e) => e.type === 'error' && e.id === 'c1')).toMatchObject({ code: 'ECONNREFUSED' });
+    const close = await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1');
+    expect(close).toMatchObject({ hadError: true });
+    expect(human(close)).toMatch(/closed after an error$/);
   });
 });
 
