@@ -41,10 +41,10 @@ const SECTIONS = [
   ['suite', '10. test suite', suiteRows, 1],
   ['udp', '11. UDP echo', udpRows, 3],
   ['relay', '12. relay', relayRows, 3],
-  ['framed', '12. framed ping-pong', framedRows, 2],
-  ['serve', '12. classroom page', serveRows, 3],
-  ['rules', '12. rule ping-pong', ruleRows, 2],
-  ['tls', '12. TLS', tlsRows, 3],
+  ['tls', '13. TLS', tlsRows, 3],
+  ['framed', '14. framed ping-pong', framedRows, 2],
+  ['rules', '15. rule ping-pong', ruleRows, 2],
+  ['serve', '16. classroom page', serveRows, 3],
 ];
 const WATCHDOG_MS = 6 * 60_000;
 

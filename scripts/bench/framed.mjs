@@ -18,7 +18,7 @@ export async function framedRows(rounds, log) {
     message.writeUInt16BE(PAYLOAD, 0);
     const run = (kind) => () => withServer(kind, (port) => pingPong(port, ROUND_TRIPS, message.length, 60_000, message).then((r) => r.rate));
     const r = await interleave(rounds, { node: run('node-len16-echo'), socklab: run('socklab-len16-echo') }, log);
-    const label = `12. framed ping-pong len16 ${PAYLOAD} B × 50k${pinned ? ', one CPU' : ''}`;
+    const label = `14. framed ping-pong len16 ${PAYLOAD} B × 50k${pinned ? ', one CPU' : ''}`;
     return [row(label, 'rt/s', r.node.median, r.socklab.median, 'higher', 0.8)];
   });
 }

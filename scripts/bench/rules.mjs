@@ -57,5 +57,5 @@ export async function ruleRows(rounds, log) {
   log(`rules: ${ROUND_TRIPS} lines of ${SIZE} B at ≤ ${PACE}/s, each answered by a rule (.sendln $id $1) vs a Node line echo`);
   const run = (kind) => () => withServer(kind, (port, proc) => pacedLines(port, proc.pid, ROUND_TRIPS, 300_000));
   const r = await interleave(rounds, { node: run('node-line-echo'), socklab: run('socklab-rule-echo') }, log);
-  return [row(`12. rule ping-pong ${SIZE} B lines, ${PACE}/s: server CPU per 1k`, 'ms', r.node.median, r.socklab.median, 'lower', 3)];
+  return [row(`15. rule ping-pong ${SIZE} B lines, ${PACE}/s: server CPU per 1k`, 'ms', r.node.median, r.socklab.median, 'lower', 3)];
 }

@@ -50,5 +50,5 @@ const echo = (serve) => async () => {
 export async function serveRows(rounds, log) {
   log(`serve: echo ${BYTES / MiB} MiB through socklab, with .serve and ${VIEWERS} viewers vs without`);
   const r = await interleave(rounds, { none: echo(false), viewers: echo(true) }, log);
-  return [row(`12. echo ${BYTES / MiB} MiB with ${VIEWERS} page viewers`, 'MiB/s', r.none.median, r.viewers.median, 'higher', 0.9, 'no page')];
+  return [row(`16. echo ${BYTES / MiB} MiB with ${VIEWERS} page viewers`, 'MiB/s', r.none.median, r.viewers.median, 'higher', 0.9, 'no page')];
 }

@@ -110,8 +110,8 @@ export async function tlsRows(rounds, log) {
     const e = await interleave(rounds, { node: run('node', echo), socklab: run('socklab', echo) }, log);
     const h = await interleave(rounds, { node: run('node', handshakes), socklab: run('socklab', handshakes) }, log);
     return [
-      row(`12a. TLS echo ${BULK / MiB} MiB (human, non-TTY)`, 'MiB/s', e.node.median, e.socklab.median, 'higher', 0.9),
-      row(`12b. TLS handshakes, ${PARALLEL} in parallel`, 'per s', h.node.median, h.socklab.median, 'higher', 0.8),
+      row(`13a. TLS echo ${BULK / MiB} MiB (human, non-TTY)`, 'MiB/s', e.node.median, e.socklab.median, 'higher', 0.9),
+      row(`13b. TLS handshakes, ${PARALLEL} in parallel`, 'per s', h.node.median, h.socklab.median, 'higher', 0.8),
     ];
   } finally {
     rmSync(files.dir, { recursive: true, force: true });
