@@ -3,6 +3,7 @@ import { close, connect, destroy, end, listen, pause, resume } from './endpoints
 import { sendCommand, sendln } from './data.js';
 import { udp } from './udp.js';
 import { proxy } from './relay.js';
+import { fault } from './fault.js';
 import { ls, set, show, view } from './view.js';
 import { exit, help } from './session.js';
 import { expect, record, replay, sleepCommand, wait } from './scripts.js';
@@ -10,7 +11,7 @@ import { attach, detach, explain, timeline } from './teaching.js';
 import { transcript } from './transcript.js';
 
 const ALL: Command[] = [
-  ...[listen, connect, udp, proxy, end, close, destroy, pause, resume],
+  ...[listen, connect, udp, proxy, fault, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
   ...[wait, expect, sleepCommand, record, replay, transcript],
   ...[ls, show, view, set],
