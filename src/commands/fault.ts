@@ -34,6 +34,11 @@ function read(a: ParsedArgs): { list: true } | { off: string } | { add: ReturnTy
   return { add: parseFault(first.value, rest, before), name: a.alias };
 }
 
+/** The note (emitted on the next tick) is out before the next line of a script runs. */
+function noted(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function relayOf(session: Session, ref: string): RelayEndpoint {
   const ep = session.get(ref);
   if (ep.kind !== 'relay') throw new SocklabError('E_USAGE', `${ref} is a ${kindOf(ep).noun}: faults go on a relay (p1, made by .proxy)`);
@@ -90,10 +95,12 @@ export const fault = defineCommand({
     if ('off' in what) {
       const gone = removeFault(relay, what.off);
       const names = gone.map((f) => f.name).join(', ');
-      return ctx.session.note(relay.id, gone.length === 0 ? 'no faults to remove' : `removed fault${gone.length === 1 ? '' : 's'} ${names} (live links at once)`);
+      ctx.session.note(relay.id, gone.length === 0 ? 'no faults to remove' : `removed fault${gone.length === 1 ? '' : 's'} ${names} (live links at once)`);
+      return noted();
     }
     const f = addFault(relay, what.name ?? freeName(relay, what.add.kind.name), what.add);
     const chance = f.toxicity < 1 ? `, toxicity ${f.toxicity}` : '';
     ctx.session.note(relay.id, `fault ${f.name}: ${describe(f)}, ${DIR_WORDS[f.dirs]}${chance}, on ${f.got} of ${relay.links.size} live link${relay.links.size === 1 ? '' : 's'} and each new one`);
+    return noted();
   },
 });
