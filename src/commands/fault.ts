@@ -16,16 +16,16 @@ const DIR_WORDS = { up: 'up (client → target)', down: 'down (target → client
 /** What the words after pN ask for: a list, a removal, or a fault to add (checked). */
 function read(a: ParsedArgs): { list: true } | { off: string } | { add: ReturnType<typeof parseFault>; name: string | undefined } {
   const words = a.positionals[1];
-  const before = { up: a.options.up === true, down: a.options.down === true };
+  const before = { up: a.options.up === true, down: a.options.down === true, toxicity: a.options.toxicity as string | undefined };
   if (words === undefined) {
-    if (before.up || before.down || a.alias !== undefined) throw new SocklabError('E_USAGE', `missing KIND (${[...FAULT_KINDS.keys()].join(', ')}) — usage: ${USAGE}`);
+    if (before.up || before.down || before.toxicity !== undefined || a.alias !== undefined) throw new SocklabError('E_USAGE', `missing KIND (${[...FAULT_KINDS.keys()].join(', ')}) — usage: ${USAGE}`);
     return { list: true };
   }
   const first = readToken(words, 0);
   const rest = words.slice(first.end);
   if (first.value === 'off') {
     const target = rest.trim();
-    if (before.up || before.down || a.alias !== undefined || !/^\S+$/.test(target)) throw new SocklabError('E_USAGE', `.fault pN off takes one fault name, or all — usage: ${USAGE}`);
+    if (before.up || before.down || before.toxicity !== undefined || a.alias !== undefined || !/^\S+$/.test(target)) throw new SocklabError('E_USAGE', `.fault pN off takes one fault name, or all — usage: ${USAGE}`);
     return { off: target };
   }
   if (a.alias !== undefined && (!NAME.test(a.alias) || a.alias === 'all' || a.alias === 'off')) {
@@ -59,7 +59,7 @@ function listing(relay: RelayEndpoint): string {
   return formatTable([['name', 'fault', 'dir', 'toxicity', 'live links'], ...rows]);
 }
 
-const kindLines = [...FAULT_KINDS.values()].map((k) => `  ${kindUsage(k)} — ${k.summary}${k.differs ? ` (toxiproxy: ${k.differs})` : ''}`);
+const kindLines = [...FAULT_KINDS.values()].map((k) => `  ${kindUsage(k)} — ${k.summary}${k.differs ? ` [toxiproxy: ${k.differs}]` : ''}`);
 
 export const fault = defineCommand({
   name: 'fault',
@@ -74,6 +74,7 @@ export const fault = defineCommand({
     options: {
       up: { type: 'flag', help: 'only client → target' },
       down: { type: 'flag', help: 'only target → client' },
+      toxicity: { type: 'string', value: 'P', help: 'the chance (0–1) that a link gets it (default 1); also after KIND' },
     },
   },
   help:

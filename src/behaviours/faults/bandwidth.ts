@@ -27,7 +27,7 @@ export const BANDWIDTH: FaultKind = {
   name: 'bandwidth',
   summary: 'at most KBPS kilobytes a second (1 KB = 1000 B); bytes wait in the relay, the sender is slowed by backpressure',
   params: [{ name: 'kbps', type: 'int', positional: true, min: 1, value: 'KBPS', help: 'rate in KB/s (1 KB = 1000 B)' }],
-  differs: 'KBPS 0 is refused (toxiproxy reads 0 as no limit: remove the fault instead)',
+  differs: '0 means no limit there; here it is refused (remove the fault instead)',
   describe: (p: FaultParams) => `${p.kbps} KB/s`,
   make: (name, p, next) => new BandwidthStage(name, next, p.kbps ?? 1),
 };

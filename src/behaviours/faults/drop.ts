@@ -10,7 +10,7 @@ export const DROP: FaultKind = {
   name: 'drop',
   summary: 'discard every byte in this direction; the connection stays open and a FIN still passes',
   params: [],
-  differs: 'toxiproxy has no such toxic (its timeout 0 is the nearest, but that closes when removed)',
+  differs: 'none; timeout 0 is the nearest, but it closes the link when removed',
   describe: () => 'every byte',
   make: (name, _p, next) => new DropStage(name, next),
 };

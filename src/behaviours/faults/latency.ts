@@ -20,7 +20,6 @@ export const LATENCY: FaultKind = {
     { name: 'ms', type: 'duration', positional: true, value: 'MS', help: 'delay per chunk' },
     { name: 'jitter', type: 'duration', default: 0, value: 'MS', help: 'each delay is MS ± up to this much' },
   ],
-  differs: 'a chunk never overtakes the one before it, even with --jitter (toxiproxy keeps that order too)',
   describe: (p: FaultParams) => `${p.ms} ms${p.jitter ? ` ± ${p.jitter} ms` : ''}`,
   make: (name, p, next) => new LatencyStage(name, next, p.ms ?? 0, p.jitter ?? 0),
 };

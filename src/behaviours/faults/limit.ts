@@ -30,7 +30,7 @@ export const LIMIT: FaultKind = {
   name: 'limit',
   summary: 'pass BYTES bytes in this direction, then close the link (FIN both ways); the chunk that crosses it is cut',
   params: [{ name: 'bytes', type: 'int', positional: true, value: 'BYTES', help: 'bytes passed before the link closes' }],
-  differs: 'toxiproxy calls it limit_data',
+  differs: 'limit_data',
   describe: (p) => `${p.bytes} B`,
   make: (name, p, next) => new LimitStage(name, next, p.bytes ?? 0),
 };

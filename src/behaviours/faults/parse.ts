@@ -52,7 +52,7 @@ export function faultKind(word: string): FaultKind {
  * given in `before`). Throws E_USAGE / E_BAD_DURATION with one line saying
  * what was wrong and the kind's usage.
  */
-export function parseFault(word: string, rest: string, before: { up?: boolean; down?: boolean }): FaultRequest {
+export function parseFault(word: string, rest: string, before: { up?: boolean; down?: boolean; toxicity?: string }): FaultRequest {
   const kind = faultKind(word);
   const s = spec(kind);
   const a = parseArgs(s, rest);
@@ -68,7 +68,7 @@ export function parseFault(word: string, rest: string, before: { up?: boolean; d
   const up = before.up === true || a.options.up === true;
   const down = before.down === true || a.options.down === true;
   if (up && down) throw new SocklabError('E_USAGE', `--up and --down together: leave both out for both directions — usage: ${s.usage}`);
-  return { kind, params, dirs: up ? 'up' : down ? 'down' : 'both', toxicity: toxicity(a.options.toxicity as string | undefined, s.usage) };
+  return { kind, params, dirs: up ? 'up' : down ? 'down' : 'both', toxicity: toxicity((a.options.toxicity as string | undefined) ?? before.toxicity, s.usage) };
 }
 
 function positional(kind: FaultKind, p: FaultParam, raw: string, usage: string): number {

@@ -38,7 +38,7 @@ export const RESET: FaultKind = {
   name: 'reset',
   summary: 'on the next data or FIN in this direction, wait --after MS, then RST both sockets (bytes meanwhile are discarded)',
   params: [{ name: 'after', type: 'duration', default: 0, value: 'MS', help: 'wait this long before the RST' }],
-  differs: 'toxiproxy calls it reset_peer and its timeout --after; removing the fault before the RST cancels it',
+  differs: 'reset_peer, whose timeout is --after here; removing the fault before the RST cancels it here',
   describe: (p) => (p.after ? `after ${p.after} ms` : 'at once'),
   make: (name, p, next) => new ResetStage(name, next, p.after ?? 0),
 };

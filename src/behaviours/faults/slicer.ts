@@ -55,7 +55,7 @@ export const SLICER: FaultKind = {
     { name: 'variation', type: 'int', default: 0, value: 'N', help: 'pieces vary by up to this many bytes' },
     { name: 'delay', type: 'duration', default: 0, value: 'MS', help: 'time between pieces' },
   ],
-  differs: '--delay is in milliseconds (toxiproxy: microseconds)',
+  differs: 'its delay is in microseconds; --delay here is in milliseconds',
   problem: (p) => (p.size === undefined ? 'slicer needs --size N (bytes per piece, ≥ 1)' : undefined),
   describe: (p: FaultParams) => `--size ${p.size}${p.variation ? ` --variation ${p.variation}` : ''}${p.delay ? ` --delay ${p.delay} ms` : ''}`,
   make: (name, p, next): FaultStage => ((p.delay ?? 0) > 0 ? new DelayedSlicer(name, next, p) : new Slicer(name, next, p)),

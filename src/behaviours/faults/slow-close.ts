@@ -25,7 +25,7 @@ export const SLOW_CLOSE: FaultKind = {
   name: 'slow-close',
   summary: 'hand the FIN on MS late (bytes pass at once)',
   params: [{ name: 'ms', type: 'duration', positional: true, value: 'MS', help: 'delay of the FIN' }],
-  differs: 'toxiproxy calls it slow_close',
+  differs: 'slow_close',
   describe: (p) => `FIN ${p.ms} ms late`,
   make: (name, p, next) => new SlowCloseStage(name, next, p.ms ?? 0),
 };

@@ -33,7 +33,7 @@ export const TIMEOUT: FaultKind = {
   name: 'timeout',
   summary: 'swallow every byte in this direction; close the link MS later (0: never); removing the fault closes the link',
   params: [{ name: 'ms', type: 'duration', positional: true, value: 'MS', help: 'close the link after this long (0 = only when removed)' }],
-  differs: 'a FIN is still passed on (half-close), where toxiproxy closes the link',
+  differs: 'a FIN closes the link there; here it is passed on (half-close)',
   describe: (p) => (p.ms ? `close after ${p.ms} ms` : 'until removed'),
   make: (name, p, next) => new TimeoutStage(name, next, p.ms ?? 0),
 };
