@@ -205,6 +205,19 @@ describe('adding and removing on a live link', () => {
   });
 });
 
+describe('backpressure', () => {
+  it('bandwidth then drop: bytes the first releases into the second still free the sender (2 MB, 8 times the high-water mark)', async () => {
+    const peer = await peerServer({ allowHalfOpen: true });
+    const { rig, port } = await relay(peer.port);
+    await rig.ok('.fault p1 --up bandwidth 2000');
+    await rig.ok('.fault p1 --up drop');
+    const client = await peerClient(port);
+    client.write(Buffer.alloc(2_000_000, 1));
+    await until(() => readBy(rig, 'c1') === 2_000_000, 5000, 'the relay read all 2 MB');
+    expect(rig.log.of('relay')).toEqual([]);
+  });
+});
+
 describe('--json', () => {
   it('a relay event a fault changed carries `fault`; one it did not change has none', async () => {
     const cli = runCli(['--json', '--no-time', '-e', '.listen 0 --reply echo', '-e', '.proxy 0 s1', '-e', '.fault p1 --down slicer --size 2 as chop', '-e', '.connect p1', '-e', '.send c1 "abcd"', '-e', '.expect c1 "abcd"', '--exit']);

@@ -42,7 +42,10 @@ async function target(options: { echo?: boolean } = {}): Promise<Target> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   track(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  track(async () => (await t.socket).destroy());
+  // Only a socket that was accepted: awaiting t.socket would hang the cleanup of a test that failed before.
+  let accepted_: net.Socket | undefined;
+  void t.socket.then((s) => (accepted_ = s));
+  track(() => void accepted_?.destroy());
   return { ...t, port: (server.address() as net.AddressInfo).port };
 }
 

@@ -46,7 +46,10 @@ function apply(fault: RelayFault, link: RelayLink): void {
   fault.offered++;
   // One draw per link (toxiproxy draws per direction, again whenever its chain changes): a link keeps its fate.
   if (fault.toxicity < 1 && !(Math.random() < fault.toxicity)) return;
-  for (const dir of DIRS[fault.dirs]) link[dir].add((next) => fault.kind.make(fault.name, fault.params, next));
+  for (const dir of DIRS[fault.dirs]) {
+    const pipe = link[dir];
+    pipe.add((next) => fault.kind.make(fault.name, fault.params, next)).onRelease = () => pipe.check();
+  }
   fault.got++;
 }
 

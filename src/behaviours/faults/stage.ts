@@ -26,6 +26,7 @@ export class PassStage implements FaultStage {
   close(fault: string): void {
     this.next.close(fault);
   }
+  onRelease?: () => void;
   held(): number {
     return 0;
   }
@@ -114,6 +115,7 @@ export abstract class QueueStage extends PassStage {
   }
 
   private release(now: number): void {
+    if (this.queue.length === 0 || this.queue[0]!.due > now) return;
     while (this.queue.length > 0 && this.queue[0]!.due <= now) {
       const item = this.queue.shift()!;
       if (item.chunk === undefined) item.pass(this.next);
@@ -122,5 +124,6 @@ export abstract class QueueStage extends PassStage {
         this.next.data(item.chunk, item.fault);
       }
     }
+    this.onRelease?.();
   }
 }

@@ -24,6 +24,12 @@ export interface FaultStage extends FaultSink {
   readonly name: string;
   /** Bytes held inside (they count for backpressure and `.ls`). */
   held(): number;
+  /**
+   * Set by whoever chains the stage: called after the stage handed on bytes
+   * it held, so the direction rechecks backpressure (the bytes may never
+   * reach the sink, e.g. bandwidth then drop, and the sink's check with them).
+   */
+  onRelease?: () => void;
   /** The fault was removed: hand held bytes on in order, stop timers. */
   remove(): void;
   /** The link is gone: cancel timers, drop held bytes. */
