@@ -12,6 +12,8 @@ import { cleanupProcesses, hasCommand, jsonEvents, runCli, spawnProcess } from '
 import { commandRig, type CommandRig } from '../helpers/commands.js';
 import { closeAll, collect, is, peerClient, peerServer, receive, until } from '../helpers/loopback.js';
 import { pythonPeer } from '../helpers/python-peer.js';
+import { RELAY_HIGH_WATER } from '../../src/endpoints/relay-link.js';
+import { HELD_PIECE_COST } from '../../src/behaviours/faults/stage.js';
 
 afterEach(async () => {
   await cleanupProcesses();
@@ -215,6 +217,29 @@ describe('backpressure', () => {
     client.write(Buffer.alloc(2_000_000, 1));
     await until(() => readBy(rig, 'c1') === 2_000_000, 5000, 'the relay read all 2 MB');
     expect(rig.log.of('relay')).toEqual([]);
+  });
+});
+
+describe('bounded memory', () => {
+  it('latency 1h holds at most the relay high-water mark (plus one read) of a 10 MB write; removing it hands every byte on in order', async () => {
+    const peer = await peerServer({ allowHalfOpen: true });
+    const { rig, port } = await relay(peer.port);
+    await rig.ok('.fault p1 --up latency 1h');
+    const client = await peerClient(port);
+    const server = await peer.nextSocket();
+    const got = collect(server);
+    const payload = Buffer.alloc(10_000_000).map((_, i) => (i * 13) % 256);
+    client.write(payload);
+    const c1 = rig.ctx.session.get('c1');
+    if (c1.kind !== 'relay-socket') throw new Error('c1 is not a link socket');
+    await until(() => c1.link.up.blocked, 5000, 'the relay stops reading');
+    const held = c1.link.up.stages[0]!.held();
+    expect(held).toBeGreaterThan(RELAY_HIGH_WATER);
+    expect(held).toBeLessThanOrEqual(RELAY_HIGH_WATER + 65_536 + 64 * HELD_PIECE_COST);
+    expect(got.data().length).toBe(0);
+    await rig.ok('.fault p1 off latency');
+    await until(() => got.data().length === payload.length, 5000, 'every byte');
+    expect(got.data().equals(payload)).toBe(true);
   });
 });
 

@@ -34,6 +34,13 @@ export class PassStage implements FaultStage {
   dispose(): void {}
 }
 
+/**
+ * Bytes each held piece is counted as beyond its length (the Buffer view and
+ * the queue entry): many tiny pieces (slicer --size 1) count honestly toward
+ * the link's backpressure bound.
+ */
+export const HELD_PIECE_COST = 64;
+
 /** What a queueing stage holds: a chunk due at `due` (performance.now() ms), or the FIN, close or reset behind it. */
 type Held = { due: number; chunk: Buffer; fault: string | undefined } | { due: number; chunk?: undefined; pass: (next: FaultSink) => void };
 
@@ -76,7 +83,7 @@ export abstract class QueueStage extends PassStage {
     this.behind((next) => next.close(fault));
   }
   override held(): number {
-    return this.bytes;
+    return this.bytes + this.queue.length * HELD_PIECE_COST;
   }
   /** Removed: everything held goes on now, in order. */
   override remove(): void {
