@@ -9,7 +9,9 @@ import { FAULT_KINDS } from '../../src/behaviours/faults/index.js';
 import { sliceBounds } from '../../src/behaviours/faults/slicer.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
-import { closeAll, is, peerClient, peerServer } from '../helpers/loopback.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closeAll, is, peerClient, peerServer, tempDir } from '../helpers/loopback.js';
 
 afterEach(closeAll);
 
@@ -128,6 +130,26 @@ describe('.fault pN: the list, names and toxicity', () => {
     const up = rig.log.of('relay').filter((r) => r.dir === 'up');
     // Every chunk went through `always`, none was sliced by `never`.
     expect(up.map((r) => [r.data.toString(), r.fault])).toEqual([['ab', 'always'], ['ab', 'always'], ['ab', 'always']]);
+  });
+});
+
+describe('.fault in scripts', () => {
+  it('is recorded as typed and replays: the replayed relay has the same faults', async () => {
+    const peer = await peerServer({ echo: true });
+    const file = join(tempDir(), 'faults.lab');
+    const rig = commandRig();
+    await rig.ok(`.record ${file}`);
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    await rig.ok('.fault p1 --up latency 5 as slow');
+    await rig.ok('.fault p1 --down bandwidth 10 --toxicity 0.5');
+    await rig.ok('.fault p1 off slow');
+    await rig.ok('.record stop');
+    expect(readFileSync(file, 'utf8')).toContain('.fault p1 --down bandwidth 10 --toxicity 0.5\n.fault p1 off slow\n');
+    const again = commandRig();
+    await again.ok(`.replay ${file}`);
+    await again.ok('.fault p1');
+    expect(again.printed.at(-1)).toMatch(/^bandwidth +bandwidth 10 KB\/s +down +0\.5 +0 of 0$/m);
+    expect(again.printed.at(-1)).not.toContain('slow');
   });
 });
 
