@@ -191,6 +191,22 @@ describe('adding and removing on a live link', () => {
     expect(relays.slice(1, -1).map((r) => r.data.toString()).join('')).toBe('one two ');
   });
 
+  it('slow-close 1h removed while the FIN waits: the FIN goes on at once, once', async () => {
+    const peer = await peerServer({ allowHalfOpen: true });
+    const { rig, port } = await relay(peer.port);
+    await rig.ok('.fault p1 --up slow-close 1h as late');
+    const client = await peerClient(port, { allowHalfOpen: true });
+    const server = await peer.nextSocket();
+    const ended = once(server, 'end');
+    client.end('last words');
+    await rig.log.waitFor(is('end', 'c1'));
+    await receive(server, 'last words');
+    expect(rig.log.of('shutdown', 'c2')).toEqual([]);
+    await rig.ok('.fault p1 off late');
+    await ended;
+    expect(rig.log.of('shutdown', 'c2')).toHaveLength(1);
+  });
+
   it('bandwidth removed mid-transfer: the rest goes at full speed, every byte intact and in order', async () => {
     const peer = await peerServer({ allowHalfOpen: true });
     const { rig, port } = await relay(peer.port);

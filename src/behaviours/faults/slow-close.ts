@@ -4,20 +4,25 @@ import type { FaultKind, FaultSink } from './types.js';
 /** Hand the FIN on `ms` late; bytes pass (toxiproxy `slow_close`). Removed while waiting: the FIN goes now. */
 class SlowCloseStage extends PassStage {
   private timer: NodeJS.Timeout | undefined;
+  private finPassed = false;
   constructor(name: string, next: FaultSink, private readonly ms: number) {
     super(name, next);
   }
   override end(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => this.next.end(), this.ms);
+    if (this.timer !== undefined || this.finPassed) return;
+    this.timer = setTimeout(() => this.passFin(), this.ms);
   }
   override remove(): void {
-    if (this.timer === undefined) return;
-    this.dispose();
-    this.next.end();
+    if (this.timer !== undefined) this.passFin();
   }
   override dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+  private passFin(): void {
+    this.dispose();
+    this.finPassed = true;
+    this.next.end();
   }
 }
 
