@@ -3,6 +3,7 @@ import { close, connect, destroy, end, listen, pause, resume } from './endpoints
 import { sendCommand, sendln } from './data.js';
 import { udp } from './udp.js';
 import { proxy } from './relay.js';
+import { fault } from './fault.js';
 import { ls, set, show, view } from './view.js';
 import { tcp } from './tcp.js';
 import { exit, help } from './session.js';
@@ -13,7 +14,7 @@ import { serve } from './serve.js';
 import { off, on } from './rules.js';
 
 const ALL: Command[] = [
-  ...[listen, connect, udp, proxy, end, close, destroy, pause, resume],
+  ...[listen, connect, udp, proxy, fault, end, close, destroy, pause, resume],
   ...[sendCommand, sendln, attach, detach],
   ...[wait, expect, sleepCommand, on, off, record, replay, transcript],
   ...[ls, show, tcp, view, set],

@@ -6,7 +6,12 @@ import { GROUPS, defineCommand, type Command, type CommandTable, type Group } fr
 /** `.help NAME`: usage, what it does, options, examples. */
 export function commandHelp(cmd: Command): string {
   const lines = [`${cmd.args.usage}`, `  ${cmd.summary}`];
-  if (cmd.help) lines.push('', ...wrap(cmd.help, 76).map((l) => `  ${l}`));
+  // A help paragraph per line; an indented one (a list item) keeps its indent, continued two further in.
+  if (cmd.help) lines.push('');
+  for (const para of cmd.help?.split('\n') ?? []) {
+    const indent = ' '.repeat(para.length - para.trimStart().length);
+    wrap(para.trim(), 76 - indent.length).forEach((l, i) => lines.push(`  ${indent}${i > 0 && indent ? '  ' : ''}${l}`));
+  }
   const options = Object.entries(cmd.args.options ?? {});
   if (options.length > 0) {
     lines.push('', '  options:');

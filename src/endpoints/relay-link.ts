@@ -188,6 +188,8 @@ export class RelayLink {
 
   /** FIN both ways (a fault); `why` goes into a note. */
   close(why: string): void {
+    // A fault on both directions closes twice (timeout removed, limit reached each way): one note.
+    if ([this.client, this.target].every((ep) => ep.socket.destroyed || ep.socket.writableEnded)) return;
     this.note(`${why}: closing ${this.client.id} ⇄ ${this.target.id}`);
     for (const ep of [this.client, this.target]) {
       if (!ep.socket.destroyed && !ep.socket.writableEnded) ep.socket.end();

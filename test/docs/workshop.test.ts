@@ -170,7 +170,7 @@ describe('docs/workshop.md', () => {
   });
 
   it(`walks through every lesson in examples/ (${LESSONS.length}), typing its command lines`, () => {
-    expect(LESSONS).toHaveLength(17);
+    expect(LESSONS).toHaveLength(18);
     const { typed } = typedLines(BLOCKS);
     for (const file of LESSONS) {
       const text = section(file);
@@ -191,7 +191,7 @@ describe('docs/workshop.md', () => {
 
   it('every examples/*.lab it names exists', () => {
     const named = new Set(DOC.match(/examples\/[a-z0-9-]+\.lab/g) ?? []);
-    expect(named.size).toBe(17);
+    expect(named.size).toBe(18);
     for (const path of named) expect(LESSONS).toContain(path.slice('examples/'.length));
   });
 });
