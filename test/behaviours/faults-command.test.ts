@@ -59,7 +59,7 @@ describe('.fault: bad input, one clear line each', () => {
 
   it('refuses a line in a script before anything runs (check time)', () => {
     const command = COMMANDS.get('fault')!;
-    const check = (words: string[], options = {}) => command.check?.({ positionals: words, options });
+    const check = (words: string[], options = {}) => command.check?.({ positionals: words, options }, COMMANDS);
     expect(() => check(['p1', 'slicer --size 0'])).toThrow(/--size takes a whole number ≥ 1/);
     expect(() => check(['p1', 'latency 2x'])).toThrow(/bad duration/);
     expect(() => check(['p1', 'latency 200'])).not.toThrow();
