@@ -40,10 +40,11 @@ function pump(socket, total) {
 
 /**
  * Echo throughput: write `total` bytes and read the echo back, at once.
- * Time from the first write to the last echoed byte; MiB/s.
+ * Time from the first write to the last echoed byte; MiB/s. `open(port)`
+ * makes the client socket (plain TCP unless given, e.g. TLS).
  */
-export async function echoThroughput(port, total, deadlineMs) {
-  const socket = await connect(port);
+export async function echoThroughput(port, total, deadlineMs, open = connect) {
+  const socket = await open(port);
   try {
     const done = new Promise((resolve, reject) => {
       let received = 0;

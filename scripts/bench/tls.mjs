@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { echoThroughput } from './load.mjs';
 import { interleave } from './pairs.mjs';
 import { start, stop, waitFor, withTimeout } from './procs.mjs';
 import { NODE_PEER, startSocklab } from './servers.mjs';
@@ -14,12 +15,10 @@ import { row } from './table.mjs';
 
 const MiB = 1024 * 1024;
 const BULK = 256 * MiB;
-const CHUNK = 64 * 1024;
 const HANDSHAKES = 400;
 /** Handshakes in flight at once: enough to keep a server busy on 2 cores. */
 const PARALLEL = 8;
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
-const PAYLOAD = Buffer.alloc(CHUNK, 'socklab bench payload 0123456789\n');
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** A certificate and key for localhost (openssl), in a temp dir removed at the end. */
@@ -55,33 +54,9 @@ function connect(port) {
   });
 }
 
-/** Write BULK bytes and read the echo back at once; MiB/s from the first write to the last byte. */
+/** Write BULK bytes and read the echo back at once, over TLS; MiB/s from the first write to the last byte. */
 async function echo(port) {
-  const socket = await connect(port);
-  try {
-    const done = new Promise((resolve, reject) => {
-      let received = 0;
-      socket.on('data', (d) => {
-        received += d.length;
-        if (received >= BULK) resolve();
-      });
-      socket.once('error', reject);
-      socket.once('close', () => reject(new Error(`closed after ${received} of ${BULK} B echoed`)));
-    });
-    const t0 = now();
-    let sent = 0;
-    const more = () => {
-      while (sent < BULK) {
-        sent += CHUNK;
-        if (!socket.write(PAYLOAD)) return void socket.once('drain', more);
-      }
-    };
-    more();
-    await withTimeout(done, 120_000, `TLS echo of ${BULK / MiB} MiB`);
-    return BULK / MiB / ((now() - t0) / 1000);
-  } finally {
-    socket.destroy();
-  }
+  return (await echoThroughput(port, BULK, 120_000, connect)).mibs;
 }
 
 /** HANDSHAKES full handshakes (no session reuse), PARALLEL at a time, each closed once secure; per second. */
