@@ -46,6 +46,7 @@ const SECTIONS = [
   ['rules', '15. rule ping-pong', ruleRows, 2],
   ['serve', '16. classroom page', serveRows, 3],
 ];
+/** A section still running after this long is stuck: every child is killed and the bench exits 1. */
 const WATCHDOG_MS = 6 * 60_000;
 
 function parseArgs(argv) {
@@ -87,6 +88,7 @@ async function main() {
   const t0 = performance.now();
   for (const [key, title, run, rounds] of SECTIONS) {
     if (opts.only && !opts.only.has(key)) continue;
+    armWatchdog(title);
     const s0 = performance.now();
     try {
       rows.push(...(await run(opts.rounds ?? rounds, log)));
@@ -103,12 +105,17 @@ async function main() {
   if (missed.length > 0) process.stdout.write(`missed: ${missed.join('; ')}\n`);
 }
 
-const watchdog = setTimeout(() => {
-  log(`bench: watchdog after ${WATCHDOG_MS / 1000} s, killing every child`);
-  killAll();
-  process.exit(1);
-}, WATCHDOG_MS);
-watchdog.unref();
+let watchdog;
+/** (Re)start the watchdog: one section may take WATCHDOG_MS, however many sections run. */
+function armWatchdog(what) {
+  clearTimeout(watchdog);
+  watchdog = setTimeout(() => {
+    log(`bench: watchdog: ${what} still running after ${WATCHDOG_MS / 1000} s, killing every child`);
+    killAll();
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+}
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     killAll();
