@@ -116,7 +116,6 @@ const WORKLOADS = {
   },
   pingpong: async () => serve(socklab(['.listen 0 --reply echo']), pingpong),
   'pingpong-node': async () => serve([NODE_PEER, 'echo'], pingpong),
-  'pingpong-node-domain': async () => serve(['--require', '/tmp/dom.cjs', NODE_PEER, 'echo'], pingpong),
   accept: async () => serve(socklab(['.listen 0']), accepts),
   'accept-node': async () => serve([NODE_PEER, 'echo'], accepts),
   udp: async () => serve(socklab(['.udp 0 --reply echo']), udp),
