@@ -22,13 +22,14 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
   socket.on('data', (data: Buffer) => {
     ep.bytesIn += data.length;
     ep.chunksIn++;
-    ep.lastDataAt = reg.now();
+    // One clock read per chunk: the event's time is when it arrived.
+    const t = (ep.lastDataAt = reg.now());
     if (ep.frame) {
-      if (!discard) reg.emit({ type: 'data', t: reg.now(), id, data, framed: true });
+      if (!discard) reg.emit({ type: 'data', t, id, data, framed: true });
       ep.frame.push(data);
       return;
     }
-    if (!discard) reg.emit({ type: 'data', t: reg.now(), id, data });
+    if (!discard) reg.emit({ type: 'data', t, id, data });
     ep.reply?.(data);
   });
   socket.on('end', () => {

@@ -1,7 +1,8 @@
 import { generateKeyPair, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeModule from 'node-forge';
 
 /**
  * X.509 certificates made in memory: the self-signed one a `.listen --tls`
@@ -39,6 +40,8 @@ const generate = promisify(generateKeyPair);
 
 /** Make a certificate (RSA 2048, SHA-256) and its key, in memory only. */
 export async function makeCertificate(spec: CertificateSpec = {}): Promise<CertificatePair> {
+  // node-forge is large: loaded on the first certificate made, not at start-up.
+  const forge = createRequire(import.meta.url)('node-forge') as typeof forgeModule;
   const { privateKey, publicKey } = await generate('rsa', { modulusLength: 2048 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
@@ -47,14 +50,14 @@ export async function makeCertificate(spec: CertificateSpec = {}): Promise<Certi
   cert.validity.notBefore = spec.notBefore ?? new Date(Date.now() - 60_000);
   cert.validity.notAfter = spec.notAfter ?? new Date(Date.now() + 30 * 86_400_000);
   // As UTF8String (forge encodes it): its default PrintableString cannot hold most text.
-  const subject = [{ name: 'commonName', value: spec.commonName ?? 'localhost', valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }];
+  const subject = [{ name: 'commonName', value: spec.commonName ?? 'localhost', valueTagClass: forge.asn1.Type.UTF8 as unknown as forgeModule.asn1.Class }];
   cert.setSubject(subject);
   const names = spec.names ?? LOCAL_NAMES;
   const extensions: object[] = [{ name: 'basicConstraints', cA: spec.ca === true, critical: true }];
   extensions.push({ name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true, keyCertSign: spec.ca === true });
   if (names.length > 0) extensions.push({ name: 'subjectAltName', altNames: names.map(altName) });
   cert.setExtensions(extensions);
-  let signer: forge.pki.PrivateKey;
+  let signer: forgeModule.pki.PrivateKey;
   if (spec.issuer) {
     const issuer = forge.pki.certificateFromPem(spec.issuer.cert);
     cert.setIssuer(issuer.subject.attributes);

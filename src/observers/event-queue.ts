@@ -5,6 +5,8 @@ import type { SessionEvent } from '../session/events.js';
 export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'message', 'datagram', 'secure', 'end', 'close', 'error', 'timeout'] as const;
 export type WaitableEvent = (typeof WAITABLE)[number];
 const IS_WAITABLE: ReadonlySet<string> = new Set(WAITABLE);
+/** The event kinds `record` reads: `session.subscribe(queue.record, { types: QUEUED_TYPES })`. */
+export const QUEUED_TYPES = [...WAITABLE, 'relay'] as const;
 
 /** Accepted-socket ids kept per server for `.wait … accept` that no wait has taken yet. */
 export const MAX_QUEUED_IDS = 10_000;

@@ -43,7 +43,10 @@ export class ExpectBuffers {
   /** Datagrams of UDP sockets: matched one at a time (boundaries kept). */
   private readonly datagrams = new DatagramExpects();
 
-  /** The subscriber: `session.subscribe(buffers.record)`. */
+  /** The event kinds `record` reads (its `types` when subscribed). */
+  static readonly TYPES = ['data', 'relay', 'datagram', 'end', 'close'] as const;
+
+  /** The subscriber: `session.subscribe(buffers.record, { types: ExpectBuffers.TYPES })`. */
   readonly record = (ev: SessionEvent): void => {
     if (ev.type === 'datagram') return this.datagrams.record(ev);
     if (ev.type === 'close') this.datagrams.record(ev);

@@ -31,6 +31,9 @@ export class History {
   /** Steps dropped off the front. */
   dropped = 0;
 
+  /** The event kinds that make a step (`record`'s `types` when subscribed); the others change nothing. */
+  static readonly TYPES = ['connect', 'accept', 'listening', 'relay', 'datagram', 'send', 'data', 'secure', 'shutdown', 'end', 'close', 'timeout', 'error'] as const;
+
   readonly record = (ev: SessionEvent): void => {
     // A burst of chunks in one direction (nothing between them, each within
     // MERGE_MS of the one before) is one step: a flood costs a counter, not a

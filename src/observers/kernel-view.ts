@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { parseSs, type SsAddress, type SsSocket } from '../protocols/ss.js';
 
@@ -130,6 +130,8 @@ export async function queryKernel(keys: readonly KernelKey[], options: KernelVie
 function runSs(args: string[], options: KernelViewOptions): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
   const timeout = options.timeoutMs ?? SS_TIMEOUT_MS;
   return new Promise((resolve) => {
+    // node:child_process is loaded on the first `ss` run, not at start-up.
+    const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     execFile(
       'ss',
       args,

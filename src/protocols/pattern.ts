@@ -1,4 +1,5 @@
-import { RE2JS, RE2JSException } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS as RE2JSPattern } from 're2js';
 import { SocklabError } from '../errors.js';
 
 /** Where a match (or one capture group) lies: byte offsets into the searched bytes, `end` exclusive. */
@@ -47,7 +48,16 @@ const UNSUPPORTED: Array<[RegExp, string]> = [
   [/^\(\?<!/, 'a negative lookbehind (?<!…)'],
 ];
 
-const FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0, g: 0, y: 0 };
+type Re2js = typeof import('re2js');
+let loaded: Re2js | undefined;
+// re2js is ~260 KB of JavaScript: parsed on the first pattern, not at start-up.
+function re2js(): Re2js {
+  loaded ??= createRequire(import.meta.url)('re2js') as Re2js;
+  return loaded;
+}
+
+const FLAG_NAMES = { i: 'CASE_INSENSITIVE', m: 'MULTILINE', s: 'DOTALL' } as const;
+const FLAGS_WITHOUT_BITS = new Set(['u', 'g', 'y']);
 
 /**
  * Read `/regex/flags`; anything else is not a regex (undefined).
@@ -66,16 +76,17 @@ export function compilePattern(text: string): BytePattern | undefined {
   if (!m) return undefined;
   const body = m[1] ?? '';
   const flags = m[2] ?? '';
+  const { RE2JS, RE2JSException } = re2js();
   let bits = 0;
   for (const f of flags) {
-    const bit = FLAGS[f];
+    const bit = Object.hasOwn(FLAG_NAMES, f) ? RE2JS[FLAG_NAMES[f as keyof typeof FLAG_NAMES]] : FLAGS_WITHOUT_BITS.has(f) ? 0 : undefined;
     if (bit === undefined) throw new SocklabError('E_BAD_PAYLOAD', `bad regex ${text}: flag "${f}" is not supported (use i, m, s, u; g and y are accepted)`);
     bits |= bit;
   }
   checkSupported(text, body);
   let translated = RE2JS.translateRegExp(body);
   if (flags.includes('y')) translated = `\\A(?:${translated})`;
-  let re: RE2JS;
+  let re: RE2JSPattern;
   try {
     re = RE2JS.compile(translated, bits);
   } catch (err) {

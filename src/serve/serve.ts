@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { SocklabError } from '../errors.js';
@@ -137,6 +138,8 @@ export async function startServing(session: Session, options: ServeOptions): Pro
     viewer.pump();
   };
 
+  // node:http (and its agent, parser, …) is loaded on the first `.serve`, not at start-up.
+  const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
   const server: Server = createServer((req, res) => {
     const r = route(req, assets, token);
     if (r.kind === 'refused') {

@@ -10,6 +10,16 @@ import {
 } from './endpoint.js';
 import type { ServerEndpoint, SocketEndpoint } from '../endpoints/tcp-types.js';
 
+/** What a subscriber asks for (`session.subscribe(fn, { types })`). */
+export interface SubscribeOptions {
+  /**
+   * The event kinds the subscriber reads; it is not called for others, so a
+   * data event costs nothing in a view that only draws connections. All kinds
+   * when absent.
+   */
+  types?: ReadonlyArray<SessionEvent['type']>;
+}
+
 /** Settings a session is created with; every one has a default. */
 export interface SessionOptions {
   /** DNS lookup used by `.connect` (tests inject one so no query leaves the machine). */
@@ -33,7 +43,10 @@ export class Registry {
   readonly now: () => number;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly aliases = new Map<string, Endpoint>();
-  private readonly subscribers = new Set<Subscriber>();
+  /** Every subscriber, in the order subscribed, with the kinds it asked for (undefined: all). */
+  private readonly subscribers = new Map<Subscriber, ReadonlySet<string> | undefined>();
+  /** Per event kind, the subscribers that want it, in order: built on first use, cleared on unsubscribe. */
+  private readonly byType = new Map<string, Subscriber[]>();
   /** One counter per id prefix (s, c, u, …): ids are never reused. */
   private readonly counters = new Map<string, number>();
 
@@ -44,15 +57,38 @@ export class Registry {
     this.now = options.now ?? Date.now;
   }
 
-  /** Receive every event from now on; returns the unsubscribe function. */
-  subscribe(fn: Subscriber): () => void {
-    this.subscribers.add(fn);
-    return () => this.subscribers.delete(fn);
+  /**
+   * Receive every event from now on (or only the kinds in `options.types`),
+   * after the subscribers before; returns the unsubscribe function.
+   */
+  subscribe(fn: Subscriber, options: SubscribeOptions = {}): () => void {
+    const types = options.types === undefined ? undefined : new Set<string>(options.types);
+    if (this.subscribers.has(fn)) this.byType.clear();
+    this.subscribers.set(fn, types);
+    // Appended to the lists built already, so an emit under way still reaches it, as with a Set.
+    for (const [type, list] of this.byType) if (types === undefined || types.has(type)) list.push(fn);
+    return () => {
+      if (this.subscribers.delete(fn)) this.byType.clear();
+    };
   }
 
-  /** Hand an event to every subscriber. A subscriber that throws does not stop the others. */
+  private listFor(type: string): Subscriber[] {
+    let list = this.byType.get(type);
+    if (list === undefined) {
+      list = [];
+      for (const [fn, types] of this.subscribers) if (types === undefined || types.has(type)) list.push(fn);
+      this.byType.set(type, list);
+    }
+    return list;
+  }
+
+  /** Hand an event to every subscriber that wants its kind. A subscriber that throws does not stop the others. */
   emit(event: SessionEvent): void {
-    for (const fn of this.subscribers) {
+    const list = this.listFor(event.type);
+    // By index: a subscriber added during this emit is reached; one removed is skipped.
+    for (let i = 0; i < list.length; i++) {
+      const fn = list[i] as Subscriber;
+      if (list !== this.byType.get(event.type) && !this.subscribers.has(fn)) continue;
       try {
         fn(event);
       } catch (err) {

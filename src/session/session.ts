@@ -1,6 +1,6 @@
 import { kindOf, isLive, type Endpoint } from './endpoint.js';
 import { Registry, type SessionOptions } from './manager.js';
-import { EventQueue } from '../observers/event-queue.js';
+import { EventQueue, QUEUED_TYPES } from '../observers/event-queue.js';
 import { ExpectBuffers } from '../observers/expect.js';
 import { History } from '../observers/history.js';
 import '../endpoints/kinds.js';
@@ -28,16 +28,20 @@ export class Session extends Registry {
 
   constructor(options?: SessionOptions) {
     super(options);
-    this.subscribe(this.events.record);
-    this.subscribe(this.expects.record);
-    this.subscribe(this.history.record);
+    // Each declares the kinds it reads: a data event reaches only those that need it.
+    this.subscribe(this.events.record, { types: QUEUED_TYPES });
+    this.subscribe(this.expects.record, { types: ExpectBuffers.TYPES });
+    this.subscribe(this.history.record, { types: History.TYPES });
     // While output holds reading, an endpoint that still delivers data (one that
     // connected since, or that a reply or `.resume` restarted) is stopped too.
-    this.subscribe((ev) => {
-      if (!this.readingHeld || ev.type !== 'data') return;
-      const ep = this.find(ev.id);
-      if (ep && isLive(ep)) kindOf(ep).holdReading?.(this, ep, true);
-    });
+    this.subscribe(
+      (ev) => {
+        if (!this.readingHeld || ev.type !== 'data') return;
+        const ep = this.find(ev.id);
+        if (ep && isLive(ep)) kindOf(ep).holdReading?.(this, ep, true);
+      },
+      { types: ['data'] },
+    );
   }
 
   private readingHeld = false;
