@@ -9,6 +9,7 @@ import {
   type Endpoint,
 } from './endpoint.js';
 import type { ServerEndpoint, SocketEndpoint } from '../endpoints/tcp-types.js';
+import { RELAY_LINK_RATE, type RelayLinkRate } from '../endpoints/relay-loop.js';
 
 /** Settings a session is created with; every one has a default. */
 export interface SessionOptions {
@@ -20,6 +21,8 @@ export interface SessionOptions {
   connectTimeout?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** A relay accepting more new links than this stops accepting (default 1,000 in 1 s; tests lower it). */
+  relayLinkRate?: RelayLinkRate;
 }
 
 /**
@@ -31,6 +34,7 @@ export class Registry {
   readonly connectTimeout: number;
   readonly lookup: net.LookupFunction | undefined;
   readonly now: () => number;
+  readonly relayLinkRate: RelayLinkRate;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly aliases = new Map<string, Endpoint>();
   private readonly subscribers = new Set<Subscriber>();
@@ -42,6 +46,7 @@ export class Registry {
     this.connectTimeout = options.connectTimeout ?? 10_000;
     this.lookup = options.lookup;
     this.now = options.now ?? Date.now;
+    this.relayLinkRate = options.relayLinkRate ?? RELAY_LINK_RATE;
   }
 
   /** Receive every event from now on; returns the unsubscribe function. */
