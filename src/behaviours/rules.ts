@@ -196,7 +196,8 @@ export class RuleEngine {
     s.next = (s.next + 1) % s.times.length;
     if (now - oldest < 1000) return this.suspend(s, `fired more than ${RULE_RATE_LIMIT.toLocaleString('en')} times in a second (a loop? two rules answering each other?)`);
     if (s.pending >= RULE_QUEUE_LIMIT) return this.suspend(s, `has ${RULE_QUEUE_LIMIT.toLocaleString('en')} commands waiting to run (they cannot keep up)`);
-    const id = (ev as { id: string }).id;
+    // On a relay, $id is the link socket that received the chunk (c3), as on any socket's data; the event's id is the relay.
+    const id = ev.type === 'relay' ? ev.from : (ev as { id: string }).id;
     let line: string;
     try {
       line = rule.command.line({ id, remote: remoteOf(this.session, ev), groups } satisfies Substitutions);
@@ -256,6 +257,7 @@ function groupsOf(bytes: Buffer, m: PatternMatch): Array<Uint8Array | undefined>
 
 /** `$remote`: the peer the event names (an accept, a datagram's sender), else the endpoint's peer. */
 function remoteOf(session: Session, ev: SessionEvent): Uint8Array | undefined {
+  if (ev.type === 'relay') return remoteOf(session, { type: 'data', t: ev.t, id: ev.from } as SessionEvent);
   const named = 'remote' in ev ? ev.remote : 'from' in ev ? ev.from : undefined;
   if (typeof named === 'string') return Buffer.from(named);
   const ep = 'id' in ev && ev.id !== undefined ? session.find(ev.id) : undefined;

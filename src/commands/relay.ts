@@ -91,7 +91,9 @@ export const proxy = defineCommand({
     '.close p1 stops accepting (links stay); --force also resets the links. .ls shows each link as c3 ⇄ c4. ' +
     '--tls terminates TLS from clients and relays the plaintext (so you see inside an HTTPS client\'s traffic: give the client the printed ' +
     'certificate, e.g. --cert-out relay.pem and curl --cacert relay.pem); --tls-upstream speaks TLS to the target. Each TLS side shows a secure line. ' +
-    '--frame SPEC (as on .listen) shows what each side sends as whole messages (`c3  ← msg 5 B`) instead of chunks; the bytes are relayed as they come.',
+    '--frame SPEC (as on .listen) shows what each side sends as whole messages (`c3  ← msg 5 B`) instead of chunks; the bytes are relayed as they come. ' +
+    'A target that is the relay itself (its own address, or a chain of this session\'s relays that leads back to it) is refused: each link would open another without end. ' +
+    'As a guard against loops through something else, a relay that accepts more than 1,000 new links in a second stops accepting (as .close p1 does) and says so once.',
   examples: ['.proxy 0 s1 as watch', '.proxy 8080 example.org:80 --max 4', '.proxy ./lab.sock 127.0.0.1:9000', '.proxy 8443 example.org:443 --tls --tls-upstream --servername example.org --cert-out relay.pem'],
   files: (a) => tlsFileUses(a),
   check(a) {

@@ -1,14 +1,15 @@
 import { SocklabError } from '../errors.js';
-import { parseRuleCommand } from '../behaviours/rule-command.js';
+import { parseRuleCommand, type RuleCommand } from '../behaviours/rule-command.js';
 import { BYTE_EVENTS, RULE_EVENTS, rulesOf, type Rule, type RuleEventName, type RuleRunner } from '../behaviours/rules.js';
 import type { Pattern } from '../observers/byte-window.js';
 import { parseRegexPattern } from '../observers/expect.js';
-import type { ParsedArgs } from '../parse/command-line.js';
+import { parseArgs, splitCommand, type ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { payloadFileUse, permittedReader } from '../parse/payload-file.js';
 import { createJsEvaluator, type JsEvaluator } from '../script/js-eval.js';
-import { isLive } from '../session/endpoint.js';
-import { defineCommand, type CommandContext } from './define.js';
+import { isLive, type Endpoint } from '../session/endpoint.js';
+import { findCommand } from './session.js';
+import { defineCommand, type CommandContext, type CommandTable } from './define.js';
 import { isCommandLine, prepareCommand, MAX_LINE_LENGTH } from './dispatch.js';
 
 /** The words of `.on TARGET EVENT [PATTERN] COMMAND`, before anything is compiled. */
@@ -107,6 +108,19 @@ function runnerFor(ctx: CommandContext, js: boolean): RuleRunner {
   };
 }
 
+/**
+ * On a relay, `$id` is one of its link sockets (or the relay itself): neither
+ * can send, so `.send $id`/`.sendln $id` could never work. Refused when the
+ * rule is made, not at each firing.
+ */
+function refuseOnRelay(ep: Endpoint, command: RuleCommand, commands: CommandTable): void {
+  if (ep.kind !== 'relay' || (command.name !== 'send' && command.name !== 'sendln')) return;
+  const { rest } = splitCommand(sampleLine(command.text).replace(/\$(?:remote(?![\w$])|[0-9])/g, 'x'));
+  const args = parseArgs(findCommand(commands, command.name).args, rest);
+  if (args.positionals[0] !== 'c1') return;
+  throw new SocklabError('E_USAGE', `on a relay, $id is the link socket that received (c3), which cannot send (its bytes come from the other side of the link): send to the client or the server by name, or use .destroy $id, .pause $id, .close ${ep.id}, .fault ${ep.id}`);
+}
+
 /** A rule's line may hold a whole window of escaped capture: up to 4 characters a byte. */
 const RULE_LINE_LIMIT = 5 * MAX_LINE_LENGTH;
 
@@ -135,8 +149,10 @@ export const on = defineCommand({
     '$0 the whole match (without a PATTERN: the bytes of the event), $1…$9 the captures, $remote the peer. $id may stand anywhere; ' +
     '$0…$9 and $remote only in the PAYLOAD of .send/.sendln, where they arrive as exactly the peer\'s bytes (never as an option, a name, ' +
     'a path or an escape; write \\x24 for a literal $). A rule that fires more than 1,000 times a second is suspended with a note. ' +
+    'On a relay (pN), $id is the link socket that received (the client\'s cN for up, the target\'s for down; for accept/connect/end/close the socket concerned), $remote its peer: ' +
+    'commands that make sense there are .destroy $id, .pause $id, .close pN, .fault pN, or .send to another socket by name; .send $id is refused (a link socket cannot send). ' +
     'An error in a rule\'s command is shown once, with the rule\'s id. .on alone lists the rules and how often each fired; .off removes them.',
-  examples: ['.on s1 data /^PING (\\d+)\\r?\\n/ .sendln $id PONG $1', '.on s1 accept .sendln $id Welcome!', '.on'],
+  examples: ['.on s1 data /^PING (\\d+)\\r?\\n/ .sendln $id PONG $1', '.on s1 accept .sendln $id Welcome!', '.on p1 relay /DELETE/ .destroy $id', '.on'],
   check(a, commands) {
     if (a.positionals.length === 0) return;
     const words = ruleWords(a);
@@ -166,6 +182,7 @@ export const on = defineCommand({
       const ep = ctx.session.get(words.target);
       if (!isLive(ep)) throw new SocklabError('E_STATE', `${words.target} is ${ep.state}: a rule on it would never fire`);
       target = ep.id;
+      refuseOnRelay(ep, command, ctx.commands);
     }
     const line = `.on ${a.positionals.join(' ')}`;
     const rule = engine.add({ target, event: words.event, pattern, line, command }, runnerFor(ctx, command.js));

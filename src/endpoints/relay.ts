@@ -8,6 +8,8 @@ import { errorCode } from './tcp-wiring.js';
 import { RelayLink, resetSocket } from './relay-link.js';
 import { isLiveRelaySocket, newRelaySocket, noteAddresses, wireRelaySocket } from './relay-socket.js';
 import { RelayState, type RelayEndpoint, type RelayOptions, type RelaySocketEndpoint } from './relay-types.js';
+import { relayLoop } from './relay-loop.js';
+import { formatCount } from '../render/units.js';
 import { FramedStream, framingOf } from '../behaviours/framed.js';
 import { acceptTls, certificateNote, connectTls, serverSetup, tlsServerDetails, watchTls } from './tls.js';
 
@@ -50,6 +52,17 @@ export function openRelay(reg: Registry, options: RelayOptions): RelayEndpoint {
   if (options.max !== undefined) server.maxConnections = options.max;
 
   server.on('listening', () => {
+    const loop = relayLoop(reg, ep);
+    if (loop !== undefined) {
+      // Refused before a client can come: each link would open another to itself, without end.
+      ep.state = RelayState.CLOSED;
+      ep.closedAt = reg.now();
+      server.close();
+      reg.emit({ type: 'close', t: ep.closedAt, id: ep.id, hadError: true });
+      settle.reject(new SocklabError('E_USAGE', `${ep.id} would relay to itself: ${loop.join(', ')}; each link would open another without end: give a target that is not this relay`));
+      reg.retire(ep);
+      return;
+    }
     ep.state = RelayState.LISTENING;
     const addr = server.address();
     const base = { type: 'listening', t: reg.now(), id: ep.id, kind: 'relay', target, ...(ep.alias !== undefined && { alias: ep.alias }) } as const;
@@ -80,7 +93,13 @@ export function openRelay(reg: Registry, options: RelayOptions): RelayEndpoint {
     ep.state = RelayState.STOPPED;
     closeWhenEmpty(reg, ep);
   });
-  server.on('connection', (socket) => accept(reg, ep, socket, (link) => listeners.forEach((fn) => fn(link))));
+  const window = { start: 0, count: 0 };
+  server.on('connection', (socket) => {
+    const now = reg.now();
+    if (now - window.start >= reg.relayLinkRate.perMs) Object.assign(window, { start: now, count: 0 });
+    if (++window.count > reg.relayLinkRate.links) return tooFast(reg, ep, socket);
+    accept(reg, ep, socket, (link) => listeners.forEach((fn) => fn(link)));
+  });
   server.on('drop', (data?: net.DropArgument) => {
     const from = data ? ` from ${formatHostPort(data.remoteAddress, data.remotePort)}` : '';
     reg.emit({ type: 'note', t: reg.now(), id: ep.id, message: `refused a client${from}: --max ${options.max} reached` });
@@ -100,6 +119,22 @@ export function openRelay(reg: Registry, options: RelayOptions): RelayEndpoint {
     );
   }
   return ep;
+}
+
+/**
+ * Too many new links at once (a loop through something this session cannot
+ * see, such as another process): refuse this client, stop accepting, say so
+ * once. The links open stay, as after `.close p1`.
+ */
+function tooFast(reg: Registry, ep: RelayEndpoint, socket: net.Socket): void {
+  socket.resetAndDestroy();
+  if (ep.state !== RelayState.LISTENING) return;
+  ep.state = RelayState.STOPPED;
+  ep.server.close();
+  const { links, perMs } = reg.relayLinkRate;
+  const per = perMs === 1000 ? 'a second' : `${formatCount(perMs)} ms`;
+  reg.emit({ type: 'note', t: reg.now(), id: ep.id, message: `more than ${formatCount(links)} new links in ${per} (a loop? its target leads back to it): stopped accepting; .close ${ep.id} --force resets the ${ep.links.size} open` });
+  reg.emit({ type: 'stop', t: reg.now(), id: ep.id, open: ep.links.size });
 }
 
 /** The relay's close event comes after its server closed and its last link's sockets closed. */

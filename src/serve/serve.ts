@@ -17,6 +17,8 @@ import { Viewer } from './viewer.js';
 export const MAX_VIEWERS = 64;
 /** The table and the diagram are sent at most this often, ms (they are rebuilt from the session, not per event). */
 export const SNAPSHOT_MS = 500;
+/** The table is rebuilt this often, ms, while someone watches: its ages and counters move without events. */
+export const TABLE_REFRESH_MS = 5000;
 /** Refused requests are told in the terminal at most once per this many ms (the rest are counted). */
 const REFUSAL_NOTE_MS = 1000;
 
@@ -109,6 +111,14 @@ export async function startServing(session: Session, options: ServeOptions): Pro
     },
   );
   const unsubscribe = session.subscribe(feed.handle);
+  // Ages (and counters of quiet sockets) change with no event: a modest refresh keeps the page as `.ls` would be now.
+  const rebuild = (): void => {
+    stale = true;
+    const before = frames;
+    if (snapshots.frames() !== before) for (const v of viewers) v.touch();
+  };
+  const refresh = setInterval(() => viewers.size > 0 && rebuild(), TABLE_REFRESH_MS);
+  refresh.unref();
 
   let refusedSince = 0;
   let lastNote = 0;
@@ -132,6 +142,8 @@ export async function startServing(session: Session, options: ServeOptions): Pro
     const resume = after !== undefined && after <= feed.ring.last;
     const hello = { mode: resume ? 'resume' : 'fresh', earlier: resume ? 0 : feed.ring.first - 1 };
     res.write(`retry: 1000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`);
+    // A new viewer gets the table as it is now, not as it was at the last event (and so do the others).
+    rebuild();
     const viewer = new Viewer(res, feed.ring, snapshots, resume ? after + 1 : feed.ring.first, feed.tag);
     viewers.add(viewer);
     res.on('close', () => viewers.delete(viewer));
@@ -155,6 +167,7 @@ export async function startServing(session: Session, options: ServeOptions): Pro
     server.once('error', (err: NodeJS.ErrnoException) => {
       unsubscribe();
       feed.close();
+      clearInterval(refresh);
       const hint = err.code === 'EADDRINUSE' ? ': something else listens there; choose another port, or 0 for any free one' : err.code === 'EACCES' ? ': ports below 1024 need privileges; choose one above' : '';
       reject(new SocklabError('E_NET', `cannot serve the page on ${host}:${options.port} (${err.code ?? err.message})${hint}`, { cause: err, ...(err.code !== undefined && { osCode: err.code }) }));
     });
@@ -177,6 +190,7 @@ export async function startServing(session: Session, options: ServeOptions): Pro
         unsubscribe();
         feed.close();
         clearTimeout(timer);
+        clearInterval(refresh);
         for (const v of viewers) v.end();
         server.close(() => resolve());
         server.closeAllConnections();

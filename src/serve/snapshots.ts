@@ -29,7 +29,7 @@ export interface DiagramSnapshot {
 const HEADER = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
 
 /** The endpoints table now: each kind's own `.ls` row (live first past PAGE_TABLE_ROWS, as `.ls` does). */
-export function tableSnapshot(session: Session, now = Date.now()): TableSnapshot {
+export function tableSnapshot(session: Session, now = session.now()): TableSnapshot {
   const all = session.list();
   const shown = all.length <= PAGE_TABLE_ROWS ? all : firstRows(all, PAGE_TABLE_ROWS);
   const bytes = (n: number | undefined) => (n === undefined ? '' : formatBytes(n));

@@ -9,6 +9,7 @@ import {
   type Endpoint,
 } from './endpoint.js';
 import type { ServerEndpoint, SocketEndpoint } from '../endpoints/tcp-types.js';
+import { RELAY_LINK_RATE, type RelayLinkRate } from '../endpoints/relay-loop.js';
 
 /** What a subscriber asks for (`session.subscribe(fn, { types })`). */
 export interface SubscribeOptions {
@@ -30,6 +31,8 @@ export interface SessionOptions {
   connectTimeout?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** A relay accepting more new links than this stops accepting (default 1,000 in 1 s; tests lower it). */
+  relayLinkRate?: RelayLinkRate;
 }
 
 /**
@@ -41,6 +44,7 @@ export class Registry {
   readonly connectTimeout: number;
   readonly lookup: net.LookupFunction | undefined;
   readonly now: () => number;
+  readonly relayLinkRate: RelayLinkRate;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly aliases = new Map<string, Endpoint>();
   /** Every subscriber, in the order subscribed, with the kinds it asked for (undefined: all). */
@@ -55,6 +59,7 @@ export class Registry {
     this.connectTimeout = options.connectTimeout ?? 10_000;
     this.lookup = options.lookup;
     this.now = options.now ?? Date.now;
+    this.relayLinkRate = options.relayLinkRate ?? RELAY_LINK_RATE;
   }
 
   /**

@@ -153,6 +153,27 @@ describe('the event stream', () => {
     expect(diagram.rows.some((r: { label: string }) => r.label.startsWith('5 B "hello'))).toBe(true);
   });
 
+  it('gives each new viewer the table as it is now, and live viewers a refreshed one, though nothing happened (ages move)', async () => {
+    let clock = Date.now();
+    const rig = commandRig({ session: { now: () => clock } });
+    await rig.ok('.serve 0');
+    const serving = servingOf(rig.ctx.session) as Serving;
+    track(() => serving.stop());
+    const base = `http://127.0.0.1:${serving.port}/`;
+    await rig.ok('.listen 0 as srv');
+    const ageOf = (f: { data: string }) => (JSON.parse(f.data) as { rows: string[][] }).rows[0]?.at(-1);
+    const first = await openSse(`${base}events`);
+    expect(ageOf(await first.waitFor((f) => f.event === 'table'))).toBe('0ms');
+    clock += 3 * 60_000;
+    const late = await openSse(`${base}events`);
+    expect(ageOf(await late.waitFor((f) => f.event === 'table'))).toBe('3m00s');
+    expect(ageOf(await first.waitFor((f) => f.event === 'table' && ageOf(f) !== '0ms'))).toBe('3m00s');
+    // With no event and no new viewer, the live ones get the current ages at the next refresh (TABLE_REFRESH_MS).
+    clock += 60_000;
+    expect(ageOf(await first.waitFor((f) => f.event === 'table' && ageOf(f) === '4m00s'))).toBe('4m00s');
+    expect(ageOf(await late.waitFor((f) => f.event === 'table' && ageOf(f) === '4m00s'))).toBe('4m00s');
+  });
+
   it('resumes after Last-Event-ID with no gap and no duplicate', async () => {
     const { rig, base } = await served();
     const first = await openSse(`${base}events`);
