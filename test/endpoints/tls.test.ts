@@ -96,7 +96,8 @@ describe('each verification failure is one line: the reason and the option that 
     const rig = commandRig();
     const out = join(tempDir(), 'srv.pem');
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert-out ${out} as srv`);
-    await rig.ok('.connect srv --tls');
+    // The line fails (SPEC 6): a script stops here, exit 1.
+    expect((await rig.fail('.connect srv --tls')).message).toBe('c1: TLS: self-signed certificate');
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
     const line = human(err);
@@ -113,7 +114,7 @@ describe('each verification failure is one line: the reason and the option that 
     const leaf = await certFiles('leaf', { issuer: ca });
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert ${leaf.certFile} --key ${leaf.keyFile} as srv`);
     expect(rig.log.of('note', 's1')[0]?.message).toBe(`TLS with certificate CN=localhost from ${leaf.certFile}  SHA-256 ${leaf.fingerprint}`);
-    await rig.ok('.connect srv --tls');
+    await rig.fail('.connect srv --tls');
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     expect(human(err)).toMatch(/signed by a CA we do not trust.*--ca FILE.*--insecure/);
@@ -126,7 +127,7 @@ describe('each verification failure is one line: the reason and the option that 
     const rig = commandRig();
     const old = await certFiles('old', { notBefore: new Date(Date.now() - 20 * 86_400_000), notAfter: new Date(Date.now() - 10 * 86_400_000) });
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert ${old.certFile} --key ${old.keyFile} as srv`);
-    await rig.ok(`.connect srv --tls --ca ${old.certFile}`);
+    await rig.fail(`.connect srv --tls --ca ${old.certFile}`);
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('CERT_HAS_EXPIRED');
     expect(human(err)).toMatch(/has expired.*--insecure/);
@@ -140,7 +141,7 @@ describe('each verification failure is one line: the reason and the option that 
     const rig = commandRig();
     const other = await certFiles('other', { commonName: 'other.example', names: ['other.example'] });
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert ${other.certFile} --key ${other.keyFile} as srv`);
-    await rig.ok(`.connect srv --tls --ca ${other.certFile}`);
+    await rig.fail(`.connect srv --tls --ca ${other.certFile}`);
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
     expect(human(err)).toMatch(/not for the name we dialled: --servername NAME/);
@@ -153,7 +154,7 @@ describe('each verification failure is one line: the reason and the option that 
   it('handshake failure (no ALPN protocol in common) → change --alpn; both ends say so', async () => {
     const rig = commandRig();
     await rig.ok('.listen 127.0.0.1:0 --tls --alpn h2 as srv');
-    await rig.ok('.connect srv --tls --insecure --alpn spdy/1');
+    await rig.fail('.connect srv --tls --insecure --alpn spdy/1');
     expect(human(await errorOf(rig, 'c1'))).toMatch(/no ALPN protocol both sides accept: change --alpn/);
     expect(human(await errorOf(rig, 'c2'))).toMatch(/ERR_SSL_NO_APPLICATION_PROTOCOL .*--alpn/);
     await rig.ok('.connect srv --tls --insecure --alpn spdy/1,h2');
@@ -163,7 +164,7 @@ describe('each verification failure is one line: the reason and the option that 
   it('protocol mismatch (TLS to a plain TCP server) → TLS on both sides or neither', async () => {
     const rig = commandRig();
     await rig.ok('.listen 127.0.0.1:0 --greet "220 plain\\r\\n" as plain');
-    await rig.ok('.connect plain --tls');
+    await rig.fail('.connect plain --tls');
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('ERR_SSL_WRONG_VERSION_NUMBER');
     expect(human(err)).toBe('c1   error ERR_SSL_WRONG_VERSION_NUMBER wrong version number (TLS: the peer does not speak TLS there (plain bytes where a TLS record should be): use TLS on both sides (--tls, or the TLS port), or on neither)');
@@ -213,6 +214,42 @@ describe('a TLS client that cannot connect', () => {
     const close = await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1');
     expect(close).toMatchObject({ hadError: true });
     expect(human(close)).toMatch(/closed after an error$/);
+  });
+});
+
+describe('.connect --tls completes on the handshake (SPEC 6: the next line can rely on it)', () => {
+  it('a peer that never answers the ClientHello: --timeout covers the handshake and fails the line', async () => {
+    const silent = net.createServer((s) => track(() => void s.destroy()));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    track(() => void silent.close());
+    const port = (silent.address() as net.AddressInfo).port;
+    const rig = commandRig();
+    const err = await rig.fail(`.connect 127.0.0.1:${port} --tls --insecure --timeout 300ms`);
+    expect(err.message).toBe(`c1: TLS handshake with 127.0.0.1:${port} not complete after 300 ms`);
+    expect(rig.log.of('connect', 'c1')).toHaveLength(1);
+    expect(rig.log.of('secure')).toEqual([]);
+  });
+
+  it('a send typed before the handshake fails with it: nothing is shown as sent', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls as srv');
+    const connecting = rig.run('.connect srv --tls');
+    const sending = rig.run('.send c1 secret');
+    expect(await connecting).toBe(false);
+    expect(await sending).toBe(false);
+    expect(rig.log.of('send', 'c1')).toEqual([]);
+    expect(rig.log.of('command-error').map((e) => e.message)).toEqual(['c1: TLS: self-signed certificate', 'c1: TLS: self-signed certificate']);
+  });
+
+  it('with --insecure, a send typed before the handshake goes out after the secure line', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls --reply echo as srv');
+    const connecting = rig.run('.connect srv --tls --insecure');
+    const sending = rig.run('.send c1 hi');
+    expect(await connecting).toBe(true);
+    expect(await sending).toBe(true);
+    const order = rig.log.events.filter((e) => e.id === 'c1' && (e.type === 'secure' || e.type === 'send')).map((e) => e.type);
+    expect(order).toEqual(['secure', 'send']);
   });
 });
 
