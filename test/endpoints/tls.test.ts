@@ -248,7 +248,7 @@ describe('.connect --tls completes on the handshake (SPEC 6: the next line can r
     const sending = rig.run('.send c1 hi');
     expect(await connecting).toBe(true);
     expect(await sending).toBe(true);
-    const order = rig.log.events.filter((e) => e.id === 'c1' && (e.type === 'secure' || e.type === 'send')).map((e) => e.type);
+    const order = rig.log.events.filter((e) => (e.type === 'secure' || e.type === 'send') && e.id === 'c1').map((e) => e.type);
     expect(order).toEqual(['secure', 'send']);
   });
 });
