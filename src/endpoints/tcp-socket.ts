@@ -14,7 +14,7 @@ import { attachFraming } from './tcp-framing.js';
 import { framedSends, framingOf } from '../behaviours/framed.js';
 import { kernelKeyOf } from '../observers/kernel-view.js';
 import { tlsFailure } from '../protocols/tls-failures.js';
-import { connectTls, handshakeOf, rawSocket, tlsDetails, watchTls } from './tls.js';
+import { closingOurselves, connectTls, handshakeOf, rawSocket, tlsDetails, watchTls } from './tls.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
 export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoint {
@@ -129,6 +129,7 @@ export function endSocket(session: Session, ep: SocketEndpoint): void {
     const fin = ep.socket.writableFinished ? 'already sent FIN' : 'our FIN is already on its way';
     return session.note(ep.id, `${fin}${why}: nothing to do; .destroy ${ep.id} aborts it`);
   }
+  closingOurselves(ep.socket);
   ep.socket.end();
 }
 
@@ -142,6 +143,7 @@ export function destroySocket(ep: SocketEndpoint): void {
   if (!isLiveSocket(ep)) throw stateError(ep, 'destroy');
   ep.state = SocketState.DESTROYED;
   const s = ep.socket;
+  closingOurselves(s);
   ep.discarded = s.writableLength;
   // libuv refuses a reset (EINVAL, and Node then never closes the socket) only while its
   // shutdown(2) is pending: after Node called _final, before 'finish'. An end() still
@@ -175,6 +177,7 @@ export function abortSocket(ep: SocketEndpoint, now: number): void {
     ep.stillSending = true;
     return destroySocket(ep);
   }
+  closingOurselves(ep.socket);
   ep.socket.destroy();
 }
 
@@ -283,6 +286,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     if (ep.socket.isPaused()) pauseSocket(ep, false);
   },
   shutdown(_session, ep) {
+    closingOurselves(ep.socket);
     if (ep.socket.connecting) return void ep.socket.destroy();
     if (!ep.socket.writableEnded) ep.socket.end();
     // A paused socket would never read the peer's FIN: it would wait out the grace and be reset.

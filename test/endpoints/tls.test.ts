@@ -18,6 +18,7 @@ import { formatEvent } from '../../src/render/human.js';
 import { explainEvent } from '../../src/render/explain.js';
 import type { ErrorEvent, SecureEvent, SessionEvent } from '../../src/session/events.js';
 import { certFiles, handshakeEnd, portOf } from './tls-helpers.js';
+import { TlsClientConfig } from '../../src/endpoints/tls.js';
 
 afterEach(closeAll);
 
@@ -250,6 +251,60 @@ describe('.connect --tls completes on the handshake (SPEC 6: the next line can r
     expect(await sending).toBe(true);
     const order = rig.log.events.filter((e) => (e.type === 'secure' || e.type === 'send') && e.id === 'c1').map((e) => e.type);
     expect(order).toEqual(['secure', 'send']);
+  });
+});
+
+describe('TLS messages say what was wrong, and whose doing it was (REVIEW2 #7)', () => {
+  it('--servername: an IP address or a non-DNS name is refused with one line, before any socket exists', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls as srv');
+    expect((await rig.fail('.connect srv --tls --insecure --servername 127.0.0.1')).message).toMatch(/^--servername 127\.0\.0\.1 is an IP address: SNI carries only DNS names \(RFC 6066\); leave it out/);
+    expect((await rig.fail('.connect srv --tls --insecure --servername [::1]')).message).toMatch(/is an IP address/);
+    expect((await rig.fail('.connect srv --tls --insecure --servername -bad_name.')).message).toBe('--servername "-bad_name." is not a DNS name: give letters, digits and hyphens in dot-separated labels, e.g. --servername example.org');
+    expect((await rig.fail('.connect srv --tls --insecure --servername "a b\\x1b[31m"')).message).toMatch(/is not a DNS name/);
+    expect((await rig.fail('.proxy 0 srv --tls-upstream --servername 10.0.0.1')).message).toMatch(/is an IP address/);
+    expect(rig.log.of('connect')).toEqual([]);
+    await rig.ok('.connect srv --tls --insecure --servername localhost');
+    expect((await secureOf(rig, 'c1')).servername).toBe('localhost');
+  });
+
+  it('with --ca given, a self-signed or unknown certificate is "not the one in --ca FILE"; --ca DIR names the option', async () => {
+    const rig = commandRig();
+    const other = await certFiles('other');
+    await rig.ok('.listen 127.0.0.1:0 --tls as srv');
+    const failed = await rig.fail(`.connect srv --tls --ca ${other.certFile}`);
+    expect(failed.message).toBe(`c1: TLS: self-signed certificate: not the certificate in --ca ${other.certFile}, nor signed by it`);
+    const err = await errorOf(rig, 'c1');
+    expect(human(err)).toMatch(/--ca lists the only certificates we trust here: give the server's own certificate \(or the CA that signed it\) as --ca FILE, or skip the check with --insecure\)$/);
+    expect(human(err)).not.toMatch(/trust it with --ca FILE \(that certificate\)/);
+    const dir = tempDir();
+    expect((await rig.fail(`.connect srv --tls --ca ${dir}`)).message).toBe(`--ca ${dir} is a directory: --ca takes a regular file (PEM)`);
+  });
+
+  it('.show\'s options say what was asked for ("verification on"), not an outcome', () => {
+    expect(new TlsClientConfig({}).toString()).toBe('on (verification on)');
+    expect(new TlsClientConfig({ ca: Buffer.from('x'), caFile: 'a.pem', servername: 'x.org' }).toString()).toBe('on (verification on, against --ca a.pem, servername x.org)');
+    expect(new TlsClientConfig({ insecure: true }).toString()).toBe('on (not verified (--insecure))');
+  });
+
+  it('closing our own client mid-handshake does not blame the peer', async () => {
+    // A peer that reads (so it answers our FIN with its own) and never speaks TLS.
+    const silent = net.createServer((s) => {
+      s.resume();
+      track(() => void s.destroy());
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    track(() => void silent.close());
+    const rig = commandRig();
+    const connecting = rig.run(`.connect 127.0.0.1:${(silent.address() as net.AddressInfo).port} --tls --insecure`);
+    await rig.log.waitFor((e) => e.type === 'connect' && e.id === 'c1');
+    await rig.ok('.close c1');
+    expect(await connecting).toBe(false);
+    await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1');
+    const lines = rig.log.of('error', 'c1').map(human);
+    expect(lines.join('\n')).not.toMatch(/peer closed|peer aborted/);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ECONNRESET we closed the connection during the TLS handshake \(we closed the socket before its TLS handshake completed: nothing was wrong with the peer\)$/);
   });
 });
 
