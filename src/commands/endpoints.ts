@@ -166,7 +166,7 @@ export const connect = defineCommand({
     '--retry 10s waits for a server that is still starting: refused attempts print nothing, one note says it is retrying, one error if it gives up; ' +
     'each attempt is a new socket id, so name it: `.connect ${PORT} --retry 10s as c`. ' +
     '--timeout is for connecting; --idle is the idle timeout after (a timeout set from JavaScript, c1.setTimeout(500), shows as a timeout event too). ' +
-    '--tls: the command completes once TCP is connected; the handshake ends with a secure line (`.wait c1 secure`), or one error line naming the reason and the option that changes it (--ca FILE, --insecure, --servername).' + FRAME_HELP,
+    '--tls: the command completes once the TLS handshake is done (a secure line); a failed verification or handshake, or one that outlasts --timeout, fails the line (a script stops, exit 1) with one error line naming the reason and the option that changes it (--ca FILE, --insecure, --servername).' + FRAME_HELP,
   examples: ['.connect 9000', '.connect s1 as alice', '.connect localhost:1234 --count 2 --nodelay', '.connect example.com:443 --tls --alpn h2,http/1.1'],
   check(a) {
     if (a.options.timeout === 0) throw new SocklabError('E_USAGE', '--timeout 0 would give up at once: give a duration like 500ms or 5s');

@@ -9,7 +9,7 @@ import { defineCommand } from './define.js';
 import { FRAME_OPTIONS } from './endpoints.js';
 import { framingOf } from '../behaviours/framed.js';
 import type { ParsedArgs } from '../parse/command-line.js';
-import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
+import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkServername, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
 
 /**
  * `.proxy`'s TLS options: `--tls` with `.listen`'s certificate options for the
@@ -35,9 +35,12 @@ function side(a: ParsedArgs, flag: 'tls' | 'tls-upstream', names: readonly strin
   return { ...a, options } as ParsedArgs;
 }
 
+const str2 = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;
+
 function checkProxyTls(a: ParsedArgs): void {
   checkTlsOptions(side(a, 'tls', CLIENT_SIDE), LISTEN_TLS_OPTIONS);
   const up = side(a, 'tls-upstream', TARGET_SIDE);
+  checkServername(str2(up, 'servername'));
   if (up.options.tls !== true) {
     const given = TARGET_SIDE.find((k) => a.options[k] !== undefined && a.options[k] !== false);
     if (given !== undefined) throw new SocklabError('E_USAGE', `--${given} is about the target's TLS: add --tls-upstream`);

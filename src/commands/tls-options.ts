@@ -1,5 +1,6 @@
 import { constants, lstatSync, openSync, closeSync, writeFileSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import net from 'node:net';
 import tls from 'node:tls';
 import { SocklabError } from '../errors.js';
 import type { OptionSpec, ParsedArgs } from '../parse/command-line.js';
@@ -29,7 +30,7 @@ export const LISTEN_TLS_OPTIONS: Record<string, OptionSpec> = {
 /** `.connect`'s TLS options. */
 export const CONNECT_TLS_OPTIONS: Record<string, OptionSpec> = {
   tls: { type: 'flag', help: 'speak TLS once connected; the server certificate is verified (--insecure to skip)' },
-  servername: { type: 'string', value: 'NAME', help: 'with --tls: the SNI name to ask for and to check the certificate against (default: the host)' },
+  servername: { type: 'string', value: 'NAME', help: 'with --tls: the SNI name (a DNS name, not an IP address) to ask for and to check the certificate against (default: the host)' },
   alpn: { type: 'string', value: 'LIST', help: 'with --tls: ALPN protocols to offer, comma-separated (h2,http/1.1)' },
   ca: { type: 'string', value: FILE, help: 'with --tls: trust the CAs (or the self-signed certificate) in FILE instead of the system\'s' },
   insecure: { type: 'flag', help: 'with --tls: do not verify the server certificate (encrypted, but to whoever answers)' },
@@ -53,6 +54,25 @@ export function checkTlsOptions(a: ParsedArgs, options: Record<string, OptionSpe
     throw new SocklabError('E_USAGE', '--ca on .listen verifies client certificates: add --client-cert');
   }
   parseAlpn(str(a, 'alpn'));
+  checkServername(str(a, 'servername'));
+}
+
+// RFC 1123 host name: labels of letters, digits and inner hyphens, 1–63 each, 253 in all.
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * SNI carries a DNS host name only (RFC 6066 3): an IP address is refused
+ * (Node would send nothing and print a deprecation warning), and so is
+ * anything that is not a host name. Throws E_USAGE.
+ */
+export function checkServername(name: string | undefined): void {
+  if (name === undefined) return;
+  if (net.isIP(name.replace(/^\[(.*)\]$/, '$1')) !== 0) {
+    throw new SocklabError('E_USAGE', `--servername ${name} is an IP address: SNI carries only DNS names (RFC 6066); leave it out, and the certificate is checked against the address you connect to`);
+  }
+  if (!DNS_NAME.test(name)) {
+    throw new SocklabError('E_USAGE', `--servername ${JSON.stringify(name)} is not a DNS name: give letters, digits and hyphens in dot-separated labels, e.g. --servername example.org`);
+  }
 }
 
 function parseAlpn(list: string | undefined): string[] | undefined {
@@ -83,7 +103,11 @@ function readPem(perms: Permissions | undefined, a: ParsedArgs, k: string): Buff
   try {
     return readPayloadFile(full, 1024 * 1024);
   } catch (err) {
-    if (err instanceof SocklabError) throw new SocklabError(err.code, err.message.replace(/^file:/, `--${k} `), { cause: err });
+    if (err instanceof SocklabError) {
+      // The payload reader's words ("a file: payload", "a payload") name the option instead.
+      const message = err.message.replace(/^file:/, `--${k} `).replace('a file: payload is read from a regular file', `--${k} takes a regular file (PEM)`).replace('of a payload: send it in smaller parts', `of --${k}: give a PEM file`);
+      throw new SocklabError(err.code, message, { cause: err });
+    }
     const code = (err as NodeJS.ErrnoException).code;
     throw new SocklabError('E_IO', `--${k} ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
   }
@@ -156,8 +180,10 @@ function saveCertificate(path: string, shown: string, pem: string): void {
 /** The client's TLS config for `.connect … --tls`, or undefined without --tls. */
 export function connectTlsConfig(perms: Permissions | undefined, a: ParsedArgs): TlsClientConfig | undefined {
   if (a.options.tls !== true) return undefined;
+  checkServername(str(a, 'servername'));
   const config = new TlsClientConfig({
     servername: str(a, 'servername'),
+    caFile: str(a, 'ca'),
     alpn: parseAlpn(str(a, 'alpn')),
     ca: checkCertificates(readPem(perms, a, 'ca'), '--ca'),
     insecure: a.options.insecure === true,

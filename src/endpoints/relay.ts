@@ -177,19 +177,28 @@ function accept(reg: Registry, relay: RelayEndpoint, raw: net.Socket, announce: 
   watchTls(reg, client);
   watchTls(reg, target);
   reg.emit({ type: 'accept', t: reg.now(), id: client.id, server: relay.id, local: client.local, remote: client.remote });
-  const timer = setTimeout(() => upstream.destroy(Object.assign(new Error(`connect ETIMEDOUT ${relay.target} after ${reg.connectTimeout} ms`), { code: 'ETIMEDOUT' })), reg.connectTimeout);
+  const timer = setTimeout(() => {
+    const what = target.connectedAt === undefined ? `connect ETIMEDOUT ${relay.target}` : `TLS handshake with ${relay.target} not complete`;
+    upstream.destroy(Object.assign(new Error(`${what} after ${reg.connectTimeout} ms`), { code: 'ETIMEDOUT' }));
+  }, reg.connectTimeout);
   timer.unref();
   upstream.once('close', () => clearTimeout(timer));
-  upstream.once('connect', () => {
+  // With --tls-upstream the link opens on the target's `secure`: no byte is shown as relayed
+  // to a target whose certificate then fails (the client is reset instead).
+  const openLink = (): void => {
     clearTimeout(timer);
+    link.open = true;
+    link.resumeIfFree(client);
+    link.resumeIfFree(target);
+  };
+  upstream.once('connect', () => {
     noteAddresses(target);
     target.connectedAt = reg.now();
     target.state = SocketState.OPEN;
     reg.emit({ type: 'connect', t: reg.now(), id: target.id, local: target.local, remote: target.remote });
-    link.open = true;
-    link.resumeIfFree(client);
-    link.resumeIfFree(target);
+    if (!tlsUpstream) openLink();
   });
+  if (tlsUpstream) upstream.once('secureConnect', openLink);
   announce(link);
 }
 

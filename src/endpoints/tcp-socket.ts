@@ -13,7 +13,8 @@ import { attachReply, errorCode, errorMessage, noteConnected, wireSocket } from 
 import { attachFraming } from './tcp-framing.js';
 import { framedSends, framingOf } from '../behaviours/framed.js';
 import { kernelKeyOf } from '../observers/kernel-view.js';
-import { connectTls, rawSocket, tlsDetails, watchTls } from './tls.js';
+import { tlsFailure } from '../protocols/tls-failures.js';
+import { closingOurselves, connectTls, handshakeOf, rawSocket, tlsDetails, watchTls } from './tls.js';
 
 /** Open a client socket. The endpoint exists at once; `ready` settles when connected or failed. */
 export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoint {
@@ -44,14 +45,16 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
   if (framing) attachFraming(reg, ep, framing, reply.kind === 'discard');
 
   const ms = options.timeout ?? reg.connectTimeout;
+  // With --tls the line completes on `secure` (SPEC 6, 11): --timeout covers TCP connect and handshake.
   const timer = setTimeout(() => {
-    const err = Object.assign(new Error(`connect ETIMEDOUT ${target} after ${ms} ms`), { code: 'ETIMEDOUT' });
+    const what = ep.connectedAt === undefined ? `connect ETIMEDOUT ${target}` : `TLS handshake with ${target} not complete`;
+    const err = Object.assign(new Error(`${what} after ${ms} ms`), { code: 'ETIMEDOUT' });
     socket.destroy(err);
   }, ms);
   timer.unref();
   const ready = new Promise<void>((resolve, reject) => {
     socket.once('connect', () => {
-      clearTimeout(timer);
+      if (!options.tls) clearTimeout(timer);
       // Armed once connected, so it never races the connect timeout (`--timeout`).
       if (options.idle !== undefined) {
         ep.idleDestroy = options.idleDestroy === true;
@@ -59,15 +62,24 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
       }
       noteConnected(reg, ep);
       reg.emit({ type: 'connect', t: reg.now(), id: ep.id, alias: ep.alias, local: ep.local, remote: ep.remote });
-      resolve();
+      if (!options.tls) resolve();
     });
+    if (options.tls) {
+      // `watchTls` (added first) has emitted the `secure` line by now.
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }
     socket.once('close', () => {
       clearTimeout(timer);
-      reject(new SocklabError('E_NET', `${ep.id}: could not connect to ${target}`));
+      const why = ep.connectedAt === undefined ? `could not connect to ${target}` : `closed before the TLS handshake with ${target} completed`;
+      reject(new SocklabError('E_NET', `${ep.id}: ${why}`));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      if (ep.connectedAt === undefined) {
-        reject(new SocklabError('E_NET', `${ep.id}: ${errorMessage(err)}`, { cause: err, osCode: errorCode(err) }));
+      if (ep.connectedAt === undefined || (options.tls && handshakeOf(socket) === undefined)) {
+        const tlsPart = ep.connectedAt !== undefined && tlsFailure(errorCode(err)) !== undefined ? 'TLS: ' : '';
+        reject(new SocklabError('E_NET', `${ep.id}: ${tlsPart}${errorMessage(err)}`, { cause: err, osCode: errorCode(err) }));
       }
     });
   });
@@ -117,6 +129,7 @@ export function endSocket(session: Session, ep: SocketEndpoint): void {
     const fin = ep.socket.writableFinished ? 'already sent FIN' : 'our FIN is already on its way';
     return session.note(ep.id, `${fin}${why}: nothing to do; .destroy ${ep.id} aborts it`);
   }
+  closingOurselves(ep.socket);
   ep.socket.end();
 }
 
@@ -130,6 +143,7 @@ export function destroySocket(ep: SocketEndpoint): void {
   if (!isLiveSocket(ep)) throw stateError(ep, 'destroy');
   ep.state = SocketState.DESTROYED;
   const s = ep.socket;
+  closingOurselves(s);
   ep.discarded = s.writableLength;
   // libuv refuses a reset (EINVAL, and Node then never closes the socket) only while its
   // shutdown(2) is pending: after Node called _final, before 'finish'. An end() still
@@ -163,6 +177,7 @@ export function abortSocket(ep: SocketEndpoint, now: number): void {
     ep.stillSending = true;
     return destroySocket(ep);
   }
+  closingOurselves(ep.socket);
   ep.socket.destroy();
 }
 
@@ -271,6 +286,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     if (ep.socket.isPaused()) pauseSocket(ep, false);
   },
   shutdown(_session, ep) {
+    closingOurselves(ep.socket);
     if (ep.socket.connecting) return void ep.socket.destroy();
     if (!ep.socket.writableEnded) ep.socket.end();
     // A paused socket would never read the peer's FIN: it would wait out the grace and be reset.
@@ -292,7 +308,8 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
   async send(session, eps, data, options) {
     // A socket still connecting (a `.connect` pasted just before) is waited for, not refused.
     // Awaited only then: the usual send starts writing in the same turn, before a line typed after it.
-    const connecting = eps.filter((ep) => ep.connectedAt === undefined);
+    // A TLS client is waited for until its handshake is done: before it, nothing has been sent.
+    const connecting = eps.filter((ep) => ep.connectedAt === undefined || (ep.server === undefined && (ep.options as ConnectOptions).tls !== undefined && handshakeOf(ep.socket) === undefined));
     if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
     // A framed socket gets one framed message (`--raw`: the bytes as they are).
     const sends = framedSends(eps, data, options.raw === true);

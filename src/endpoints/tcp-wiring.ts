@@ -55,7 +55,8 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
   socket.on('error', (err: NodeJS.ErrnoException) => {
     errored = true;
     const code = errorCode(err);
-    const context = ep.connectedAt === undefined ? connectContext(ep, code) : undefined;
+    // A TLS error may say its situation itself (watchTls: `--ca` given, or our own close).
+    const context = (err as { context?: ErrorContext }).context ?? (ep.connectedAt === undefined ? connectContext(ep, code) : undefined);
     reg.emit({ type: 'error', t: reg.now(), id, code, message: errorMessage(err), ...(context && { context }) });
   });
   // Every idle timeout, socklab's own (`--timeout`, `--idle`) or one set from JavaScript

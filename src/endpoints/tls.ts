@@ -107,6 +107,8 @@ export class TlsClientConfig {
   alpn?: string[];
   /** CAs to trust instead of the system's (PEM). */
   ca?: Buffer;
+  /** The `--ca` file's name, for messages. */
+  caFile?: string;
   /** Encrypt without verifying the server's certificate. */
   insecure?: boolean;
   /** A client certificate and its key (PEM). */
@@ -118,7 +120,8 @@ export class TlsClientConfig {
   }
 
   toString(): string {
-    const parts = [this.insecure ? 'not verified (--insecure)' : this.ca ? 'verified against --ca' : 'verified'];
+    // What was asked for, not the outcome (that is `.show`'s `verified` line).
+    const parts = [this.insecure ? 'not verified (--insecure)' : this.ca ? `verification on, against --ca ${this.caFile ?? 'FILE'}` : 'verification on'];
     if (this.servername !== undefined) parts.push(`servername ${this.servername}`);
     if (this.alpn) parts.push(`alpn ${this.alpn.join(',')}`);
     if (this.cert) parts.push('client cert');
@@ -148,17 +151,30 @@ export function connectTls(options: net.NetConnectOpts, config: TlsClientConfig)
   const host = 'host' in options ? options.host : undefined;
   const socket = tls.connect({ socket: raw, ...clientTlsOptions(config, host) });
   raws.set(socket, raw);
-  roles.set(socket, { role: 'client' });
+  roles.set(socket, { role: 'client', ...(config.ca !== undefined && !config.insecure && { caFile: config.caFile ?? 'FILE' }) });
   return socket;
 }
 
 const raws = new WeakMap<net.Socket, net.Socket>();
-const roles = new WeakMap<net.Socket, { role: 'client' | 'server'; certRequested?: boolean }>();
+const roles = new WeakMap<net.Socket, { role: 'client' | 'server'; certRequested?: boolean; caFile?: string }>();
+/** Sockets we closed ourselves (`.close`, `.destroy`, `.exit`) before their handshake completed. */
+const closedByUs = new WeakSet<net.Socket>();
+
+/** Verify codes that mean "no trusted issuer": with --ca, the certificate is not the one in it. */
+const NOT_IN_CA = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED']);
 const handshakes = new WeakMap<net.Socket, SecureEvent>();
 
 /** The TCP socket under a TLS one (the socket itself when it is plain TCP). */
 export function rawSocket(socket: net.Socket): net.Socket {
   return raws.get(socket) ?? socket;
+}
+
+/**
+ * Note that we are closing a socket ourselves (`.close`, `.destroy`, `.exit`):
+ * a handshake it cuts short is then not blamed on the peer.
+ */
+export function closingOurselves(socket: net.Socket): void {
+  if (roles.has(socket) && !handshakes.has(socket)) closedByUs.add(socket);
 }
 
 /** The `secure` event of a socket's handshake, once it completed. */
@@ -175,10 +191,14 @@ export function watchTls(reg: Registry, ep: Pick<SocketEndpoint, 'id' | 'socket'
   const socket = ep.socket;
   const role = roles.get(socket);
   if (!(socket instanceof tls.TLSSocket) || role === undefined) return;
-  socket.prependListener('error', (err: NodeJS.ErrnoException & { reason?: string }) => {
+  socket.prependListener('error', (err: NodeJS.ErrnoException & { reason?: string; context?: string }) => {
     if (typeof err.reason === 'string' && err.code?.startsWith('ERR_SSL_')) err.message = err.reason;
     else if (!handshakes.has(socket) && /before secure TLS connection/.test(err.message)) {
-      err.message = 'the peer closed the connection during the TLS handshake';
+      err.message = closedByUs.has(socket) ? 'we closed the connection during the TLS handshake' : 'the peer closed the connection during the TLS handshake';
+      if (closedByUs.has(socket)) err.context = 'tls-closed-by-us';
+    } else if (role.caFile !== undefined && err.code !== undefined && NOT_IN_CA.has(err.code)) {
+      err.message = `${err.message}: not the certificate in --ca ${role.caFile}, nor signed by it`;
+      err.context = 'tls-ca';
     }
   });
   socket.once(role.role === 'client' ? 'secureConnect' : 'secure', () => {

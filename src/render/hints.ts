@@ -34,6 +34,13 @@ export const CONTEXT_HINTS: Record<string, string> = {
   'EACCES/socket-dir': 'the directory of that socket file does not exist: create it, or pick a path in an existing directory',
   'EACCES/socket-dir-denied': 'no permission to create a file in that directory: pick a directory you may write to',
   'EADDRINUSE/local-port': 'that local port is in use (by a server, or a connection to the same address): pick another --local-port, or leave it out',
+  ...Object.fromEntries(
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED'].map((code) => [
+      `${code}/tls-ca`,
+      'TLS: --ca lists the only certificates we trust here: give the server\'s own certificate (or the CA that signed it) as --ca FILE, or skip the check with --insecure',
+    ]),
+  ),
+  'ECONNRESET/tls-closed-by-us': 'we closed the socket before its TLS handshake completed: nothing was wrong with the peer',
   'ECONNREFUSED/udp': 'an ICMP port unreachable came back: no socket is bound to that port there; UDP learns it only on a connected socket',
   'EADDRNOTAVAIL/local-port':
     'that local port is still in use towards this address (a connection on it, or one in TIME_WAIT): pick another --local-port, or leave it out',

@@ -217,9 +217,10 @@ export interface ErrorEvent extends Time {
  * on it; `socket-file-live`: a server answers on it; `socket-dir`: the
  * directory of the path is missing; `socket-dir-denied`: we may not create a
  * file in it; `local-port`: a connect whose `--local-port`
- * is taken; `udp`: on a UDP socket (ECONNREFUSED is an ICMP port unreachable there).
+ * is taken; `udp`: on a UDP socket (ECONNREFUSED is an ICMP port unreachable there);
+ * `tls-ca`: a certificate `--ca` does not vouch for; `tls-closed-by-us`: we closed during the handshake.
  */
-export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'local-port' | 'udp';
+export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'local-port' | 'udp' | 'tls-ca' | 'tls-closed-by-us';
 
 /** The socket was idle for `ms`; `destroyed` says whether we ended it. */
 export interface TimeoutEvent extends Time {

@@ -100,6 +100,8 @@ describe('.proxy --tls-upstream → a .listen --tls server', () => {
     expect(line).not.toMatch(/\n|\.c:\d+/);
     await closed;
     await rig.log.waitFor(is('close', 'c1'), 20_000);
+    // The link opens on the target's secure line: nothing is shown as relayed to a target that failed.
+    expect(rig.log.of('relay')).toEqual([]);
   });
 
   it('--insecure: encrypted, not verified, and it says so', async () => {

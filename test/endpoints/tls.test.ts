@@ -18,6 +18,7 @@ import { formatEvent } from '../../src/render/human.js';
 import { explainEvent } from '../../src/render/explain.js';
 import type { ErrorEvent, SecureEvent, SessionEvent } from '../../src/session/events.js';
 import { certFiles, handshakeEnd, portOf } from './tls-helpers.js';
+import { TlsClientConfig } from '../../src/endpoints/tls.js';
 
 afterEach(closeAll);
 
@@ -96,7 +97,8 @@ describe('each verification failure is one line: the reason and the option that 
     const rig = commandRig();
     const out = join(tempDir(), 'srv.pem');
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert-out ${out} as srv`);
-    await rig.ok('.connect srv --tls');
+    // The line fails (SPEC 6): a script stops here, exit 1.
+    expect((await rig.fail('.connect srv --tls')).message).toBe('c1: TLS: self-signed certificate');
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
     const line = human(err);
@@ -113,7 +115,7 @@ describe('each verification failure is one line: the reason and the option that 
     const leaf = await certFiles('leaf', { issuer: ca });
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert ${leaf.certFile} --key ${leaf.keyFile} as srv`);
     expect(rig.log.of('note', 's1')[0]?.message).toBe(`TLS with certificate CN=localhost from ${leaf.certFile}  SHA-256 ${leaf.fingerprint}`);
-    await rig.ok('.connect srv --tls');
+    await rig.fail('.connect srv --tls');
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     expect(human(err)).toMatch(/signed by a CA we do not trust.*--ca FILE.*--insecure/);
@@ -126,7 +128,7 @@ describe('each verification failure is one line: the reason and the option that 
     const rig = commandRig();
     const old = await certFiles('old', { notBefore: new Date(Date.now() - 20 * 86_400_000), notAfter: new Date(Date.now() - 10 * 86_400_000) });
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert ${old.certFile} --key ${old.keyFile} as srv`);
-    await rig.ok(`.connect srv --tls --ca ${old.certFile}`);
+    await rig.fail(`.connect srv --tls --ca ${old.certFile}`);
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('CERT_HAS_EXPIRED');
     expect(human(err)).toMatch(/has expired.*--insecure/);
@@ -140,7 +142,7 @@ describe('each verification failure is one line: the reason and the option that 
     const rig = commandRig();
     const other = await certFiles('other', { commonName: 'other.example', names: ['other.example'] });
     await rig.ok(`.listen 127.0.0.1:0 --tls --cert ${other.certFile} --key ${other.keyFile} as srv`);
-    await rig.ok(`.connect srv --tls --ca ${other.certFile}`);
+    await rig.fail(`.connect srv --tls --ca ${other.certFile}`);
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
     expect(human(err)).toMatch(/not for the name we dialled: --servername NAME/);
@@ -153,7 +155,7 @@ describe('each verification failure is one line: the reason and the option that 
   it('handshake failure (no ALPN protocol in common) → change --alpn; both ends say so', async () => {
     const rig = commandRig();
     await rig.ok('.listen 127.0.0.1:0 --tls --alpn h2 as srv');
-    await rig.ok('.connect srv --tls --insecure --alpn spdy/1');
+    await rig.fail('.connect srv --tls --insecure --alpn spdy/1');
     expect(human(await errorOf(rig, 'c1'))).toMatch(/no ALPN protocol both sides accept: change --alpn/);
     expect(human(await errorOf(rig, 'c2'))).toMatch(/ERR_SSL_NO_APPLICATION_PROTOCOL .*--alpn/);
     await rig.ok('.connect srv --tls --insecure --alpn spdy/1,h2');
@@ -163,7 +165,7 @@ describe('each verification failure is one line: the reason and the option that 
   it('protocol mismatch (TLS to a plain TCP server) → TLS on both sides or neither', async () => {
     const rig = commandRig();
     await rig.ok('.listen 127.0.0.1:0 --greet "220 plain\\r\\n" as plain');
-    await rig.ok('.connect plain --tls');
+    await rig.fail('.connect plain --tls');
     const err = await errorOf(rig, 'c1');
     expect(err.code).toBe('ERR_SSL_WRONG_VERSION_NUMBER');
     expect(human(err)).toBe('c1   error ERR_SSL_WRONG_VERSION_NUMBER wrong version number (TLS: the peer does not speak TLS there (plain bytes where a TLS record should be): use TLS on both sides (--tls, or the TLS port), or on neither)');
@@ -213,6 +215,96 @@ describe('a TLS client that cannot connect', () => {
     const close = await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1');
     expect(close).toMatchObject({ hadError: true });
     expect(human(close)).toMatch(/closed after an error$/);
+  });
+});
+
+describe('.connect --tls completes on the handshake (SPEC 6: the next line can rely on it)', () => {
+  it('a peer that never answers the ClientHello: --timeout covers the handshake and fails the line', async () => {
+    const silent = net.createServer((s) => track(() => void s.destroy()));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    track(() => void silent.close());
+    const port = (silent.address() as net.AddressInfo).port;
+    const rig = commandRig();
+    const err = await rig.fail(`.connect 127.0.0.1:${port} --tls --insecure --timeout 300ms`);
+    expect(err.message).toBe(`c1: TLS handshake with 127.0.0.1:${port} not complete after 300 ms`);
+    expect(rig.log.of('connect', 'c1')).toHaveLength(1);
+    expect(rig.log.of('secure')).toEqual([]);
+  });
+
+  it('a send typed before the handshake fails with it: nothing is shown as sent', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls as srv');
+    const connecting = rig.run('.connect srv --tls');
+    const sending = rig.run('.send c1 secret');
+    expect(await connecting).toBe(false);
+    expect(await sending).toBe(false);
+    expect(rig.log.of('send', 'c1')).toEqual([]);
+    expect(rig.log.of('command-error').map((e) => e.message)).toEqual(['c1: TLS: self-signed certificate', 'c1: TLS: self-signed certificate']);
+  });
+
+  it('with --insecure, a send typed before the handshake goes out after the secure line', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls --reply echo as srv');
+    const connecting = rig.run('.connect srv --tls --insecure');
+    const sending = rig.run('.send c1 hi');
+    expect(await connecting).toBe(true);
+    expect(await sending).toBe(true);
+    const order = rig.log.events.filter((e) => (e.type === 'secure' || e.type === 'send') && e.id === 'c1').map((e) => e.type);
+    expect(order).toEqual(['secure', 'send']);
+  });
+});
+
+describe('TLS messages say what was wrong, and whose doing it was (REVIEW2 #7)', () => {
+  it('--servername: an IP address or a non-DNS name is refused with one line, before any socket exists', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls as srv');
+    expect((await rig.fail('.connect srv --tls --insecure --servername 127.0.0.1')).message).toMatch(/^--servername 127\.0\.0\.1 is an IP address: SNI carries only DNS names \(RFC 6066\); leave it out/);
+    expect((await rig.fail('.connect srv --tls --insecure --servername [::1]')).message).toMatch(/is an IP address/);
+    expect((await rig.fail('.connect srv --tls --insecure --servername -bad_name.')).message).toBe('--servername "-bad_name." is not a DNS name: give letters, digits and hyphens in dot-separated labels, e.g. --servername example.org');
+    expect((await rig.fail('.connect srv --tls --insecure --servername "a b\\x1b[31m"')).message).toMatch(/is not a DNS name/);
+    expect((await rig.fail('.proxy 0 srv --tls-upstream --servername 10.0.0.1')).message).toMatch(/is an IP address/);
+    expect(rig.log.of('connect')).toEqual([]);
+    await rig.ok('.connect srv --tls --insecure --servername localhost');
+    expect((await secureOf(rig, 'c1')).servername).toBe('localhost');
+  });
+
+  it('with --ca given, a self-signed or unknown certificate is "not the one in --ca FILE"; --ca DIR names the option', async () => {
+    const rig = commandRig();
+    const other = await certFiles('other');
+    await rig.ok('.listen 127.0.0.1:0 --tls as srv');
+    const failed = await rig.fail(`.connect srv --tls --ca ${other.certFile}`);
+    expect(failed.message).toBe(`c1: TLS: self-signed certificate: not the certificate in --ca ${other.certFile}, nor signed by it`);
+    const err = await errorOf(rig, 'c1');
+    expect(human(err)).toMatch(/--ca lists the only certificates we trust here: give the server's own certificate \(or the CA that signed it\) as --ca FILE, or skip the check with --insecure\)$/);
+    expect(human(err)).not.toMatch(/trust it with --ca FILE \(that certificate\)/);
+    const dir = tempDir();
+    expect((await rig.fail(`.connect srv --tls --ca ${dir}`)).message).toBe(`--ca ${dir} is a directory: --ca takes a regular file (PEM)`);
+  });
+
+  it('.show\'s options say what was asked for ("verification on"), not an outcome', () => {
+    expect(new TlsClientConfig({}).toString()).toBe('on (verification on)');
+    expect(new TlsClientConfig({ ca: Buffer.from('x'), caFile: 'a.pem', servername: 'x.org' }).toString()).toBe('on (verification on, against --ca a.pem, servername x.org)');
+    expect(new TlsClientConfig({ insecure: true }).toString()).toBe('on (not verified (--insecure))');
+  });
+
+  it('closing our own client mid-handshake does not blame the peer', async () => {
+    // A peer that reads (so it answers our FIN with its own) and never speaks TLS.
+    const silent = net.createServer((s) => {
+      s.resume();
+      track(() => void s.destroy());
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    track(() => void silent.close());
+    const rig = commandRig();
+    const connecting = rig.run(`.connect 127.0.0.1:${(silent.address() as net.AddressInfo).port} --tls --insecure`);
+    await rig.log.waitFor((e) => e.type === 'connect' && e.id === 'c1');
+    await rig.ok('.close c1');
+    expect(await connecting).toBe(false);
+    await rig.log.waitFor((e) => e.type === 'close' && e.id === 'c1');
+    const lines = rig.log.of('error', 'c1').map(human);
+    expect(lines.join('\n')).not.toMatch(/peer closed|peer aborted/);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ECONNRESET we closed the connection during the TLS handshake \(we closed the socket before its TLS handshake completed: nothing was wrong with the peer\)$/);
   });
 });
 

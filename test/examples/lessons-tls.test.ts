@@ -18,10 +18,18 @@ describe('tls-hello.lab', () => {
     expect(exit, proc.describe()).toEqual(OK);
     const out = proc.stdout();
     expect(out).toMatch(/^s1 +TLS with a self-signed certificate made now for localhost, 127\.0\.0\.1, ::1 .* SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
-    expect(out).toMatch(/^c1 +error DEPTH_ZERO_SELF_SIGNED_CERT self-signed certificate \(TLS: .*--ca FILE.*--insecure\)$/m);
-    expect(out).toMatch(/^c3 +TLS 1\.3 TLS_AES_\w+ {2}ALPN h2 {2}cert CN=localhost \(self-signed: not verified\)$/m);
-    expect(out).toMatch(/^c4 +← 15 B {2}"hello over TLS\\n"$/m);
+    expect(out).toMatch(/^c1 +TLS 1\.3 TLS_AES_\w+ {2}ALPN h2 {2}cert CN=localhost \(self-signed: not verified\)$/m);
+    expect(out).toMatch(/^c2 +← 15 B {2}"hello over TLS\\n"$/m);
     expect(out).toMatch(/^verified +no \(DEPTH_ZERO_SELF_SIGNED_CERT\)$/m);
+  });
+
+  it('the commented doubter line, run as a script, fails its line and the run (exit 1): the self-signed failure names --ca and --insecure', async () => {
+    const source = withListenPort(lessonSource('tls-hello'), 0).replace(/^\.connect secure --tls --insecure.*$/m, '.connect secure --tls as doubter\n.send doubter "never sent\\n"');
+    const { exit, proc } = await runLesson('tls-hello', source);
+    expect(exit, proc.describe()).toEqual({ code: 1, signal: null });
+    expect(proc.stdout()).toMatch(/^c1 +error DEPTH_ZERO_SELF_SIGNED_CERT self-signed certificate \(TLS: .*--ca FILE.*--insecure\)$/m);
+    expect(proc.stdout() + proc.stderr()).toMatch(/tls-hello\.lab:\d+: c1: TLS: self-signed certificate/);
+    expect(proc.stdout()).not.toMatch(/never sent/);
   });
 
   it.skipIf(!hasTool('openssl'))('its server against openssl s_client: the certificate s_client sees has the printed fingerprint; ALPN h2; echo', async () => {
