@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import { SocklabError } from '../errors.js';
@@ -9,7 +9,7 @@ import { TCP_SOCKET, destroySocket, newSocket, pauseSocket } from './tcp-socket.
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
-import { attachReply, errorCode, isNotSocket, notSocketMessage, noteConnected, wireSocket } from './tcp-wiring.js';
+import { attachReply, errorCode, noteConnected, wireSocket } from './tcp-wiring.js';
 import { attachFraming } from './tcp-framing.js';
 import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
 import { encodeMessage, type Framing } from '../protocols/framing.js';
@@ -172,6 +172,24 @@ function socketFileContext(path: string, code: string): Promise<ErrorContext | u
     probe.once('connect', () => done('socket-file-live'));
     probe.once('error', () => done('socket-file-stale'));
   });
+}
+
+/**
+ * True when something that is not a socket is at `path` (a regular file, a
+ * directory, a FIFO, a symlink, even one to a socket: bind() does not follow
+ * it). Looked at with lstat, so a symlink is never followed.
+ */
+export function isNotSocket(path: string): boolean {
+  try {
+    return !lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** The error of a Unix socket path where something else exists: pick another path (never remove it). */
+export function notSocketMessage(path: string): string {
+  return `${path} exists and is not a socket: pick another path`;
 }
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */

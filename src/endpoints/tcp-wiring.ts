@@ -56,7 +56,7 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     const code = errorCode(err);
     const context = ep.connectedAt === undefined ? connectContext(ep, code) : undefined;
     const path = (ep.options as ConnectOptions).path ?? '';
-    const message = context === 'socket-path-not-socket' ? notSocketMessage(path) : errorMessage(err);
+    const message = context === 'socket-path-not-socket' ? `${path} exists and is not a socket: pick another path` : errorMessage(err);
     reg.emit({ type: 'error', t: reg.now(), id, code, message, ...(context && { context }) });
   });
   // Every idle timeout, socklab's own (`--timeout`, `--idle`) or one set from JavaScript
@@ -88,12 +88,8 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
   });
 }
 
-/**
- * True when something that is not a socket is at `path` (a regular file, a
- * directory, a FIFO, a symlink, even one to a socket: bind() does not follow
- * it). Looked at with lstat, so a symlink is never followed.
- */
-export function isNotSocket(path: string): boolean {
+/** True when what is at `path` is not a socket (lstat: a symlink is not followed). */
+function notSocket(path: string): boolean {
   try {
     return !lstatSync(path).isSocket();
   } catch {
@@ -101,16 +97,11 @@ export function isNotSocket(path: string): boolean {
   }
 }
 
-/** The error of a Unix socket path where something else exists: pick another path (never remove it). */
-export function notSocketMessage(path: string): string {
-  return `${path} exists and is not a socket: pick another path`;
-}
-
 /** What a failed connect's code means here (see ErrorContext). */
 function connectContext(ep: SocketEndpoint, code: string): ErrorContext | undefined {
   const options = ep.options as ConnectOptions;
   if (options.localPort !== undefined && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) return 'local-port';
-  if (options.path !== undefined && code === 'ECONNREFUSED') return isNotSocket(options.path) ? 'socket-path-not-socket' : 'socket-file-stale';
+  if (options.path !== undefined && code === 'ECONNREFUSED') return notSocket(options.path) ? 'socket-path-not-socket' : 'socket-file-stale';
   return undefined;
 }
 
