@@ -1,12 +1,12 @@
 import net from 'node:net';
 import { SocklabError, messageOf } from '../errors.js';
-import { parseAddress, type Address } from '../parse/address.js';
+import { isSocketPath, parseAddress, type Address } from '../parse/address.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { decodePayload } from '../parse/payload.js';
 import { capability, isLive, kindOf, type Endpoint } from '../session/endpoint.js';
 import { ServerState, type SocketEndpoint } from '../endpoints/tcp-types.js';
 import { payloadFileUse, permittedReader, replyFileUse } from '../parse/payload-file.js';
-import { checkFile, type Permissions } from '../script/permissions.js';
+import { checkFile, type FileUse, type Permissions } from '../script/permissions.js';
 import type { Session } from '../session/session.js';
 import { checkReplyOptions, parseReply } from '../behaviours/reply.js';
 import { checkFrameOptions, framingOf } from '../behaviours/framed.js';
@@ -33,6 +33,21 @@ function checkFrame(a: ParsedArgs): void {
 import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
 
 const str = (a: ParsedArgs, k: string): string | undefined => a.options[k] as string | undefined;
+
+/**
+ * A Unix socket path as a file of the script (SPEC 6): listening on it
+ * creates a file (`write`: needs --allow-write in a script), connecting to it
+ * uses one (`read`: without --allow-read it stays in the script's folder).
+ * Not a path (a port, a server s1): no file.
+ */
+export function socketPathUses(text: string | undefined, what: string, access: FileUse['access']): FileUse[] {
+  return text === undefined || !isSocketPath(text) ? [] : [{ path: text, access, what }];
+}
+
+/** The address with its socket path, if any, resolved as the script may use it (against its folder). */
+export function permittedAddress<A extends { path?: string | undefined }>(perms: Permissions | undefined, address: A, what: string, access: FileUse['access']): A {
+  return address.path === undefined ? address : { ...address, path: checkFile(perms, { path: address.path, access, what }) };
+}
 const num = (a: ParsedArgs, k: string): number | undefined => a.options[k] as number | undefined;
 const flag = (a: ParsedArgs, k: string): boolean => a.options[k] === true;
 
@@ -80,9 +95,14 @@ export const listen = defineCommand({
     checkFrame(a);
     checkTlsOptions(a, LISTEN_TLS_OPTIONS);
   },
-  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...payloadFileUse(str(a, 'greet'), '--greet file:'), ...tlsFileUses(a)],
+  files: (a) => [
+    ...socketPathUses(a.positionals[0], '.listen', 'write'),
+    ...replyFileUse(str(a, 'reply'), '--reply file:'),
+    ...payloadFileUse(str(a, 'greet'), '--greet file:'),
+    ...tlsFileUses(a),
+  ],
   async run(ctx, a) {
-    const address = parseAddress(a.positionals[0] ?? '', 'listen');
+    const address = permittedAddress(ctx.permissions, parseAddress(a.positionals[0] ?? '', 'listen'), '.listen', 'write');
     const greetText = str(a, 'greet');
     const tls = listenTls(ctx.permissions, a);
     const ep = ctx.session.listen({
@@ -112,9 +132,9 @@ function permittedReply(perms: Permissions | undefined, spec: string | undefined
 }
 
 /** The address to reach: a literal one, or the one a server (or relay) of this session listens on. */
-function connectTarget(session: Session, text: string): Address | Promise<Address> {
+function connectTarget(session: Session, text: string, perms: Permissions | undefined): Address | Promise<Address> {
   const server = session.find(text);
-  if (server === undefined) return parseAddress(text, 'connect');
+  if (server === undefined) return permittedAddress(perms, parseAddress(text, 'connect'), '.connect', 'read');
   const handle = kindOf(server).handle(server);
   if (!(handle instanceof net.Server)) throw new SocklabError('E_USAGE', `${text} is a ${kindOf(server).noun}: connect to a server (s1), a relay (p1) or an address`);
   // Listening already: answer in the same turn, so a pasted `.connect s1 as a` then `.send a …` find `a`.
@@ -177,12 +197,12 @@ export const connect = defineCommand({
     checkFrame(a);
     checkTlsOptions(a, CONNECT_TLS_OPTIONS);
   },
-  files: (a) => [...replyFileUse(str(a, 'reply'), '--reply file:'), ...tlsFileUses(a)],
+  files: (a) => [...socketPathUses(a.positionals[0], '.connect', 'read'), ...replyFileUse(str(a, 'reply'), '--reply file:'), ...tlsFileUses(a)],
   async run(ctx, a) {
     const family = num(a, 'family');
     if (family !== undefined && family !== 4 && family !== 6) throw new SocklabError('E_USAGE', `--family takes 4 or 6, not ${family}`);
     const count = num(a, 'count') ?? 1;
-    const target = connectTarget(ctx.session, a.positionals[0] ?? '');
+    const target = connectTarget(ctx.session, a.positionals[0] ?? '', ctx.permissions);
     const address = target instanceof Promise ? await target : target;
     const tls = connectTlsConfig(ctx.permissions, a);
     const eps: Array<SocketEndpoint | Promise<SocketEndpoint>> = [];

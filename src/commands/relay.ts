@@ -5,8 +5,9 @@ import type { RelayTarget } from '../endpoints/relay-types.js';
 import { parseAddress } from '../parse/address.js';
 import { kindOf } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
+import type { Permissions } from '../script/permissions.js';
 import { defineCommand } from './define.js';
-import { FRAME_OPTIONS } from './endpoints.js';
+import { FRAME_OPTIONS, permittedAddress, socketPathUses } from './endpoints.js';
 import { framingOf } from '../behaviours/framed.js';
 import type { ParsedArgs } from '../parse/command-line.js';
 import { CONNECT_TLS_OPTIONS, LISTEN_TLS_OPTIONS, checkTlsOptions, connectTlsConfig, listenTls, tlsFileUses } from './tls-options.js';
@@ -45,10 +46,10 @@ function checkProxyTls(a: ParsedArgs): void {
 }
 
 /** TARGET: `[host:]port`, a path, or a server (or relay) of this session, once it listens. */
-function relayTarget(session: Session, text: string): RelayTarget | Promise<RelayTarget> {
+function relayTarget(session: Session, text: string, perms: Permissions | undefined): RelayTarget | Promise<RelayTarget> {
   const ep = session.find(text);
   if (ep === undefined) {
-    const a = parseAddress(text, 'connect');
+    const a = permittedAddress(perms, parseAddress(text, 'connect'), '.proxy', 'read');
     return a.path !== undefined ? { path: a.path } : { host: a.host ?? '127.0.0.1', port: a.port };
   }
   const handle = kindOf(ep).handle(ep);
@@ -93,15 +94,16 @@ export const proxy = defineCommand({
     'certificate, e.g. --cert-out relay.pem and curl --cacert relay.pem); --tls-upstream speaks TLS to the target. Each TLS side shows a secure line. ' +
     '--frame SPEC (as on .listen) shows what each side sends as whole messages (`c3  ← msg 5 B`) instead of chunks; the bytes are relayed as they come.',
   examples: ['.proxy 0 s1 as watch', '.proxy 8080 example.org:80 --max 4', '.proxy ./lab.sock 127.0.0.1:9000', '.proxy 8443 example.org:443 --tls --tls-upstream --servername example.org --cert-out relay.pem'],
-  files: (a) => tlsFileUses(a),
+  // The listening path is created (--allow-write in a script); a path TARGET is used as .connect uses it.
+  files: (a) => [...socketPathUses(a.positionals[0], '.proxy', 'write'), ...socketPathUses(a.positionals[1], '.proxy', 'read'), ...tlsFileUses(a)],
   check(a) {
     parseAddress(a.positionals[0] ?? '', 'listen');
     checkProxyTls(a);
     framingOf({ frame: a.options.frame as string | undefined, maxMessage: a.options['max-message'] as number | undefined });
   },
   async run(ctx, a) {
-    const address = parseAddress(a.positionals[0] ?? '', 'listen');
-    const found = relayTarget(ctx.session, a.positionals[1] ?? '');
+    const address = permittedAddress(ctx.permissions, parseAddress(a.positionals[0] ?? '', 'listen'), '.proxy', 'write');
+    const found = relayTarget(ctx.session, a.positionals[1] ?? '', ctx.permissions);
     const target = found instanceof Promise ? await found : found;
     const tls = listenTls(ctx.permissions, side(a, 'tls', CLIENT_SIDE));
     const tlsUpstream = connectTlsConfig(ctx.permissions, side(a, 'tls-upstream', TARGET_SIDE));

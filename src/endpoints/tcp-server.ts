@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import { SocklabError } from '../errors.js';
@@ -70,7 +70,9 @@ export function openServer(reg: Registry, options: ListenOptions): ServerEndpoin
     } else failed(err, undefined);
   });
   const failed = (err: NodeJS.ErrnoException, context: ErrorContext | undefined): void => {
-    reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: errorCode(err), message: err.message, ...(context && { context }) });
+    // Not a socket (a regular file, a directory, a symlink): never to be removed, so the message says to pick another path.
+    const message = context === 'socket-path-not-socket' ? notSocketMessage(options.path ?? '') : err.message;
+    reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: errorCode(err), message, ...(context && { context }) });
     if (ep.state === ServerState.STARTING) {
       // net.Server emits no 'close' after a failed listen; the contract wants one.
       ep.state = ServerState.CLOSED;
@@ -160,6 +162,7 @@ function socketFileContext(path: string, code: string): Promise<ErrorContext | u
   // libuv reports a missing directory as EACCES as well as ENOENT: look.
   if (code === 'ENOENT' || code === 'EACCES') return Promise.resolve(existsSync(dirname(path)) ? 'socket-dir-denied' : 'socket-dir');
   if (code !== 'EADDRINUSE') return Promise.resolve(undefined);
+  if (isNotSocket(path)) return Promise.resolve('socket-path-not-socket');
   return new Promise((resolve) => {
     const probe = net.connect({ path });
     const done = (context: ErrorContext): void => {
@@ -169,6 +172,24 @@ function socketFileContext(path: string, code: string): Promise<ErrorContext | u
     probe.once('connect', () => done('socket-file-live'));
     probe.once('error', () => done('socket-file-stale'));
   });
+}
+
+/**
+ * True when something that is not a socket is at `path` (a regular file, a
+ * directory, a FIFO, a symlink, even one to a socket: bind() does not follow
+ * it). Looked at with lstat, so a symlink is never followed.
+ */
+export function isNotSocket(path: string): boolean {
+  try {
+    return !lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** The error of a Unix socket path where something else exists: pick another path (never remove it). */
+export function notSocketMessage(path: string): string {
+  return `${path} exists and is not a socket: pick another path`;
 }
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */

@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { lstatSync, readSync } from 'node:fs';
 import type net from 'node:net';
 import { formatHostPort } from '../session/endpoint.js';
 import { SocketState, type ConnectOptions, type SocketEndpoint } from './tcp-types.js';
@@ -55,7 +55,9 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
     errored = true;
     const code = errorCode(err);
     const context = ep.connectedAt === undefined ? connectContext(ep, code) : undefined;
-    reg.emit({ type: 'error', t: reg.now(), id, code, message: errorMessage(err), ...(context && { context }) });
+    const path = (ep.options as ConnectOptions).path ?? '';
+    const message = context === 'socket-path-not-socket' ? `${path} exists and is not a socket: pick another path` : errorMessage(err);
+    reg.emit({ type: 'error', t: reg.now(), id, code, message, ...(context && { context }) });
   });
   // Every idle timeout, socklab's own (`--timeout`, `--idle`) or one set from JavaScript
   // (`c1.setTimeout(500)`), comes through this one listener: one event per timeout.
@@ -86,11 +88,20 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
   });
 }
 
+/** True when what is at `path` is not a socket (lstat: a symlink is not followed). */
+function notSocket(path: string): boolean {
+  try {
+    return !lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
 /** What a failed connect's code means here (see ErrorContext). */
 function connectContext(ep: SocketEndpoint, code: string): ErrorContext | undefined {
   const options = ep.options as ConnectOptions;
   if (options.localPort !== undefined && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) return 'local-port';
-  if (options.path !== undefined && code === 'ECONNREFUSED') return 'socket-file-stale';
+  if (options.path !== undefined && code === 'ECONNREFUSED') return notSocket(options.path) ? 'socket-path-not-socket' : 'socket-file-stale';
   return undefined;
 }
 

@@ -5,9 +5,14 @@ export type Address = { host?: string; port: number; path?: undefined } | { path
 
 const USAGE = 'use PORT, HOST:PORT, [IPv6]:PORT or a socket path like ./lab.sock';
 
+/** True when ADDRESS text names a Unix socket path (it has a `/`, or ends in `.sock`). */
+export function isSocketPath(text: string): boolean {
+  return text.includes('/') || text.endsWith('.sock');
+}
+
 /** Parse `9000`, `127.0.0.1:9000`, `localhost:9000`, `[::1]:9000`, `/tmp/lab.sock`. */
 export function parseAddress(text: string, purpose: 'listen' | 'connect'): Address {
-  if (text.includes('/') || text.endsWith('.sock')) return { path: text };
+  if (isSocketPath(text)) return { path: text };
   let host: string | undefined;
   let portText = text;
   const v6 = /^\[([^\]]*)\](?::(.*))?$/.exec(text);

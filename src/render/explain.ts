@@ -29,6 +29,9 @@ const ERRORS_IN_CONTEXT: Record<string, string> = {
   'EADDRINUSE/socket-file-stale':
     'A Unix socket path is a file; bind() refuses a path that exists, even when no process listens on it any more (a server that was killed leaves its file behind). Remove the file, then listen again.',
   'EADDRINUSE/socket-file-live': 'A Unix socket path is a file, and a server listens on this one: two servers cannot share a path.',
+  'EADDRINUSE/socket-path-not-socket':
+    'A Unix socket path names a new file: bind() refuses a path where anything exists (a regular file, a directory, a symlink). That file is not a socket, so it is not in the way of another server: pick another path.',
+  'ECONNREFUSED/socket-path-not-socket': 'Connecting to a Unix socket path needs a socket file there; this path holds something else (a regular file, a directory, a symlink to one).',
   'ENOENT/socket-dir': "A Unix socket file is created in an existing directory; this one's directory does not exist.",
   'EACCES/socket-dir': "A Unix socket file is created in an existing directory; this one's directory does not exist.",
   'EACCES/socket-dir-denied': 'Creating a Unix socket file needs write permission on its directory.',

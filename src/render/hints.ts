@@ -30,6 +30,8 @@ export const CONTEXT_HINTS: Record<string, string> = {
     'the socket file exists, but nothing answers on it (left by a process that ended without removing it): remove the file (rm PATH) and listen again',
   'ECONNREFUSED/socket-file-stale': 'the socket file exists, but no server listens on it (a stale file left by a process that ended)',
   'EADDRINUSE/socket-file-live': 'the socket file exists and a server answers on it: pick another path, or stop that server',
+  'EADDRINUSE/socket-path-not-socket': 'a Unix socket is created as a new file; socklab never touches a file that is not a socket',
+  'ECONNREFUSED/socket-path-not-socket': 'only a socket file can be connected to; a server creates one where nothing exists yet',
   'ENOENT/socket-dir': 'the directory of that socket file does not exist: create it, or pick a path in an existing directory',
   'EACCES/socket-dir': 'the directory of that socket file does not exist: create it, or pick a path in an existing directory',
   'EACCES/socket-dir-denied': 'no permission to create a file in that directory: pick a directory you may write to',

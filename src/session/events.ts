@@ -216,10 +216,11 @@ export interface ErrorEvent extends Time {
  * `socket-file-stale`: listen on a path whose file exists and nothing answers
  * on it; `socket-file-live`: a server answers on it; `socket-dir`: the
  * directory of the path is missing; `socket-dir-denied`: we may not create a
- * file in it; `local-port`: a connect whose `--local-port`
+ * file in it; `socket-path-not-socket`: the path exists and is no socket (a
+ * regular file, a directory, a symlink); `local-port`: a connect whose `--local-port`
  * is taken; `udp`: on a UDP socket (ECONNREFUSED is an ICMP port unreachable there).
  */
-export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'local-port' | 'udp';
+export type ErrorContext = 'socket-file-stale' | 'socket-file-live' | 'socket-dir' | 'socket-dir-denied' | 'socket-path-not-socket' | 'local-port' | 'udp';
 
 /** The socket was idle for `ms`; `destroyed` says whether we ended it. */
 export interface TimeoutEvent extends Time {
