@@ -110,17 +110,27 @@ export function checkFrameOptions(options: { frame?: string; http?: boolean }): 
 }
 
 /**
+ * `.sendln` on a `line`/`crlf` socket: the end-of-line it appended is what
+ * ends a line message, so the message is the payload without it (the framing
+ * adds `\n` or `\r\n` back): one message, the same bytes as `.send`.
+ */
+function withoutLineEnd(frame: string, data: Buffer, eol: Buffer | undefined): Buffer {
+  if (eol === undefined || (frame !== 'line' && frame !== 'crlf')) return data;
+  return data.subarray(0, data.length - eol.length);
+}
+
+/**
  * What one `.send` writes to each endpoint: the payload framed as one message
  * for each framed endpoint (unless `raw`), as it is for the others. Every
  * framing is done before anything is written, so a payload that cannot be
  * framed for one target is refused for all.
  */
-export function framedSends<E extends { frame?: FramedStream | undefined }>(eps: E[], data: Buffer, raw: boolean): Array<[E[], Buffer]> {
+export function framedSends<E extends { frame?: FramedStream | undefined }>(eps: E[], data: Buffer, raw: boolean, eol?: Buffer): Array<[E[], Buffer]> {
   const byFrame = new Map<string, [E[], Buffer]>();
   for (const ep of eps) {
     const key = raw || ep.frame === undefined ? '' : ep.frame.name;
     let group = byFrame.get(key);
-    if (group === undefined) byFrame.set(key, (group = [[], key === '' ? data : (ep.frame as FramedStream).encode(data)]));
+    if (group === undefined) byFrame.set(key, (group = [[], key === '' ? data : (ep.frame as FramedStream).encode(withoutLineEnd(key, data, eol))]));
     group[0].push(ep);
   }
   return [...byFrame.values()];

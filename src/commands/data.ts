@@ -24,7 +24,8 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
   checkSendOptions(groups.keys(), a);
   let data = decodePayload(payload, { readFile: permittedReader(ctx.permissions, 'payload file:') });
   const suffix = EOL_BYTES[ctx.settings.eol];
-  if ((eol || a.options.eol === true) && suffix) data = Buffer.concat([data, Buffer.from(suffix)]);
+  const appended = (eol || a.options.eol === true) && suffix ? Buffer.from(suffix) : undefined;
+  if (appended) data = Buffer.concat([data, appended]);
   const options = {
     repeat: a.options.repeat as number | undefined,
     chunk: a.options.chunk as number | undefined,
@@ -32,6 +33,7 @@ async function send(ctx: CommandContext, a: ParsedArgs, eol: boolean): Promise<v
     noDrain: a.options['no-drain'] === true,
     to: a.options.to as string | undefined,
     raw: a.options.raw === true,
+    ...(appended ? { eol: appended } : {}),
   };
   const results = await Promise.all([...groups].map(([kind, eps]) => kind.send!(ctx.session, eps, data, options)));
   const buffered = Object.assign({}, ...results.map((r) => r.buffered)) as Record<string, number>;
@@ -113,7 +115,8 @@ export const sendln = defineCommand({
   group: 'data',
   summary: '.send with the end-of-line appended (\\n; .set eol crlf | cr | none)',
   args: { usage: '.sendln [opts] TARGET [PAYLOAD]', positionals: ['TARGET', 'PAYLOAD'], required: 1, rest: true, options: SEND_OPTIONS },
-  help: `${PAYLOAD_HELP} Without a PAYLOAD it sends the end-of-line alone, as pressing Enter in nc does.`,
+  help: `${PAYLOAD_HELP} Without a PAYLOAD it sends the end-of-line alone, as pressing Enter in nc does. ` +
+    'On a --frame line or crlf socket the end-of-line is the framing: .sendln sends the payload as one message, the same bytes as .send.',
   examples: ['.sendln c1 I am Chuck Norris!', '.sendln all hello everyone', '.sendln c1'],
   check: checkPayload,
   files: payloadFiles,

@@ -80,6 +80,12 @@ export interface Command {
    * anything runs, and `run` passes them again (with `ctx.permissions`).
    */
   files?(args: ParsedArgs): FileUse[];
+  /**
+   * Refusals a script's line gets that a typed line does not (SPEC section 6,
+   * besides files): a script's checker calls it before anything runs (exit 2),
+   * and `run` refuses again with `ctx.permissions`. Throws `E_PERMISSION`.
+   */
+  scriptCheck?(args: ParsedArgs): void;
 }
 
 export type CommandTable = ReadonlyMap<string, Command>;

@@ -11,6 +11,19 @@ export function parseServeAddress(text: string): { host?: string; port: number }
   return address.host === undefined ? { port: address.port } : { host: address.host, port: address.port };
 }
 
+/**
+ * A downloaded script must not open the session to the network by itself: that
+ * takes the person's own `--serve`. Throws `E_PERMISSION` for a host other than
+ * `localhost` or a loopback address (127.0.0.0/8, ::1).
+ */
+function refuseNetworkServe(text: string): void {
+  if (text === 'stop') return;
+  const { host } = parseServeAddress(text);
+  if (host !== undefined && host !== 'localhost' && !isLoopback(host)) {
+    throw new SocklabError('E_PERMISSION', `a script may serve the page on 127.0.0.1 only, not ${host.includes(':') ? `[${host}]` : host}: to show it to the network, start socklab --serve ${text} yourself`);
+  }
+}
+
 export const serve = defineCommand({
   name: 'serve',
   group: 'teaching',
@@ -20,11 +33,12 @@ export const serve = defineCommand({
     'The endpoints table, the event log (escaped and folded as here) and the sequence diagram, live, in any browser; served by socklab itself, nothing from the internet. ' +
     'It binds 127.0.0.1 unless a host is given; on any other address (0.0.0.0 for a classroom) it prints a link with a token, and a request without it gets 403 and a note here. ' +
     `Nobody can change the session through it (GET only). Up to ${MAX_VIEWERS} viewers; one that reads too slowly is resynced, never buffered without bound. ` +
-    '?large=1 on the link sets large type for a projector. A script may serve on 127.0.0.1 only: exposing the page needs socklab --serve HOST:PORT from you.',
+    '?large=1 on the link sets large type for a projector. A script may serve on 127.0.0.1 only (another address is refused before the script runs, exit 2): exposing the page needs socklab --serve HOST:PORT from you.',
   examples: ['.serve 8080', '.serve 0.0.0.0:8080', '.serve stop'],
   check(a) {
     if (a.positionals[0] !== 'stop') parseServeAddress(a.positionals[0] ?? '');
   },
+  scriptCheck: (a) => refuseNetworkServe(a.positionals[0] ?? ''),
   async run(ctx, a) {
     const text = a.positionals[0] ?? '';
     if (text === 'stop') {
@@ -35,10 +49,8 @@ export const serve = defineCommand({
       return;
     }
     const { host, port } = parseServeAddress(text);
-    // A downloaded script must not open the session to the network by itself: that takes the person's own --serve.
-    if (ctx.permissions !== undefined && host !== undefined && host !== 'localhost' && !isLoopback(host)) {
-      throw new SocklabError('E_PERMISSION', `a script may serve the page on 127.0.0.1 only, not ${host}: to show it to the network, start socklab --serve ${text} yourself`);
-    }
+    // Checked before a script runs; again here for a rule's COMMAND and a line built at run time.
+    if (ctx.permissions !== undefined) refuseNetworkServe(text);
     const serving = await startServing(ctx.session, { ...(host !== undefined && { host }), port, settings: ctx.settings });
     const [first, ...others] = serving.urls;
     if (serving.token === undefined) {

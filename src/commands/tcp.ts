@@ -40,16 +40,18 @@ export async function kernelSection(ep: Endpoint, explain: boolean): Promise<Arr
  * `.ls --tcp`: the table with the kernel's columns after Node's `state` (the
  * 6th), so the two read side by side; one ss call for every row. `before`:
  * the line that says why there is no kernel view; `after`: with `.explain on`,
- * a note for each state shown.
+ * a note for each state shown. `rowsNow` makes Node's rows once ss has
+ * answered, so the table is one moment's.
  */
 export async function withKernelColumns(
   eps: readonly Endpoint[],
   header: string[],
-  rows: string[][],
+  rowsNow: () => string[][],
   explain: boolean,
 ): Promise<{ header: string[]; rows: string[][]; before: string; after: string }> {
   const keys = eps.map(keyOf);
   const view = await queryKernel(keys.filter((k): k is KernelKey => typeof k === 'object'));
+  const rows = rowsNow();
   const at = header.indexOf('state') + 1;
   const cells = keys.map((key) => {
     const isTcp = typeof key === 'object';

@@ -56,12 +56,17 @@ export const ls = defineCommand({
       ctx.print('nothing yet: .listen 0 starts a server, .connect PORT opens a socket');
       return;
     }
-    const now = Date.now();
     let header = ['id', 'name', 'kind', 'local', 'remote', 'state', 'in', 'out', 'queued', 'age'];
     const shown = a.options.all === true || eps.length <= LS_ROWS ? eps : firstRows(eps, LS_ROWS);
-    let rows = shown.map((ep) => row(ep, now));
+    // With --tcp the rows are taken once ss has answered, so they are as true as the kernel's columns when they print.
+    const rowsNow = (): string[][] => {
+      const now = Date.now();
+      return shown.map((ep) => row(ep, now));
+    };
+    let rows: string[][];
     let [before, after] = ['', ''];
-    if (a.options.tcp === true) ({ header, rows, before, after } = await withKernelColumns(shown, header, rows, ctx.settings.explain));
+    if (a.options.tcp === true) ({ header, rows, before, after } = await withKernelColumns(shown, header, rowsNow, ctx.settings.explain));
+    else rows = rowsNow();
     let text = before + formatTable([header, ...rows]);
     if (shown.length < eps.length) {
       const kept = new Set(shown);
@@ -93,9 +98,11 @@ export const show = defineCommand({
   examples: ['.show c1', '.show s1'],
   async run(ctx, a) {
     const ep = ctx.session.get(a.positionals[0] ?? '');
+    const kernel = await kernelSection(ep, ctx.settings.explain);
+    // The snapshot is taken once ss has answered: events that came meanwhile print above it, so what it says is true when it appears.
     const lines: Array<[string, unknown]> = [['id', ep.id], ['name', ep.alias ?? '-'], ['state', ep.state], ['age', formatAge((ep.closedAt ?? Date.now()) - ep.createdAt)]];
     lines.push(...kindOf(ep).details(ep));
-    lines.push(...(await kernelSection(ep, ctx.settings.explain)));
+    lines.push(...kernel);
     const opts = Object.entries(ep.options).filter(([, v]) => v !== undefined && v !== false);
     lines.push(['options', opts.map(([k, v]) => `${k}=${Buffer.isBuffer(v) ? JSON.stringify(v.toString()) : String(v)}`).join(' ') || '-']);
     ctx.print(escapeMessage(lines.map(([k, v]) => `${k.padEnd(17)}${String(v)}`).join('\n')));

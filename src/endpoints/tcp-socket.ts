@@ -312,7 +312,7 @@ export const TCP_SOCKET: EndpointKind<SocketEndpoint> = {
     const connecting = eps.filter((ep) => ep.connectedAt === undefined || (ep.server === undefined && (ep.options as ConnectOptions).tls !== undefined && handshakeOf(ep.socket) === undefined));
     if (connecting.length > 0) await Promise.all(connecting.map((ep) => ep.ready));
     // A framed socket gets one framed message (`--raw`: the bytes as they are).
-    const sends = framedSends(eps, data, options.raw === true);
+    const sends = framedSends(eps, data, options.raw === true, options.eol);
     if (sends.length === 1) return sendTo(session, eps, sends[0]![1], options);
     const results = await Promise.all(sends.map(([group, bytes]) => sendTo(session, group, bytes, options)));
     return { bytes: results.reduce((n, r) => n + r.bytes, 0), buffered: Object.assign({}, ...results.map((r) => r.buffered)) as Record<string, number> };

@@ -6,6 +6,7 @@ import type { CertificateSummary, SecureEvent } from '../session/events.js';
 import type { Registry } from '../session/manager.js';
 import { LOCAL_NAMES, makeCertificate } from './tls-cert.js';
 import type { SocketEndpoint } from './tcp-types.js';
+import { splitAltNames, unescapeDistinguishedName } from '../protocols/cert-text.js';
 
 /**
  * TLS wraps the TCP kinds (STYLE): a `.listen --tls` server accepts TCP
@@ -191,8 +192,13 @@ export function watchTls(reg: Registry, ep: Pick<SocketEndpoint, 'id' | 'socket'
   const socket = ep.socket;
   const role = roles.get(socket);
   if (!(socket instanceof tls.TLSSocket) || role === undefined) return;
-  socket.prependListener('error', (err: NodeJS.ErrnoException & { reason?: string; context?: string }) => {
+  socket.prependListener('error', (err: NodeJS.ErrnoException & { reason?: string; context?: string; cert?: { subjectaltname?: unknown } }) => {
     if (typeof err.reason === 'string' && err.code?.startsWith('ERR_SSL_')) err.message = err.reason;
+    else if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' && typeof err.cert?.subjectaltname === 'string') {
+      // Node lists the names in its own escaping; shown raw here, the renderers escape them as everything else.
+      const san = err.cert.subjectaltname;
+      err.message = err.message.split(san).join(splitAltNames(san).join(', '));
+    }
     else if (!handshakes.has(socket) && /before secure TLS connection/.test(err.message)) {
       err.message = closedByUs.has(socket) ? 'we closed the connection during the TLS handshake' : 'the peer closed the connection during the TLS handshake';
       if (closedByUs.has(socket)) err.context = 'tls-closed-by-us';
@@ -247,14 +253,14 @@ export function summarize(cert: X509Certificate): CertificateSummary {
     issuer: names(cert.issuer),
     validFrom: cert.validFrom,
     validTo: cert.validTo,
-    san: cert.subjectAltName === undefined ? [] : cert.subjectAltName.split(', '),
+    san: splitAltNames(cert.subjectAltName),
     fingerprint: cert.fingerprint256,
     selfSigned: cert.subject === cert.issuer,
   };
 }
 
-// Node lists a distinguished name one attribute per line.
-const names = (dn: string): string => dn.split('\n').join(', ');
+// Node lists a distinguished name one attribute per line, each escaped its way (the renderers escape ours).
+const names = (dn: string): string => dn.split('\n').map(unescapeDistinguishedName).join(', ');
 
 /** `.show` lines of a TLS socket (none for plain TCP). */
 export function tlsDetails(socket: net.Socket): Array<[string, unknown]> {

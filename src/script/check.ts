@@ -91,6 +91,7 @@ export function checkScript(
     if (permissions === undefined) return;
     try {
       for (const use of prepared.command.files?.(prepared.args) ?? []) checkFile(permissions, use);
+      prepared.command.scriptCheck?.(prepared.args);
       if (prepared.command.name === 'replay') {
         for (const p of checkReplay(prepared.args, commands, permissions, stack)) problems.push({ ...p, number: p.file === undefined ? number : p.number });
       }
@@ -115,6 +116,7 @@ function checkInner(line: string, number: number, commands: CommandTable, allowJ
   try {
     const prepared = prepareCommand({ commands }, line.trim());
     for (const use of prepared.command.files?.(prepared.args) ?? []) checkFile(permissions, use);
+    prepared.command.scriptCheck?.(prepared.args);
     return [];
   } catch (err) {
     return [{ number, kind: isSocklabError(err) && err.code === 'E_PERMISSION' ? 'permission' : 'usage', message: messageOf(err) }];

@@ -80,6 +80,12 @@ export interface KindSendOptions extends SendOptions {
   to?: string;
   /** A framed socket (`--frame`): send the bytes as they are, no prefix or delimiter added. */
   raw?: boolean;
+  /**
+   * `.sendln`: the end-of-line (bytes) the command appended to the payload. On a
+   * `line`/`crlf` framed socket it is the framing itself: the kind sends the
+   * payload without it as one message (same bytes as `.send`).
+   */
+  eol?: Buffer;
 }
 
 /**

@@ -116,11 +116,35 @@ describe('.send on a framed socket', () => {
     const peer = await peerServer();
     const rig = commandRig();
     await rig.ok(`.connect ${peer.port} --frame line as c`);
-    const err = await rig.fail('.sendln c hello');
+    const err = await rig.fail('.send c "hello\\nthere"');
     expect(err.message).toMatch(/the message holds the \\n that ends a line message, so the peer would read it as more than one: leave it out \(the framing adds it\), or use \.send --raw/);
     const big = await rig.fail(`.send c hex:${'61'.repeat(3)}0a`);
     expect(big.code).toBe('E_BAD_PAYLOAD');
     expect(rig.log.of('send')).toEqual([]);
+  });
+
+  it('.sendln on a line/crlf socket is one message: the end-of-line it appends is the framing (same bytes as .send); also in a rule', async () => {
+    const peer = await peerServer();
+    const rig = commandRig();
+    await rig.ok(`.connect ${peer.port} --frame line as l`);
+    const socket = await peer.nextSocket();
+    const got = collect(socket);
+    await rig.ok('.sendln l hello');
+    await rig.ok('.send l hello');
+    rig.settings.eol = 'crlf';
+    await rig.ok('.sendln l crlf-eol');
+    await rig.ok('.sendln --raw l raw');
+    const want = Buffer.from('hello\nhello\ncrlf-eol\nraw\r\n');
+    await until(() => got.data().length >= want.length);
+    expect(got.data()).toEqual(want);
+    rig.settings.eol = 'lf';
+    await rig.ok('.listen 0 --frame crlf as srv');
+    await rig.ok('.on srv data /ping/ .sendln $id got it');
+    await rig.ok('.connect srv --frame crlf as c');
+    await rig.log.waitFor(is('accept'));
+    await rig.ok('.sendln c ping');
+    expect(await messages(rig, 'c2', 1)).toEqual(['got it']);
+    expect(rig.log.of('send', 'c2')[0]?.data).toEqual(Buffer.from('ping\r\n'));
   });
 
   it('to a server: every connection gets the framed message; a client reading len16 replies is framed too', async () => {

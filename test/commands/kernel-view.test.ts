@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryKernel, type KernelKey } from '../../src/observers/kernel-view.js';
 import { kindOf } from '../../src/session/endpoint.js';
@@ -106,6 +106,32 @@ describe.runIf(HAS_SS)('a connection through its states, socklab on both ends', 
     expect(readFileSync(calls, 'utf8')).toBe('call\n');
     await rig.ok('.tcp');
     expect(readFileSync(calls, 'utf8')).toBe('call\ncall\n');
+  });
+
+  it.each(['.show c', '.ls --tcp'])('%s takes its snapshot after ss answers: bytes that came while ss ran are in it (review2 #10)', async (line) => {
+    const rig = commandRig();
+    await rig.ok('.listen 0 --reply echo as e');
+    await rig.ok('.connect e as c');
+    // An ss that says it started, then waits for the test to let it answer.
+    const realSs = execFileSync('sh', ['-c', 'command -v ss'], { encoding: 'utf8' }).trim();
+    const dir = tempDir();
+    const started = join(dir, 'started');
+    const go = join(dir, 'go');
+    execFileSync('mkfifo', [go]);
+    writeFileSync(join(dir, 'ss'), `#!/bin/sh\necho > '${started}'\ncat '${go}' > /dev/null\nexec '${realSs}' "$@"\n`);
+    chmodSync(join(dir, 'ss'), 0o755);
+    const saved = process.env.PATH;
+    process.env.PATH = `${dir}:${saved ?? ''}`;
+    track(() => void (process.env.PATH = saved));
+    const showing = rig.ok(line);
+    await until(() => existsSync(started), patience(10_000), 'ss started');
+    await rig.ok('.send c hello');
+    await rig.log.waitFor(is('data', 'c1'));
+    writeFileSync(go, '');
+    await showing;
+    const text = rig.printed.at(-1)!;
+    if (line === '.show c') expect(text).toMatch(/^received +5 B in 1 chunks$/m);
+    else expect(text).toMatch(/^c1 .* 5 B +5 B +0 B /m);
   });
 
   it('a paused reader: the bytes wait in its recv-q, as the kernel counts them', async () => {

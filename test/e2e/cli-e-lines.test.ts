@@ -47,6 +47,19 @@ describe('-e JavaScript lines', () => {
   });
 });
 
+describe('-e lines without --exit, stdin not a terminal and already at its end (CI, < /dev/null)', () => {
+  it('every line runs to completion and prints before the end of stdin ends the session (review2 #1)', async () => {
+    const lab = runCli(['--no-time', '-e', '.listen 0 --reply echo', '-e', '.connect s1', '-e', '.send c1 a', '-e', '.ls']);
+    const exit = await lab.waitForExit(20_000);
+    const out = lab.stdout();
+    expect(out).toMatch(/c1 +connected/);
+    expect(out).toMatch(/c1 +→ 1 B +"a"/);
+    expect(out).toMatch(/^id +name +kind/m);
+    expect(out.indexOf('kind')).toBeLessThan(out.indexOf('bye'));
+    expect(exit.code).toBe(0);
+  });
+});
+
 describe('a signal: no further line starts', () => {
   const after = ['-e', '.listen 0 as late', '-e', '.ls'];
 

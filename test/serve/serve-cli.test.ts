@@ -12,6 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, ROOT, runCli } from '../helpers/cli.js';
 import { closeAll, tempDir, track } from '../helpers/loopback.js';
 import { closeStreams, openSse } from '../helpers/sse.js';
+import { COMMANDS } from '../../src/commands/index.js';
+import { checkScript } from '../../src/script/check.js';
+import { scriptPermissions } from '../../src/script/permissions.js';
 
 const run = promisify(execFile);
 
@@ -56,6 +59,23 @@ describe('socklab --serve', () => {
     const refused = runCli([script]);
     expect((await refused.waitForExit()).code).not.toBe(0);
     expect(refused.stdout() + refused.stderr()).toContain('a script may serve the page on 127.0.0.1 only');
+  });
+
+  it.each(['0.0.0.0:0', '[::]:0', 'example.com:0'])('a script\'s .serve %s is refused at check time: exit 2, nothing ran (review2 #4)', async (address) => {
+    const dir = tempDir();
+    const script = join(dir, 'wide.lab');
+    writeFileSync(script, `.listen 0 as srv\n.serve ${address}\n`);
+    const refused = runCli(['--no-time', script]);
+    expect((await refused.waitForExit()).code).toBe(2);
+    expect(refused.stdout() + refused.stderr()).toMatch(/wide\.lab:2: a script may serve the page on 127\.0\.0\.1 only, not \S+: to show it to the network, start socklab --serve/);
+    expect(refused.stdout()).not.toContain('listening');
+  });
+
+  it('a rule\'s .serve on the network is refused at check time too; 127.0.0.1 and localhost pass the check', () => {
+    const perms = scriptPermissions(join(tempDir(), 'r.lab'), { js: false, read: false, write: false });
+    const problems = (source: string) => checkScript(source, COMMANDS, perms).problems.map((p) => p.message);
+    expect(problems('.listen 0 as s\n.on s accept .serve 0.0.0.0:0')).toEqual([expect.stringMatching(/may serve the page on 127\.0\.0\.1 only, not 0\.0\.0\.0/)]);
+    expect(problems('.serve 127.0.0.1:0\n.serve localhost:0\n.serve 0\n.serve stop')).toEqual([]);
   });
 
   it('a bad --serve address is a usage error (exit 2) with one clear line', async () => {
