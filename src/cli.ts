@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import pc from 'picocolors';
 import { COMMANDS } from './commands/index.js';
 import type { CommandContext } from './commands/define.js';
@@ -158,8 +159,11 @@ async function main(args: CliArgs): Promise<number> {
   const output = args.json ? process.stderr : process.stdout;
   output.write(`socklab ${version()} — TCP playground. .help lists the commands, .exit leaves.\n`);
   const history = process.env.SOCKLAB_HISTORY ?? join(homedir(), '.socklab_history');
+  // Input that is not a terminal (a pipe, `< /dev/null` in CI) is read only once the -e lines
+  // have run: its end closes the REPL, and it must not close it while they run.
+  const typedLater = args.lines.length > 0 && !process.stdin.isTTY ? new PassThrough() : undefined;
   const repl = startRepl({
-    input: process.stdin,
+    input: typedLater ?? process.stdin,
     output,
     session,
     settings,
@@ -176,6 +180,7 @@ async function main(args: CliArgs): Promise<number> {
   for (const sig of SIGNALS) process.once(sig, () => void repl.run('.exit'));
   if (args.serve !== undefined) await repl.run(`.serve ${args.serve}`);
   for (const line of args.lines) await repl.run(line);
+  if (typedLater) process.stdin.pipe(typedLater);
   await repl.closed;
   await stopServing(session);
   return finishTranscript(session) ? EXIT.OK : EXIT.FAILED;
