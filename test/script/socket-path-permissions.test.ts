@@ -10,28 +10,16 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/commands/index.js';
-import { checkScript } from '../../src/script/check.js';
-import { scriptPermissions, type Permissions } from '../../src/script/permissions.js';
 import { errorHint } from '../../src/render/hints.js';
 import { commandRig } from '../helpers/commands.js';
 import { closeAll, tempDir } from '../helpers/loopback.js';
+import { lesson, problems } from '../helpers/script-perms.js';
 import { cleanupProcesses, runCli } from '../helpers/cli.js';
 
 afterEach(async () => {
   await cleanupProcesses();
   await closeAll();
 });
-
-const NONE = { js: false, read: false, write: false };
-
-function lesson(flags: Partial<typeof NONE> = {}): { dir: string; perms: Permissions } {
-  const dir = join(tempDir(), 'lesson');
-  mkdirSync(dir);
-  return { dir, perms: scriptPermissions(join(dir, 'main.lab'), { ...NONE, ...flags }) };
-}
-
-const problems = (source: string, perms: Permissions): string[] => checkScript(source, COMMANDS, perms).problems.map((p) => p.message);
 
 describe('Unix socket paths in scripts go through the permission check', () => {
   it.each([

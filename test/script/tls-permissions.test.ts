@@ -4,27 +4,15 @@
  * runs without --allow-read / --allow-write, resolved against the script's
  * folder, and checked again when the line runs.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/commands/index.js';
-import { checkScript } from '../../src/script/check.js';
-import { scriptPermissions, type Permissions } from '../../src/script/permissions.js';
 import { commandRig } from '../helpers/commands.js';
 import { closeAll, tempDir } from '../helpers/loopback.js';
+import { lesson, problems } from '../helpers/script-perms.js';
 import { certFiles } from '../endpoints/tls-helpers.js';
 
 afterEach(closeAll);
-
-const NONE = { js: false, read: false, write: false };
-
-function lesson(flags: Partial<typeof NONE> = {}): { dir: string; perms: Permissions } {
-  const dir = join(tempDir(), 'lesson');
-  mkdirSync(dir);
-  return { dir, perms: scriptPermissions(join(dir, 'main.lab'), { ...NONE, ...flags }) };
-}
-
-const problems = (source: string, perms: Permissions): string[] => checkScript(source, COMMANDS, perms).problems.map((p) => p.message);
 
 describe('TLS files in scripts', () => {
   it.each([
