@@ -1,6 +1,7 @@
 import type { FaultSink, FaultStage } from '../behaviours/faults/types.js';
 import type { Registry } from '../session/manager.js';
 import type { RelayEndpoint, RelaySocketEndpoint } from './relay-types.js';
+import type { RelayEvent } from '../session/events.js';
 import { rawSocket } from './tls.js';
 
 /**
@@ -68,7 +69,11 @@ export class DirectionPipe {
         socket.write(chunk);
         receiver.bytesOut += chunk.length;
         const t = reg.now();
-        reg.emit({ type: 'relay', t, id: relay.id, from, to, dir, data: chunk, ...(fault !== undefined && { fault }), ...(framed && { framed: true as const }) });
+        // Per chunk on the data path: one plain object, optional fields set only when present.
+        const ev: RelayEvent = { type: 'relay', t, id: relay.id, from, to, dir, data: chunk };
+        if (fault !== undefined) ev.fault = fault;
+        if (framed) ev.framed = true;
+        reg.emit(ev);
         this.check();
       },
       end: () => {
