@@ -1,30 +1,33 @@
 #!/usr/bin/env node
 // Instruction counts (valgrind --tool=callgrind) of one process for a fixed
 // workload: steady under any machine load, unlike wall clock. Usage:
-//   node scripts/callgrind.mjs [startup|startup-node|pingpong|pingpong-node|accept|accept-node|udp|udp-node] …
+//   node scripts/callgrind.mjs [startup|startup-node|pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { ROOT, SOCKLAB, NODE_PEER } from './bench/servers.mjs';
+import { freePort, waitListening } from './bench/procs.mjs';
 
 const PINGS = Number(process.env.CG_PINGS ?? 20_000);
 const ACCEPTS = Number(process.env.CG_ACCEPTS ?? 5_000);
 const DATAGRAMS = Number(process.env.CG_DATAGRAMS ?? 10_000);
+const JSON_MIB = Number(process.env.CG_JSON_MIB ?? 16);
 
-function underCallgrind(args, env = {}) {
+/** `stdout`: 'pipe' (read here for the listening line) or an fd (a file, for the --json log). */
+function underCallgrind(args, env = {}, stdout = 'pipe') {
   const dir = mkdtempSync(join(tmpdir(), 'cg-'));
   const out = join(dir, 'cg.out');
   const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', process.execPath, ...args], {
     cwd: ROOT,
     env: { ...process.env, SOCKLAB_HISTORY: '', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', stdout, 'pipe'],
   });
   let text = '';
-  proc.stdout.on('data', (d) => {
+  proc.stdout?.on('data', (d) => {
     text += d.toString('latin1');
     if (text.length > 65536) text = text.slice(-32768);
   });
@@ -38,9 +41,9 @@ function underCallgrind(args, env = {}) {
   const wait = (re) => new Promise((resolve) => {
     const check = () => {
       const m = re.exec(text);
-      if (m) { proc.stdout.off('data', check); resolve(m); }
+      if (m) { proc.stdout?.off('data', check); resolve(m); }
     };
-    proc.stdout.on('data', check);
+    proc.stdout?.on('data', check);
     check();
   });
   return { proc, done, wait };
@@ -98,6 +101,48 @@ async function udp(port) {
   s.close();
 }
 
+/** Echo JSON_MIB MiB of printable text with newlines (the bench's payload), 64 KiB writes, drain respected. */
+async function bulkEcho(port) {
+  const total = JSON_MIB * 1024 * 1024;
+  const payload = Buffer.alloc(64 * 1024, 'socklab bench payload 0123456789\n');
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let sent = 0;
+  let got = 0;
+  await new Promise((resolve) => {
+    const more = () => {
+      while (sent < total) {
+        sent += payload.length;
+        if (!sock.write(payload)) return void sock.once('drain', more);
+      }
+    };
+    sock.on('data', (d) => {
+      got += d.length;
+      if (got >= total) resolve();
+    });
+    more();
+  });
+  sock.destroy();
+}
+
+/** A server on a port chosen here, its stdout into a temporary file (the --json log); `args(port)` is its command line. */
+async function serveToFile(args, drive) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'cg-log-'));
+  const fd = openSync(join(dir, 'log'), 'w');
+  const c = underCallgrind(args(port), {}, fd);
+  closeSync(fd);
+  try {
+    await waitListening(port, 120_000);
+    await drive(port);
+    c.proc.stdin.end('.exit\n');
+    setTimeout(() => c.proc.kill('SIGTERM'), 5000).unref();
+    return await c.done;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 const PROMPT = /socklab> /;
 
@@ -120,6 +165,8 @@ const WORKLOADS = {
   'accept-node': async () => serve([NODE_PEER, 'echo'], accepts),
   udp: async () => serve(socklab(['.udp 0 --reply echo']), udp),
   'udp-node': async () => serve([NODE_PEER, 'udp-echo'], udp),
+  json: async () => serveToFile((port) => [SOCKLAB, '--no-color', '--json', '-e', `.listen ${port} --reply echo`], bulkEcho),
+  'json-node': async () => serve([NODE_PEER, 'echo'], bulkEcho),
 };
 
 async function serve(args, drive) {

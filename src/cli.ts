@@ -10,7 +10,7 @@ import { createJsEvaluator, type JsEvaluator } from './script/js-eval.js';
 import { escapingWriter } from './render/inspect.js';
 import { SocklabError, messageOf } from './errors.js';
 import { escapeMessage } from './render/escape.js';
-import { jsonPrinter } from './render/json.js';
+import { jsonBytesPrinter } from './render/json.js';
 import { HumanPrinter, PIPE_BATCH_MS } from './render/printer.js';
 import { startRepl } from './repl/start.js';
 import { EXIT, runScript } from './script/runner.js';
@@ -140,6 +140,14 @@ function exitWhenFlushed(code: number): void {
   }
 }
 
+/** Where `--json` lines go: stdout as bytes, the gate (if any) consulted after each write, as gate.writer does. */
+function jsonOut(gate: OutputGate | undefined): (line: Buffer) => void {
+  return (line) => {
+    process.stdout.write(line);
+    gate?.check();
+  };
+}
+
 /** Backpressure from stdout to the network when it is a pipe or a file (a terminal writes synchronously). */
 function stdoutGate(session: Session): OutputGate | undefined {
   return process.stdout.isTTY ? undefined : new OutputGate(session, process.stdout);
@@ -172,7 +180,7 @@ async function main(args: CliArgs): Promise<number> {
     render: args.json ? 'none' : 'human',
   });
   const gate = stdoutGate(session);
-  if (args.json) session.subscribe(jsonPrinter(gate ? gate.writer((t) => process.stdout.write(t)) : (t) => process.stdout.write(t)));
+  if (args.json) session.subscribe(jsonBytesPrinter(jsonOut(gate)));
   // The REPL's printer writes to stdout itself: the gate looks after each event.
   if (gate && output === process.stdout) session.subscribe(gate.watch);
   // Ctrl+C at the prompt is a keypress (readline handles it); a SIGINT or SIGTERM from
@@ -206,7 +214,7 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
   const write = (text: string): void => void process.stdout.write(text);
   const out = gate ? gate.writer(write) : write;
   const printer = new HumanPrinter(settings, out, process.stdout.isTTY ? 0 : PIPE_BATCH_MS);
-  if (args.json) session.subscribe(jsonPrinter(out));
+  if (args.json) session.subscribe(jsonBytesPrinter(jsonOut(gate)));
   else session.subscribe(printer.handle);
   if (gate) session.subscribe(gate.watch);
   let stopping = false;

@@ -41,12 +41,13 @@ export function start(command, args, options = {}) {
     while (tail.length > 1 && tailBytes - tail[0].length >= KEEP) tailBytes -= tail.shift().length;
     if (proc.listeners.size > 0) notify();
   };
-  child.stdout.on('data', (chunk) => {
+  // A child whose stdout or stderr goes elsewhere (a file, another process: options.stdio) has no stream here.
+  child.stdout?.on('data', (chunk) => {
     proc.stdoutBytes += chunk.length;
     take(chunk);
   });
-  child.stderr.on('data', take);
-  child.stdin.on('error', () => {});
+  child.stderr?.on('data', take);
+  child.stdin?.on('error', () => {});
   proc.exit = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       proc.exited = true;
@@ -88,7 +89,7 @@ export function waitFor(proc, regex, ms, what = String(regex)) {
 /** Stop a child: SIGTERM (so socklab exits cleanly, e.g. to write a --cpu-prof), SIGKILL after `graceMs`. */
 export async function stop(proc, graceMs = 3000) {
   if (proc.exited) return;
-  proc.child.stdin.end();
+  proc.child.stdin?.end();
   proc.child.kill('SIGTERM');
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
   await proc.exit;
@@ -123,6 +124,16 @@ export async function waitListening(port, ms) {
     await sleep(10);
   }
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+}
+
+/** Peak resident set size of a process so far, bytes (VmHWM); NaN once it is gone. */
+export function peakRssOf(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Resident set size of a process, bytes (VmRSS). */

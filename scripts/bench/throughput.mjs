@@ -1,4 +1,4 @@
-// Rows 1, 2, 4 and 9: bytes per second through socklab vs bare Node, socat, ncat.
+// Rows 1, 2 and 9 (row 4, --json, is in json.mjs): bytes per second through socklab vs bare Node, socat, ncat.
 import { spawnSync } from 'node:child_process';
 import { GiB, MiB, echoThroughput, pushThroughput, windowedEcho } from './load.mjs';
 import { interleave, withServer } from './pairs.mjs';
@@ -8,8 +8,6 @@ import { info, row, skipped } from './table.mjs';
 
 /** Bytes per throughput run (the issue's 1 GiB). */
 const BULK = 1 * GiB;
-/** --json is an order of magnitude slower: a smaller run keeps the bench short; MiB/s is per byte anyway. */
-const JSON_BYTES = 128 * MiB;
 /** ncat needs a bounded window (see windowedEcho); 128 KiB is the largest that cannot deadlock it. */
 const NCAT_BYTES = 256 * MiB;
 const NCAT_WINDOW = 128 * 1024;
@@ -71,15 +69,6 @@ export async function oneWayRows(rounds, log) {
     info('2a′. into server: server CPU per GiB', 's', srv.node.cpu, srv.socklab.cpu),
     row('2b. one-way into client (data shown)', 'MiB/s', cli.node.median, cli.socklab.median, 'higher', 0.95),
     info('2b′. into client: client CPU per GiB', 's', cli.node.cpu, cli.socklab.cpu),
-  ];
-}
-
-export async function jsonRows(rounds, log) {
-  log(`--json echo: ${JSON_BYTES / MiB} MiB`);
-  const r = await interleave(rounds, { node: echo('node-echo', JSON_BYTES), socklab: echo('socklab-json-echo', JSON_BYTES) }, log);
-  return [
-    row(`4. --json echo ${JSON_BYTES / MiB} MiB`, 'MiB/s', r.node.median, r.socklab.median, 'higher', 0.5),
-    info('4′. --json: server CPU per GiB', 's', r.node.cpu, r.socklab.cpu),
   ];
 }
 
