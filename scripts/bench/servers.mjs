@@ -10,7 +10,6 @@ export const NODE_PEER = fileURLToPath(new URL('./node-peer.mjs', import.meta.ur
 
 const READY_MS = 10_000;
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
-const JSON_LISTENING = /"event":"listening"[^\n]*"port":(\d+)/;
 
 /** Extra node flags for the socklab child (profiling: BENCH_SOCKLAB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"). */
 export function socklabNodeArgs() {
@@ -56,11 +55,6 @@ const KINDS = {
   'socklab-echo': async () => {
     const proc = startSocklab(['.listen 0 --reply echo']);
     return { proc, port: await listeningPort(proc, LISTENING) };
-  },
-  /** socklab `--reply echo --json`: every byte as base64 in NDJSON. */
-  'socklab-json-echo': async () => {
-    const proc = startSocklab(['.listen 0 --reply echo'], { json: true });
-    return { proc, port: await listeningPort(proc, JSON_LISTENING) };
   },
   /** Bare Node: a dgram socket that answers each datagram to its sender. */
   'node-udp-echo': async () => {
