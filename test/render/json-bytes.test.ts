@@ -79,6 +79,27 @@ describe('toJsonBytes: the bytes of toJsonLine plus a newline', () => {
 });
 
 describe('jsonBytesPrinter', () => {
+  it('writes what toJsonLine says when one Buffer comes back in later events (an echo\'s send reuses its base64)', () => {
+    const a = Buffer.from('first chunk\n');
+    const b = Buffer.from('second \x7f chunk\n');
+    const events = [
+      { type: 'data', t: T, id: 'c1', data: a },
+      { type: 'send', t: T, id: 'c1', data: a },
+      { type: 'data', t: T, id: 'c1', data: b },
+      { type: 'data', t: T, id: 'c1', data: a },
+      { type: 'send', t: T, id: 'c1', data: b },
+      { type: 'send', t: T, id: 'c1', data: a },
+      { type: 'send', t: T, id: 'c1', data: a },
+      { type: 'message', t: T, id: 'c2', data: b },
+      { type: 'send', t: T, id: 'u1', data: b, to: '127.0.0.1:9' },
+      { type: 'send', t: T, id: 'c2', data: b },
+    ] as SessionEvent[];
+    const out: Buffer[] = [];
+    const print = jsonBytesPrinter((line) => out.push(line));
+    for (const ev of events) print(ev);
+    expect(Buffer.concat(out).toString('latin1')).toBe(events.map((ev) => expected(ev)).join(''));
+  });
+
   it('writes one line per event, each ending in a newline', () => {
     const out: Buffer[] = [];
     const print = jsonBytesPrinter((b) => out.push(b));
