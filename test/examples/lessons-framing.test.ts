@@ -60,6 +60,8 @@ describe('framing.lab against real peers', () => {
     // Twelve writes (the kernel may still join some of them; the in-process tests pin one chunk per byte).
     for (const byte of wire) client.socket.write(Buffer.of(byte));
     expect((await client.waitForBytes(14)).equals(len16('<HelloWorld>'))).toBe(true);
+    // The reply on the socket and the event line on stdout reach this process by two paths, in either order.
+    await srv.proc.waitFor('the message', () => eventsOf(srv.proc, 'message').length >= 1);
     expect(eventsOf(srv.proc, 'message').map((e) => e.text)).toEqual(['HelloWorld']);
     expect(await srv.stop(), srv.proc.describe()).toEqual(OK);
   });

@@ -39,6 +39,8 @@ describe('ping-pong-rule.lab', () => {
     await nc.waitForText('PONG 42\nPONG 7\n');
     nc.write('\n');
     await nc.waitForText('PONG 42\nPONG 7\nPONG 8\n');
+    // The answers on the socket and the rule lines on stdout reach this process by two paths, in either order.
+    await srv.proc.waitFor('three rule events', () => eventsOf(srv.proc, 'rule').length >= 3);
     const rules = eventsOf(srv.proc, 'rule');
     expect(rules.map((e) => e.command)).toEqual(['.sendln c1 "PONG 42"', '.sendln c1 "PONG 7"', '.sendln c1 "PONG 8"']);
     nc.end();
