@@ -1,14 +1,14 @@
 // Row 4: `--json` against its real peer, `socat -x` (issue 17 item 4). Both log
 // every byte of an echo, both directions: socklab as NDJSON (`data` with base64
 // and text, `send` with base64), socat as a hex dump (`>` and `<` blocks). Each
-// writes its log into a FILE, then into a SLOW PIPE: `dd bs=4096 of=FILE`, a
-// reader doing one read(2) of at most 4 KiB and one write(2) to a file per
-// block, in its own process. The same reader for both, and both writers block
+// writes its log into a FILE, then into a SLOW PIPE (a named pipe) read by
+// `dd bs=4096 if=FIFO of=FILE`, a reader doing one read(2) of at most 4 KiB
+// and one write(2) to a file per block, in its own process. The same reader for both, and both writers block
 // when it falls behind (socat's stderr and Node's stdout pipe are blocking
 // on Linux), so the pipe measures the same thing on each side: how much log
 // each writes per payload byte and how it writes it. After each run the log is
 // read back: every payload byte must be in it, both ways (lossless).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -116,11 +116,20 @@ async function countHex(file) {
   return { in: seen['>'], out: seen['<'] };
 }
 
-/** `dd bs=4096 of=FILE`: the slow reader at the other end of the log pipe. */
-function slowReader(file) {
-  const dd = spawn('dd', ['bs=4096', `of=${file}`, 'status=none'], { stdio: ['pipe', 'ignore', 'inherit'] });
+/**
+ * `dd bs=4096 if=FIFO of=FILE`: the slow reader at the other end of the log
+ * pipe. A named pipe (mkfifo) so that it is a kernel pipe as in a shell's
+ * `|` (the stdio "pipes" of Node's spawn are socketpairs, which wake the
+ * writer differently). Resolves to the fd of its writing end.
+ */
+function slowReader(dir, file) {
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const dd = spawn('dd', ['bs=4096', `if=${fifo}`, `of=${file}`, 'status=none'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise((resolve) => dd.once('exit', resolve));
-  return { stream: dd.stdin, exited, kill: () => dd.kill('SIGKILL') };
+  // Opening a FIFO for writing waits for its reader: dd opens it as it starts.
+  const fd = openSync(fifo, 'w');
+  return { fd, exited, kill: () => dd.kill('SIGKILL') };
 }
 
 /**
@@ -132,17 +141,18 @@ const run = (side, sink, bytes) => async () => {
   const dir = mkdtempSync(join(tmpdir(), 'socklab-json-bench-'));
   const file = join(dir, 'log');
   const port = await freePort();
-  const reader = sink === 'pipe' ? slowReader(file) : undefined;
-  const fd = reader ? undefined : openSync(file, 'w');
-  const out = reader ? reader.stream : fd;
+  const reader = sink === 'pipe' ? slowReader(dir, file) : undefined;
+  const out = reader ? reader.fd : openSync(file, 'w');
+  let outOpen = true;
   let proc;
   try {
     proc =
       side === 'socat'
         ? start('stdbuf', socatArgs(port), { stdio: ['pipe', 'ignore', out] })
         : start(process.execPath, socklabArgs(port), { cwd: ROOT, env: { ...process.env, SOCKLAB_HISTORY: '' }, stdio: ['pipe', out, 'pipe'] });
-    if (fd !== undefined) closeSync(fd);
-    reader?.stream.destroy();
+    // The child has its own copy; ours would keep the pipe open after the server exits.
+    closeSync(out);
+    outOpen = false;
     await waitListening(port, READY_MS);
     const c0 = treeCpuMs(proc.pid);
     const pid = proc.pid;
@@ -160,6 +170,7 @@ const run = (side, sink, bytes) => async () => {
     const mibs = bytes / MiB / (r.ms / 1000);
     return { value: mibs, cpu, rss: r.rss, logged, note: `${(r.ms / 1000).toFixed(2)} s; CPU ${cpu.toFixed(2)} s/GiB; peak RSS ${(r.rss / MiB).toFixed(0)} MiB; ${logged.toFixed(2)} B of log per payload B; lossless` };
   } finally {
+    if (outOpen) closeSync(out);
     if (proc) await stop(proc);
     reader?.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -181,7 +192,7 @@ export async function jsonRows(rounds, log) {
   log(`--json vs socat -x: echo of ${BYTES / MiB} MiB, every byte logged both ways, into a file`);
   const kept = { socat: [], socklab: [] };
   const file = await interleave(rounds, { socat: recorded(run('socat', 'file', BYTES), kept.socat), socklab: recorded(run('socklab', 'file', BYTES), kept.socklab) }, log);
-  log(`--json vs socat -x: the same into a slow pipe (dd bs=4096 of=FILE)`);
+  log(`--json vs socat -x: the same into a slow pipe (a FIFO read by dd bs=4096 of=FILE)`);
   const pipe = await interleave(rounds, { socat: run('socat', 'pipe', BYTES), socklab: run('socklab', 'pipe', BYTES) }, log);
   const rss = info('4″. --json: peak RSS (file runs, max)', 'MiB', max(kept.socat, 'rss') / MiB, max(kept.socklab, 'rss') / MiB, 'socat -x');
   rss.note = `log per payload byte: socat -x ${max(kept.socat, 'logged').toFixed(2)} B, --json ${max(kept.socklab, 'logged').toFixed(2)} B`;
