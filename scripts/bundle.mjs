@@ -24,6 +24,9 @@ const result = await build({
   define: { 'import.meta.url': '__socklab_url' },
   banner: { js: "'use strict';const __socklab_url = require('node:url').pathToFileURL(__filename).href;" },
   write: false,
+  // No comments or indentation: less to read and decode at every start (stack traces still name functions).
+  minifyWhitespace: true,
+  charset: 'ascii',
   logLevel: 'warning',
 });
 const body = result.outputFiles[0].text;
