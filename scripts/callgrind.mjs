@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Instruction counts (valgrind --tool=callgrind) of one process for a fixed
 // workload: steady under any machine load, unlike wall clock. Usage:
-//   node scripts/callgrind.mjs [startup|startup-node|pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node] …
+//   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
+//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind.
-import { spawn } from 'node:child_process';
+// NODE_EXTRA_CA_CERTS is unset: with it every node process parses that file of
+// CAs first (~415 M instructions here, three times `node -i`'s own start-up).
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -23,7 +26,7 @@ function underCallgrind(args, env = {}, stdout = 'pipe') {
   const out = join(dir, 'cg.out');
   const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', process.execPath, ...args], {
     cwd: ROOT,
-    env: { ...process.env, SOCKLAB_HISTORY: '', ...env },
+    env: { ...withoutExtraCa(process.env), SOCKLAB_HISTORY: '', ...env },
     stdio: ['pipe', stdout, 'pipe'],
   });
   let text = '';
@@ -47,6 +50,28 @@ function underCallgrind(args, env = {}, stdout = 'pipe') {
     check();
   });
   return { proc, done, wait };
+}
+
+function withoutExtraCa(env) {
+  const copy = { ...env };
+  delete copy.NODE_EXTRA_CA_CERTS;
+  return copy;
+}
+
+/** Up to the first prompt only: SIGUSR2 (no handler in either process) ends it there; callgrind still writes its counts. */
+async function toPrompt(args, prompt) {
+  const c = underCallgrind(args);
+  await c.wait(prompt);
+  c.proc.kill('SIGUSR2');
+  return c.done;
+}
+
+/** A throwaway self-signed certificate and key (openssl), so the workload makes no RSA key (random in cost). */
+function certFiles() {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1'], { stdio: 'ignore' });
+  return { dir, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
 }
 
 const socklab = (lines) => {
@@ -158,6 +183,21 @@ const WORKLOADS = {
     await c.wait(/(^|\n)> /);
     c.proc.stdin.end('.exit\n');
     return c.done;
+  },
+  'startup-prompt': async () => toPrompt(socklab(['.set time on']), PROMPT),
+  'startup-prompt-node': async () => toPrompt(['-i'], /(^|\n)> /),
+  // The first use of TLS: what start-up no longer loads is loaded here.
+  'tls-listen': async () => {
+    const files = certFiles();
+    try {
+      const c = underCallgrind(socklab([`.listen 0 --tls --cert ${files.cert} --key ${files.key}`]));
+      await c.wait(LISTENING);
+      await c.wait(PROMPT);
+      c.proc.stdin.end('.exit\n');
+      return await c.done;
+    } finally {
+      rmSync(files.dir, { recursive: true, force: true });
+    }
   },
   pingpong: async () => serve(socklab(['.listen 0 --reply echo']), pingpong),
   'pingpong-node': async () => serve([NODE_PEER, 'echo'], pingpong),

@@ -1,8 +1,7 @@
 import { constants, lstatSync, openSync, closeSync, writeFileSync, readFileSync } from 'node:fs';
-import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
-import tls from 'node:tls';
 import { SocklabError } from '../errors.js';
+import { nodeCrypto, nodeTls } from '../lazy-builtins.js';
 import type { OptionSpec, ParsedArgs } from '../parse/command-line.js';
 import { readPayloadFile } from '../parse/payload-file.js';
 import { checkFile, type FileUse, type Permissions } from '../script/permissions.js';
@@ -125,7 +124,7 @@ function checkCertificates(pem: Buffer | undefined, option: string): Buffer | un
   const blocks = pem.toString('latin1').match(PEM_CERT) ?? [];
   const bad = blocks.findIndex((block) => {
     try {
-      new X509Certificate(block);
+      new (nodeCrypto().X509Certificate)(block);
       return false;
     } catch {
       return true;
@@ -192,7 +191,7 @@ export function connectTlsConfig(perms: Permissions | undefined, a: ParsedArgs):
   });
   try {
     // Here, not in connect: a bad file is the command's one error line, before any socket exists.
-    tls.createSecureContext({ ...(config.ca && { ca: config.ca }), ...(config.cert && { cert: config.cert, key: config.key }) });
+    nodeTls().createSecureContext({ ...(config.ca && { ca: config.ca }), ...(config.cert && { cert: config.cert, key: config.key }) });
   } catch (err) {
     throw new SocklabError('E_BAD_OPTION', `${config.cert ? '--cert/--key' : '--ca'}: ${(err as Error).message.replace(/^error:[0-9A-F]+:/, '')}; give PEM files (a key that belongs to the certificate)`, { cause: err });
   }

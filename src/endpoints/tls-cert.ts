@@ -1,8 +1,8 @@
-import { generateKeyPair, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import type forgeModule from 'node-forge';
+import { nodeCrypto } from '../lazy-builtins.js';
 
 /**
  * X.509 certificates made in memory: the self-signed one a `.listen --tls`
@@ -36,13 +36,12 @@ export interface CertificateSpec {
 /** The names a made-up server certificate covers: what a client on this machine dials. */
 export const LOCAL_NAMES = ['localhost', '127.0.0.1', '::1'];
 
-const generate = promisify(generateKeyPair);
-
 /** Make a certificate (RSA 2048, SHA-256) and its key, in memory only. */
 export async function makeCertificate(spec: CertificateSpec = {}): Promise<CertificatePair> {
   // node-forge is large: loaded on the first certificate made, not at start-up.
   const forge = createRequire(import.meta.url)('node-forge') as typeof forgeModule;
-  const { privateKey, publicKey } = await generate('rsa', { modulusLength: 2048 });
+  const crypto = nodeCrypto();
+  const { privateKey, publicKey } = await promisify(crypto.generateKeyPair)('rsa', { modulusLength: 2048 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
   // A random positive serial (RFC 5280 4.1.2.2): browsers refuse two certificates of one issuer with the same one.
@@ -68,7 +67,7 @@ export async function makeCertificate(spec: CertificateSpec = {}): Promise<Certi
   }
   cert.sign(signer, forge.md.sha256.create());
   const pem = forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
-  return { cert: pem, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), fingerprint: new X509Certificate(pem).fingerprint256 };
+  return { cert: pem, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), fingerprint: new crypto.X509Certificate(pem).fingerprint256 };
 }
 
 function altName(name: string): { type: number; value?: string; ip?: string } {

@@ -1,7 +1,8 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { SocklabError } from '../errors.js';
+import { nodeCrypto, nodeTls } from '../lazy-builtins.js';
 import type { CertificateSummary, SecureEvent } from '../session/events.js';
 import type { Registry } from '../session/manager.js';
 import { LOCAL_NAMES, makeCertificate } from './tls-cert.js';
@@ -71,12 +72,12 @@ export async function serverSetup(config: TlsServerConfig): Promise<TlsServerSet
   let context: tls.SecureContext;
   let x509: X509Certificate;
   try {
-    x509 = new X509Certificate(cert);
+    x509 = new (nodeCrypto().X509Certificate)(cert);
   } catch (err) {
     throw new SocklabError('E_BAD_OPTION', `--cert ${config.certFile ?? ''}: not a PEM certificate (-----BEGIN CERTIFICATE-----)`.replace('  ', ' '), { cause: err });
   }
   try {
-    context = tls.createSecureContext({ cert, key, ...(config.ca !== undefined && { ca: config.ca }) });
+    context = nodeTls().createSecureContext({ cert, key, ...(config.ca !== undefined && { ca: config.ca }) });
   } catch (err) {
     const why = /mismatch/i.test((err as Error).message) ? 'the key does not belong to that certificate' : 'not a PEM private key, or it is encrypted';
     throw new SocklabError('E_BAD_OPTION', `--key: ${why}; give the key that was made with --cert's certificate`, { cause: err });
@@ -88,7 +89,7 @@ export async function serverSetup(config: TlsServerConfig): Promise<TlsServerSet
 
 /** Wrap a TCP connection a `--tls` server accepted; the handshake starts at once. */
 export function acceptTls(raw: net.Socket, setup: TlsServerSetup): tls.TLSSocket {
-  const socket = new tls.TLSSocket(raw, {
+  const socket = new (nodeTls().TLSSocket)(raw, {
     isServer: true,
     secureContext: setup.context,
     // Asked for, shown, never refused: the point is to see what the client sends.
@@ -150,7 +151,7 @@ export function clientTlsOptions(config: TlsClientConfig, host: string | undefin
 export function connectTls(options: net.NetConnectOpts, config: TlsClientConfig): tls.TLSSocket {
   const raw = net.connect(options);
   const host = 'host' in options ? options.host : undefined;
-  const socket = tls.connect({ socket: raw, ...clientTlsOptions(config, host) });
+  const socket = nodeTls().connect({ socket: raw, ...clientTlsOptions(config, host) });
   raws.set(socket, raw);
   roles.set(socket, { role: 'client', ...(config.ca !== undefined && !config.insecure && { caFile: config.caFile ?? 'FILE' }) });
   return socket;
@@ -191,7 +192,8 @@ export function handshakeOf(socket: net.Socket): SecureEvent | undefined {
 export function watchTls(reg: Registry, ep: Pick<SocketEndpoint, 'id' | 'socket'>): void {
   const socket = ep.socket;
   const role = roles.get(socket);
-  if (!(socket instanceof tls.TLSSocket) || role === undefined) return;
+  // A plain socket has no role: node:tls is not loaded for it.
+  if (role === undefined || !(socket instanceof nodeTls().TLSSocket)) return;
   socket.prependListener('error', (err: NodeJS.ErrnoException & { reason?: string; context?: string; cert?: { subjectaltname?: unknown } }) => {
     if (typeof err.reason === 'string' && err.code?.startsWith('ERR_SSL_')) err.message = err.reason;
     else if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' && typeof err.cert?.subjectaltname === 'string') {

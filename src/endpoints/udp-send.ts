@@ -1,7 +1,7 @@
-import dns from 'node:dns';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SocklabError } from '../errors.js';
+import { nodeDns } from '../lazy-builtins.js';
 import { parseAddress } from '../parse/address.js';
 import { formatHostPort, type KindSendOptions, type SendResult } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
@@ -59,7 +59,7 @@ async function destination(session: Session, ep: UdpEndpoint, to: string | UdpPe
   const host = address.host ?? '127.0.0.1';
   if (net.isIP(host)) return { host, port: address.port };
   const family = isV6(ep) ? 6 : 4;
-  const lookup = session.lookup ?? dns.lookup;
+  const lookup = session.lookup ?? nodeDns().lookup;
   const resolved = await new Promise<string>((resolve, reject) =>
     lookup(host, { family }, (err, addr) => (err ? reject(err) : resolve(typeof addr === 'string' ? addr : (addr[0]?.address ?? '')))),
   ).catch((err: NodeJS.ErrnoException) => {

@@ -1,6 +1,6 @@
-import dgram from 'node:dgram';
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
+import { nodeDgram } from '../lazy-builtins.js';
 import { createReplier, parseReply } from '../behaviours/reply.js';
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
@@ -36,7 +36,7 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
     );
   }
   const host = options.host ?? '127.0.0.1';
-  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+  const socket = nodeDgram().createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
   let settle!: { resolve: () => void; reject: (err: unknown) => void };
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => {}); // the failure is an event; callers that care await `ready`

@@ -46,10 +46,12 @@ BYTE_TEXT[0x5c] = '\\\\';
 /** The class of {@link isShownEscaped} as a RegExp character class (needs the `u` flag). */
 export const SHOWN_ESCAPED_CLASS =
   '[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}\\p{Cn}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u{fffd}]';
-const HIDDEN = new RegExp(SHOWN_ESCAPED_CLASS, 'u');
+// Built on the first character ≥ U+0080: compiling these Unicode properties is the
+// costliest line of start-up (docs/performance.md, "Round 2, session 3").
+let hidden: RegExp | undefined;
 // Lazily filled verdicts for every code point (0 unknown, 1 shown, 2 escaped),
 // so text pays the regex once per distinct character, not once per character.
-const verdict = new Uint8Array(0x110000);
+let verdict: Uint8Array | undefined;
 
 /**
  * True when code point `cp` is shown escaped in every view (the rule is in
@@ -58,9 +60,11 @@ const verdict = new Uint8Array(0x110000);
 export function isShownEscaped(cp: number): boolean {
   if (cp < 0x80) return PLAIN[cp] !== 1 && cp !== 0x22 && cp !== 0x5c;
   if (cp > 0x10ffff) return true;
+  verdict ??= new Uint8Array(0x110000);
   let v = verdict[cp]!;
   if (v === 0) {
-    v = HIDDEN.test(String.fromCodePoint(cp)) ? 2 : 1;
+    hidden ??= new RegExp(SHOWN_ESCAPED_CLASS, 'u');
+    v = hidden.test(String.fromCodePoint(cp)) ? 2 : 1;
     verdict[cp] = v;
   }
   return v === 2;

@@ -80,7 +80,8 @@ export function cutEscaped(text: string, max: number): string {
   return text;
 }
 
-const HIDDEN_ALL = new RegExp(SHOWN_ESCAPED_CLASS, 'gu');
+// Built on first use, not at start-up (as escape-table.ts's own).
+let hiddenAll: RegExp | undefined;
 const jsonEscape = (ch: string): string => {
   let out = '';
   for (let k = 0; k < ch.length; k++) out += `\\u${ch.charCodeAt(k).toString(16).padStart(4, '0')}`;
@@ -94,7 +95,8 @@ const jsonEscape = (ch: string): string => {
  * `json` is the text of JSON.stringify; outside strings it is plain ASCII.
  */
 export function escapeJsonHidden(json: string): string {
-  HIDDEN_ALL.lastIndex = 0;
-  return json.replace(HIDDEN_ALL, jsonEscape);
+  hiddenAll ??= new RegExp(SHOWN_ESCAPED_CLASS, 'gu');
+  hiddenAll.lastIndex = 0;
+  return json.replace(hiddenAll, jsonEscape);
 }
 

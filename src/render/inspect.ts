@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { inspect, type InspectOptions } from 'node:util';
 import { escapeMessage } from './escape.js';
+import { nodeCrypto } from '../lazy-builtins.js';
 
 /**
  * Escape plain (colourless) util.inspect output with the one escaping table
@@ -26,7 +26,7 @@ export function inspectWithColors(value: unknown, options: InspectOptions): stri
   // The nonce is itself a run of two-digit SGR codes: inspect subtracts those
   // (and only those) from a line's length, so the layout is the same as with
   // its real colours.
-  const groups = [...randomBytes(8)].map((b) => String(b % 100).padStart(2, '0'));
+  const groups = [...nodeCrypto().randomBytes(8)].map((b) => String(b % 100).padStart(2, '0'));
   const nonce = groups.map((g) => `\x1b[${g}m`).join('');
   const colors = inspect.colors as Palette;
   const styles = inspect.styles as Record<string, string>;

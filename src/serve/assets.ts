@@ -16,7 +16,7 @@ export type PageAssets = Map<string, { body: Buffer; type: string }>;
 /**
  * Read the page from the package: `src/serve/page/` when run from source,
  * `dist/serve/page/` (copied by `npm run build`) from the build, whether
- * the code runs unbundled (`dist/serve/`) or bundled (`dist/socklab.js`).
+ * the code runs unbundled (`dist/serve/`) or bundled (`dist/socklab.cjs`).
  * Throws `E_IO` when the files are missing (a build without them).
  */
 export function loadAssets(): PageAssets {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { HumanPrinter } from '../render/printer.js';
 import { escapeMessage } from '../render/escape.js';
 import { toJsonLine } from '../render/json.js';
@@ -7,6 +6,7 @@ import type { SessionEvent } from '../session/events.js';
 import type { Settings } from '../settings.js';
 import { Ring } from './ring.js';
 import { toSpans, type Span } from './spans.js';
+import { nodeCrypto } from '../lazy-builtins.js';
 
 /**
  * One line group of the page's event log: an event's line and what the
@@ -41,7 +41,7 @@ const FOLDABLE = new Set(['data', 'send', 'datagram']);
  */
 export class PageFeed {
   /** This feed's name in event ids: a browser that resumes with another feed's id starts afresh. */
-  readonly tag = randomBytes(4).toString('hex');
+  readonly tag = nodeCrypto().randomBytes(4).toString('hex');
   readonly ring = new Ring();
   private readonly printer: HumanPrinter;
   private current: SessionEvent | undefined;

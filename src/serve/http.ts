@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PageAssets } from './assets.js';
+import { nodeCrypto } from '../lazy-builtins.js';
 
 /**
  * The headers of every answer. The page's script and style are files of
@@ -60,8 +60,8 @@ export function refuse(res: ServerResponse, status: number, reason: string): voi
 
 // Hashing first gives two buffers of one length, as timingSafeEqual needs, whatever was sent.
 function sameToken(given: string, token: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(given), digest(token));
+  const digest = (s: string) => nodeCrypto().createHash('sha256').update(s).digest();
+  return nodeCrypto().timingSafeEqual(digest(given), digest(token));
 }
 
 /** True for `127.0.0.1:P`, `localhost:P`, `[::1]:P` (RFC 9110 7.2: host and optional port). */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +11,7 @@ import { PageFeed } from './feed.js';
 import { SECURITY_HEADERS, refuse, route } from './http.js';
 import { diagramSnapshot, tableSnapshot } from './snapshots.js';
 import { Viewer } from './viewer.js';
+import { nodeCrypto } from '../lazy-builtins.js';
 
 /** Browsers watching at once at most; one more gets 503 (a class of 30, each with a laptop and a phone). */
 export const MAX_VIEWERS = 64;
@@ -71,7 +71,7 @@ export async function startServing(session: Session, options: ServeOptions): Pro
   if (current) throw new SocklabError('E_STATE', `the page is served already at ${current.urls[0]}: .serve stop first`);
   const assets = loadAssets();
   const host = options.host ?? '127.0.0.1';
-  const token = host === 'localhost' || isLoopback(host) ? undefined : randomBytes(18).toString('base64url');
+  const token = host === 'localhost' || isLoopback(host) ? undefined : nodeCrypto().randomBytes(18).toString('base64url');
   const viewers = new Set<Viewer>();
   // The table and the diagram are rebuilt at most every SNAPSHOT_MS while something changed,
   // and sent only when they differ from what the viewers have.
