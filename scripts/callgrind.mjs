@@ -177,7 +177,7 @@ function freePort() {
   });
 }
 
-/** Wait until something accepts on `port` (a probe connection is made once socat listens: socat then serves it and exits, so probe with ss instead). */
+/** Wait until socat listens on `port`, asked of ss: a probe connection would be the one connection socat serves before it exits. */
 async function waitAccepting(port) {
   for (;;) {
     const out = execFileSync('ss', ['-Hltn', `sport = :${port}`]).toString();
