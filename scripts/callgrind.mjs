@@ -2,8 +2,12 @@
 // Instruction counts (valgrind --tool=callgrind) of one process for a fixed
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
-//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node] …
-// Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind.
+//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node
+//     |relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|tls-echo|tls-echo-node] …
+// Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
+// (the relay workloads socat, the TLS ones openssl). Relay workloads count the
+// relay process only (socklab's `.proxy` or socat); the echo target behind it
+// is a bare Node process outside valgrind.
 // NODE_EXTRA_CA_CERTS is unset: with it every node process parses that file of
 // CAs first (~415 M instructions here, three times `node -i`'s own start-up).
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,6 +15,7 @@ import { closeSync, openSync, readFileSync, rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { ROOT, SOCKLAB, NODE_PEER } from './bench/servers.mjs';
 import { freePort, waitListening } from './bench/procs.mjs';
@@ -19,12 +24,14 @@ const PINGS = Number(process.env.CG_PINGS ?? 20_000);
 const ACCEPTS = Number(process.env.CG_ACCEPTS ?? 5_000);
 const DATAGRAMS = Number(process.env.CG_DATAGRAMS ?? 10_000);
 const JSON_MIB = Number(process.env.CG_JSON_MIB ?? 16);
+/** Bytes echoed by the bulk workloads (relay-bulk, tls-echo). */
+const BULK = Number(process.env.CG_BULK_MIB ?? 32) * 1024 * 1024;
 
-/** `stdout`: 'pipe' (read here for the listening line) or an fd (a file, for the --json log). */
-function underCallgrind(args, env = {}, stdout = 'pipe') {
+/** `stdout`: 'pipe' (read here for the listening line) or an fd (a file, for the --json log); `cmd` the program (socat for its baseline). */
+function underCallgrind(args, env = {}, stdout = 'pipe', cmd = process.execPath) {
   const dir = mkdtempSync(join(tmpdir(), 'cg-'));
   const out = join(dir, 'cg.out');
-  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', process.execPath, ...args], {
+  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', cmd, ...args], {
     cwd: ROOT,
     env: { ...withoutExtraCa(process.env), SOCKLAB_HISTORY: '', ...env },
     stdio: ['pipe', stdout, 'pipe'],
@@ -168,6 +175,98 @@ async function serveToFile(args, drive) {
   }
 }
 
+/** Write BULK bytes in 64 KiB writes and read the echo back at the same time. */
+async function bulk(socket) {
+  const chunk = Buffer.alloc(64 * 1024, 97);
+  await new Promise((resolve, reject) => {
+    let got = 0;
+    socket.on('data', (d) => {
+      got += d.length;
+      if (got >= BULK) resolve();
+    });
+    socket.once('error', reject);
+    let sent = 0;
+    const more = () => {
+      while (sent < BULK) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once('drain', more);
+      }
+    };
+    more();
+  });
+  socket.destroy();
+}
+
+async function tcpBulk(port) {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  await bulk(sock);
+}
+
+async function tlsBulk(port) {
+  const sock = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  await new Promise((r) => sock.once('secureConnect', r));
+  await bulk(sock);
+}
+
+/** A bare Node echo target outside valgrind, for the relay workloads; its port. */
+async function echoTarget() {
+  const proc = spawn(process.execPath, [NODE_PEER, 'echo'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  const port = await new Promise((resolve) => proc.stdout.on('data', (d) => {
+    text += d;
+    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
+    if (m) resolve(Number(m[1]));
+  }));
+  return { port, stop: () => proc.kill('SIGTERM') };
+}
+
+/** The relay process under callgrind in front of a bare echo target: socklab's `.proxy` or socat. */
+async function relay(kind, drive) {
+  const target = await echoTarget();
+  try {
+    if (kind === 'socklab') return await serve(socklab([`.proxy 0 ${target.port}`]), drive, /p1\s+listening on 127\.0\.0\.1:(\d+)/);
+    const port = await freePort();
+    const c = underCallgrind(['-b', '65536', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${target.port}`], {}, 'pipe', 'socat');
+    await waitAccepting(port);
+    await drive(port);
+    // socat ends once its one connection closed.
+    setTimeout(() => c.proc.kill('SIGTERM'), 5000).unref();
+    return c.done;
+  } finally {
+    target.stop();
+  }
+}
+
+/** Wait until socat listens on `port`, asked of ss: a probe connection would be the one connection socat serves before it exits. */
+async function waitAccepting(port) {
+  for (;;) {
+    const out = execFileSync('ss', ['-Hltn', `sport = :${port}`]).toString();
+    if (out.trim() !== '') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A certificate and key for localhost (openssl), as in scripts/bench/tls.mjs. */
+function certificate() {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  return { cert, key, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function tlsServer(kind) {
+  const files = certificate();
+  try {
+    const args = kind === 'node' ? [NODE_PEER, 'tls-echo', files.cert, files.key] : socklab([`.listen 0 --tls --cert ${files.cert} --key ${files.key} --reply echo`]);
+    return await serve(args, tlsBulk);
+  } finally {
+    files.dispose();
+  }
+}
+
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 const PROMPT = /socklab> /;
 
@@ -207,11 +306,17 @@ const WORKLOADS = {
   'udp-node': async () => serve([NODE_PEER, 'udp-echo'], udp),
   json: async () => serveToFile((port) => [SOCKLAB, '--no-color', '--json', '-e', `.listen ${port} --reply echo`], bulkEcho),
   'json-node': async () => serve([NODE_PEER, 'echo'], bulkEcho),
+  'relay-bulk': async () => relay('socklab', tcpBulk),
+  'relay-bulk-socat': async () => relay('socat', tcpBulk),
+  'relay-pingpong': async () => relay('socklab', pingpong),
+  'relay-pingpong-socat': async () => relay('socat', pingpong),
+  'tls-echo': async () => tlsServer('socklab'),
+  'tls-echo-node': async () => tlsServer('node'),
 };
 
-async function serve(args, drive) {
+async function serve(args, drive, listening = LISTENING) {
   const c = underCallgrind(args);
-  const port = Number((await c.wait(LISTENING))[1]);
+  const port = Number((await c.wait(listening))[1]);
   await drive(port);
   c.proc.stdin.end('.exit\n');
   setTimeout(() => c.proc.kill('SIGTERM'), 5000).unref();

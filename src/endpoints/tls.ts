@@ -87,11 +87,24 @@ export async function serverSetup(config: TlsServerConfig): Promise<TlsServerSet
   return setup;
 }
 
+/**
+ * Stream high-water mark of socklab's TLS sockets, bytes (both directions;
+ * Node 20's default is 16 KiB, Node 22's 64 KiB). A TLS write completes only
+ * once its record went down to the TCP socket, never within the call as a
+ * plain TCP write usually does, so at 16 KiB each 16 KiB record an echo
+ * writes back reports "full": reading pauses until 'drain', once per record.
+ * At 64 KiB the records of one TCP read pass before it pauses.
+ */
+export const TLS_HIGH_WATER = 64 * 1024;
+// Node reads `highWaterMark` from the options of TLSSocket and tls.connect; @types/node lists it for neither.
+const HIGH_WATER = { highWaterMark: TLS_HIGH_WATER };
+
 /** Wrap a TCP connection a `--tls` server accepted; the handshake starts at once. */
 export function acceptTls(raw: net.Socket, setup: TlsServerSetup): tls.TLSSocket {
   const socket = new (nodeTls().TLSSocket)(raw, {
     isServer: true,
     secureContext: setup.context,
+    ...HIGH_WATER,
     // Asked for, shown, never refused: the point is to see what the client sends.
     requestCert: setup.config.clientCert === true,
     rejectUnauthorized: false,
@@ -151,7 +164,7 @@ export function clientTlsOptions(config: TlsClientConfig, host: string | undefin
 export function connectTls(options: net.NetConnectOpts, config: TlsClientConfig): tls.TLSSocket {
   const raw = net.connect(options);
   const host = 'host' in options ? options.host : undefined;
-  const socket = nodeTls().connect({ socket: raw, ...clientTlsOptions(config, host) });
+  const socket = nodeTls().connect({ socket: raw, ...HIGH_WATER, ...clientTlsOptions(config, host) });
   raws.set(socket, raw);
   roles.set(socket, { role: 'client', ...(config.ca !== undefined && !config.insecure && { caFile: config.caFile ?? 'FILE' }) });
   return socket;

@@ -18,7 +18,7 @@ import { formatEvent } from '../../src/render/human.js';
 import { explainEvent } from '../../src/render/explain.js';
 import type { ErrorEvent, SecureEvent, SessionEvent } from '../../src/session/events.js';
 import { certFiles, handshakeEnd, portOf } from './tls-helpers.js';
-import { TlsClientConfig } from '../../src/endpoints/tls.js';
+import { TLS_HIGH_WATER, TlsClientConfig } from '../../src/endpoints/tls.js';
 
 afterEach(closeAll);
 
@@ -64,6 +64,40 @@ describe('.listen --tls with a certificate made at start', () => {
     await rig.ok('.expect c hello');
     expect(rig.log.of('data', 'c2').map((e) => e.data.toString())).toEqual(['hello']);
     expect(rig.log.of('send', 'c2').map((e) => e.data.toString())).toEqual(['hello']);
+  });
+
+  it('an echo of 1 MiB through --tls comes back whole; every TLS socket, relayed too, buffers 64 KiB before it says full', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 127.0.0.1:0 --tls --reply echo as srv');
+    await rig.ok(`.proxy 127.0.0.1:0 127.0.0.1:${portOf(rig, 'srv')} --tls --tls-upstream --insecure as p`);
+    const relay = rig.ctx.session.get('p');
+    if (relay.kind !== 'relay') throw new Error('p is no relay');
+    const port = Number(relay.address.split(':').at(-1));
+    await rig.ok(`.connect 127.0.0.1:${port} --tls --insecure as c`);
+    // c1 the client, c2/c3 the relay's link (TLS both sides), c4 the echo server's socket.
+    for (const id of ['c1', 'c2', 'c3', 'c4']) await secureOf(rig, id);
+    for (const id of ['c1', 'c2', 'c3', 'c4']) {
+      const ep = rig.ctx.session.get(id);
+      if (ep.kind !== 'socket' && ep.kind !== 'relay-socket') throw new Error(`${id} is a ${ep.kind}`);
+      expect([id, ep.socket.writableHighWaterMark, ep.socket.readableHighWaterMark]).toEqual([id, TLS_HIGH_WATER, TLS_HIGH_WATER]);
+    }
+    // A 16 KiB record per data event: the echo pauses and resumes reading many times, and loses nothing.
+    const payload = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 12)) & 0xff;
+    const c1 = rig.ctx.session.get('c1');
+    if (c1.kind !== 'socket') throw new Error('c1 is no socket');
+    const back: Buffer[] = [];
+    let got = 0;
+    const whole = new Promise<void>((resolve) => {
+      c1.socket.on('data', (d: Buffer) => {
+        back.push(d);
+        got += d.length;
+        if (got >= payload.length) resolve();
+      });
+    });
+    c1.socket.write(payload);
+    await whole;
+    expect(Buffer.concat(back).equals(payload)).toBe(true);
   });
 
   it('.show tells protocol, cipher, ALPN, SNI, the peer certificate and verification; .explain the handshake; .timeline marks it', async () => {
