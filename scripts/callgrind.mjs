@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Instruction counts (valgrind --tool=callgrind) of one process for a fixed
 // workload: steady under any machine load, unlike wall clock. Usage:
-//   node scripts/callgrind.mjs [startup|startup-node|pingpong|pingpong-node|accept|accept-node|udp|udp-node] …
+//   node scripts/callgrind.mjs [startup|startup-node|pingpong|pingpong-node|accept|accept-node|udp|udp-node|framed|framed-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind.
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -52,18 +52,21 @@ const socklab = (lines) => {
   return args;
 };
 
-async function pingpong(port) {
+// A 64-byte payload with a len16 prefix (66 B on the wire), as bench row 14 sends.
+const LEN16_MESSAGE = Buffer.alloc(66, 112);
+LEN16_MESSAGE.writeUInt16BE(64, 0);
+
+async function pingpong(port, msg = Buffer.alloc(64, 97)) {
   const sock = net.connect(port, '127.0.0.1');
   sock.setNoDelay(true);
   await new Promise((r) => sock.once('connect', r));
-  const msg = Buffer.alloc(64, 97);
   let n = 0;
   let got = 0;
   await new Promise((resolve) => {
     sock.on('data', (d) => {
       got += d.length;
-      while (got >= 64) {
-        got -= 64;
+      while (got >= msg.length) {
+        got -= msg.length;
         if (++n === PINGS) return resolve();
         sock.write(msg);
       }
@@ -120,6 +123,8 @@ const WORKLOADS = {
   'accept-node': async () => serve([NODE_PEER, 'echo'], accepts),
   udp: async () => serve(socklab(['.udp 0 --reply echo']), udp),
   'udp-node': async () => serve([NODE_PEER, 'udp-echo'], udp),
+  framed: async () => serve(socklab([".listen 0 --frame len16 --reply '{data}'"]), (port) => pingpong(port, LEN16_MESSAGE)),
+  'framed-node': async () => serve([NODE_PEER, 'len16-echo'], (port) => pingpong(port, LEN16_MESSAGE)),
 };
 
 async function serve(args, drive) {

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
 import { createReplier, parseReply } from '../behaviours/reply.js';
@@ -16,6 +17,9 @@ export function isMulticast(address: string): boolean {
   }
   return net.isIPv6(address) && /^ff/i.test(address);
 }
+
+/** How dgram calls its `lookup` option: (address, 4 or 6, callback). */
+type LookupFunction = (address: string, family: number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void;
 
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
@@ -36,7 +40,15 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
     );
   }
   const host = options.host ?? '127.0.0.1';
-  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+  // Once bound, an IP literal needs no lookup: Node's default (dns.lookup) answers it in a
+  // process.nextTick per datagram sent, which costs async-hook events under the REPL's domain.
+  let bound = false;
+  const lookup: LookupFunction = (address, family, callback) => {
+    const ipFamily = bound ? net.isIP(address) : 0;
+    if (ipFamily !== 0) callback(null, address, ipFamily);
+    else dns.lookup(address, family, callback);
+  };
+  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: lookup as unknown as typeof dns.lookup });
   let settle!: { resolve: () => void; reject: (err: unknown) => void };
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => {}); // the failure is an event; callers that care await `ready`
@@ -96,6 +108,7 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
     }
   });
   socket.on('listening', () => {
+    bound = true;
     const addr = socket.address();
     ep.local = formatHostPort(addr.address, addr.port);
     ep.state = UdpState.OPEN;
