@@ -5,6 +5,7 @@ import { SocklabError } from '../errors.js';
 import { createReplier, parseReply } from '../behaviours/reply.js';
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
+import type { SendEvent } from '../session/events.js';
 import { formatBytes } from '../render/units.js';
 import { UdpState, type UdpEndpoint, type UdpOptions, type UdpPeer } from './udp-types.js';
 import { sendDatagrams, sendReply } from './udp-send.js';
@@ -77,13 +78,18 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
   let replyTo: UdpPeer | undefined;
   // The last sender's `host:port`, kept while the same peer sends (the data path of a flood).
   let peerText = '';
+  // The `send` events of the replies to the datagram being answered, emitted once the replier returned.
+  const replies: SendEvent[] = [];
   ep.reply = createReplier(reply, {
     id: ep.id,
     get remote() {
       return replyTo ? peerText : '?';
     },
     write: (data) => {
-      if (replyTo && isLive(ep)) sendReply(session, ep, data, replyTo, peerText);
+      if (replyTo && isLive(ep)) {
+        const sent = sendReply(session, ep, data, replyTo, peerText);
+        if (sent !== undefined) replies.push(sent);
+      }
       return true;
     },
     holdUntilDrain: () => {},
@@ -105,6 +111,10 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
       replyTo = ep.lastPeer;
       ep.reply(data);
       replyTo = undefined;
+      // At once, not in a microtask: under the REPL's domain a queueMicrotask per datagram
+      // costs more than the rest of the reply.
+      for (let i = 0; i < replies.length; i++) session.emit(replies[i] as SendEvent);
+      replies.length = 0;
     }
   });
   socket.on('listening', () => {
