@@ -105,6 +105,22 @@ export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: U
   return { type: 'send', t: session.now(), id: ep.id, data, to: connected ? (ep.connected as string) : peer };
 }
 
+/**
+ * The `lookup` option of a socket's `dgram.createSocket`: once `bound()`, an
+ * IP literal is answered at once; a name (and anything before the bind) goes
+ * to `dns.lookup` as dgram's default does. The default answers even an IP
+ * literal in a `process.nextTick`, which costs four async-hook calls per
+ * datagram sent under the REPL's domain.
+ */
+export function literalLookup(bound: () => boolean): typeof dns.lookup {
+  const lookup = (address: string, family: number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+    const ipFamily = bound() ? net.isIP(address) : 0;
+    if (ipFamily !== 0) callback(null, address, ipFamily);
+    else dns.lookup(address, family, callback);
+  };
+  return lookup as unknown as typeof dns.lookup;
+}
+
 function checkSize(ep: UdpEndpoint, to: UdpPeer | undefined, size: number): void {
   const v6 = to === undefined ? isV6(ep) : net.isIPv6(to.host);
   const max = v6 ? MAX_UDP_PAYLOAD_V6 : MAX_UDP_PAYLOAD_V4;

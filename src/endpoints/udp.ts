@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
 import { createReplier, parseReply } from '../behaviours/reply.js';
@@ -8,7 +7,7 @@ import type { Session } from '../session/session.js';
 import type { SendEvent } from '../session/events.js';
 import { formatBytes } from '../render/units.js';
 import { UdpState, type UdpEndpoint, type UdpOptions, type UdpPeer } from './udp-types.js';
-import { sendDatagrams, sendReply } from './udp-send.js';
+import { literalLookup, sendDatagrams, sendReply } from './udp-send.js';
 
 /** True for an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address. */
 export function isMulticast(address: string): boolean {
@@ -18,9 +17,6 @@ export function isMulticast(address: string): boolean {
   }
   return net.isIPv6(address) && /^ff/i.test(address);
 }
-
-/** How dgram calls its `lookup` option: (address, 4 or 6, callback). */
-type LookupFunction = (address: string, family: number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void;
 
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
@@ -41,15 +37,8 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
     );
   }
   const host = options.host ?? '127.0.0.1';
-  // Once bound, an IP literal needs no lookup: Node's default (dns.lookup) answers it in a
-  // process.nextTick per datagram sent, which costs async-hook events under the REPL's domain.
   let bound = false;
-  const lookup: LookupFunction = (address, family, callback) => {
-    const ipFamily = bound ? net.isIP(address) : 0;
-    if (ipFamily !== 0) callback(null, address, ipFamily);
-    else dns.lookup(address, family, callback);
-  };
-  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: lookup as unknown as typeof dns.lookup });
+  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup(() => bound) });
   let settle!: { resolve: () => void; reject: (err: unknown) => void };
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => {}); // the failure is an event; callers that care await `ready`
