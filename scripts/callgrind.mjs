@@ -3,7 +3,7 @@
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
 //     pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node
-//     |relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|tls-echo|tls-echo-node] …
+//     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
 // (the relay workloads socat, the TLS ones openssl). Relay workloads count the
 // relay process only (socklab's `.proxy` or socat); the echo target behind it
@@ -87,18 +87,21 @@ const socklab = (lines) => {
   return args;
 };
 
-async function pingpong(port) {
+// A 64-byte payload with a len16 prefix (66 B on the wire), as bench row 14 sends.
+const LEN16_MESSAGE = Buffer.alloc(66, 112);
+LEN16_MESSAGE.writeUInt16BE(64, 0);
+
+async function pingpong(port, msg = Buffer.alloc(64, 97)) {
   const sock = net.connect(port, '127.0.0.1');
   sock.setNoDelay(true);
   await new Promise((r) => sock.once('connect', r));
-  const msg = Buffer.alloc(64, 97);
   let n = 0;
   let got = 0;
   await new Promise((resolve) => {
     sock.on('data', (d) => {
       got += d.length;
-      while (got >= 64) {
-        got -= 64;
+      while (got >= msg.length) {
+        got -= msg.length;
         if (++n === PINGS) return resolve();
         sock.write(msg);
       }
@@ -312,6 +315,8 @@ const WORKLOADS = {
   'relay-pingpong-socat': async () => relay('socat', pingpong),
   'tls-echo': async () => tlsServer('socklab'),
   'tls-echo-node': async () => tlsServer('node'),
+  framed: async () => serve(socklab([".listen 0 --frame len16 --reply '{data}'"]), (port) => pingpong(port, LEN16_MESSAGE)),
+  'framed-node': async () => serve([NODE_PEER, 'len16-echo'], (port) => pingpong(port, LEN16_MESSAGE)),
 };
 
 async function serve(args, drive, listening = LISTENING) {

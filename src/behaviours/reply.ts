@@ -55,11 +55,10 @@ export function createReplier(spec: ReplySpec, target: ReplyTarget, options: Rep
     case 'discard':
       return undefined;
     case 'echo':
-      return (chunk) => {
-        if (!target.write(chunk)) target.holdUntilDrain();
-        after?.();
-      };
+      return echoReplier(target, after);
     case 'template': {
+      // `{data}` alone answers the bytes as received: the echo, without a context object per chunk.
+      if (spec.source === '{data}') return echoReplier(target, after);
       const { template } = spec;
       // {upper} and {lower} decode each chunk as UTF-8 on its own (as the tutorial server's
       // toString() does): a character split across two chunks becomes two U+FFFD. Kept, and said once.
@@ -76,6 +75,18 @@ export function createReplier(spec: ReplySpec, target: ReplyTarget, options: Rep
       };
     }
   }
+}
+
+function echoReplier(target: ReplyTarget, after: (() => void) | undefined): Replier {
+  if (after === undefined) {
+    return (chunk) => {
+      if (!target.write(chunk)) target.holdUntilDrain();
+    };
+  }
+  return (chunk) => {
+    if (!target.write(chunk)) target.holdUntilDrain();
+    after();
+  };
 }
 
 /**

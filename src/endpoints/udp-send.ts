@@ -82,17 +82,19 @@ export function reachable(local: string): UdpPeer {
 /**
  * A `--reply` answer: one datagram back to its sender (the connected peer on
  * a connected socket). The data path of `--reply echo`: no promise, no
- * lookup; `peer` is the sender's `host:port`, already formatted. The `send`
- * event comes in a microtask (as TCP's do), never from inside this call.
+ * lookup; `peer` is the sender's `host:port`, already formatted. Returns the
+ * `send` event for the caller to emit once the replier has returned (never
+ * from inside it), or undefined when nothing was sent (EMSGSIZE: an `error`
+ * event said so).
  */
-export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: UdpPeer, peer: string): void {
+export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: UdpPeer, peer: string): SendEvent | undefined {
   const connected = ep.connected !== undefined;
   if (data.length > MAX_UDP_PAYLOAD_V4) {
     try {
       checkSize(ep, connected ? undefined : to, data.length);
     } catch (err) {
       session.emit({ type: 'error', t: session.now(), id: ep.id, code: 'EMSGSIZE', message: (err as Error).message, context: 'udp' });
-      return;
+      return undefined;
     }
   }
   // Without a callback, a failed send is the socket's 'error' event: one error event, as for any other.
@@ -100,16 +102,23 @@ export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: U
   else ep.socket.send(data, to.port, to.host);
   ep.datagramsOut++;
   ep.bytesOut += data.length;
-  pending.push(session, { type: 'send', t: session.now(), id: ep.id, data, to: connected ? (ep.connected as string) : peer });
-  if (pending.length === 2) queueMicrotask(emitPending);
+  return { type: 'send', t: session.now(), id: ep.id, data, to: connected ? (ep.connected as string) : peer };
 }
 
-// Session, event, session, event…: the replies of one turn, emitted in one microtask.
-const pending: Array<Session | SendEvent> = [];
-
-function emitPending(): void {
-  for (let i = 0; i < pending.length; i += 2) (pending[i] as Session).emit(pending[i + 1] as SendEvent);
-  pending.length = 0;
+/**
+ * The `lookup` option of a socket's `dgram.createSocket`: once `bound()`, an
+ * IP literal is answered at once; a name (and anything before the bind) goes
+ * to `dns.lookup` as dgram's default does. The default answers even an IP
+ * literal in a `process.nextTick`, which costs four async-hook calls per
+ * datagram sent while async hooks are on.
+ */
+export function literalLookup(bound: () => boolean): typeof import('node:dns').lookup {
+  const lookup = (address: string, family: number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+    const ipFamily = bound() ? net.isIP(address) : 0;
+    if (ipFamily !== 0) callback(null, address, ipFamily);
+    else nodeDns().lookup(address, family, callback);
+  };
+  return lookup as unknown as typeof import('node:dns').lookup;
 }
 
 function checkSize(ep: UdpEndpoint, to: UdpPeer | undefined, size: number): void {

@@ -4,9 +4,10 @@ import { nodeDgram } from '../lazy-builtins.js';
 import { createReplier, parseReply } from '../behaviours/reply.js';
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
+import type { SendEvent } from '../session/events.js';
 import { formatBytes } from '../render/units.js';
 import { UdpState, type UdpEndpoint, type UdpOptions, type UdpPeer } from './udp-types.js';
-import { sendDatagrams, sendReply } from './udp-send.js';
+import { literalLookup, sendDatagrams, sendReply } from './udp-send.js';
 
 /** True for an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address. */
 export function isMulticast(address: string): boolean {
@@ -36,7 +37,8 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
     );
   }
   const host = options.host ?? '127.0.0.1';
-  const socket = nodeDgram().createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+  let bound = false;
+  const socket = nodeDgram().createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup(() => bound) });
   let settle!: { resolve: () => void; reject: (err: unknown) => void };
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => {}); // the failure is an event; callers that care await `ready`
@@ -65,13 +67,18 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
   let replyTo: UdpPeer | undefined;
   // The last sender's `host:port`, kept while the same peer sends (the data path of a flood).
   let peerText = '';
+  // The `send` events of the replies to the datagram being answered, emitted once the replier returned.
+  const replies: SendEvent[] = [];
   ep.reply = createReplier(reply, {
     id: ep.id,
     get remote() {
       return replyTo ? peerText : '?';
     },
     write: (data) => {
-      if (replyTo && isLive(ep)) sendReply(session, ep, data, replyTo, peerText);
+      if (replyTo && isLive(ep)) {
+        const sent = sendReply(session, ep, data, replyTo, peerText);
+        if (sent !== undefined) replies.push(sent);
+      }
       return true;
     },
     holdUntilDrain: () => {},
@@ -93,9 +100,14 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
       replyTo = ep.lastPeer;
       ep.reply(data);
       replyTo = undefined;
+      // At once, not in a microtask: under the REPL's domain a queueMicrotask per datagram
+      // costs more than the rest of the reply.
+      for (let i = 0; i < replies.length; i++) session.emit(replies[i] as SendEvent);
+      replies.length = 0;
     }
   });
   socket.on('listening', () => {
+    bound = true;
     const addr = socket.address();
     ep.local = formatHostPort(addr.address, addr.port);
     ep.state = UdpState.OPEN;

@@ -104,7 +104,8 @@ export function encodeMessage(codec: FrameCodec, message: Buffer): Buffer {
       }
       const out = Buffer.allocUnsafe(codec.size + message.length);
       writeLength(out, codec, message.length);
-      message.copy(out, codec.size);
+      // Uint8Array#set, not Buffer#copy: the same bytes without copy()'s argument checks per message.
+      out.set(message, codec.size);
       return out;
     }
     case 'fixed':

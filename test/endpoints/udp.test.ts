@@ -173,6 +173,48 @@ describe('UDP ids and bad input', () => {
   });
 });
 
+describe('the --reply data path', () => {
+  it("each answer's send event follows its datagram event, before the next datagram's; --reply '{data}' answers the bytes as received", async () => {
+    for (const reply of ['echo', "'{data}'"]) {
+      const rig = commandRig();
+      await rig.ok(`.udp 0 --reply ${reply}`);
+      const peer = await bareUdp('127.0.0.1');
+      const got: string[] = [];
+      peer.on('message', (m) => got.push(m.toString('latin1')));
+      for (const text of ['one', 'two\xff', 'three']) {
+        peer.send(Buffer.from(text, 'latin1'), portOf(rig, 'u1'), '127.0.0.1');
+        while (got.length < ['one', 'two\xff', 'three'].indexOf(text) + 1) await once(peer, 'message');
+      }
+      expect(got).toEqual(['one', 'two\xff', 'three']);
+      await rig.log.waitFor((ev) => ev.type === 'send' && ev.data.toString() === 'three');
+      const path = rig.log.events.filter((ev) => ev.type === 'datagram' || ev.type === 'send');
+      expect(path.map((ev) => `${ev.type} ${ev.type === 'datagram' || ev.type === 'send' ? ev.data.toString('latin1') : ''}`)).toEqual([
+        'datagram one',
+        'send one',
+        'datagram two\xff',
+        'send two\xff',
+        'datagram three',
+        'send three',
+      ]);
+      const from = addr('127.0.0.1', peer.address().port);
+      expect(path.every((ev) => (ev.type === 'send' ? ev.to === from : ev.type === 'datagram' && ev.from === from))).toBe(true);
+      expect(udpOf(rig, 'u1')).toMatchObject({ datagramsIn: 3, datagramsOut: 3, bytesOut: 12 });
+      await rig.ok('.close u1');
+    }
+  });
+
+  it('--connect with a host name (not an IP) is still looked up: localhost reaches the peer on 127.0.0.1', async () => {
+    const rig = commandRig();
+    const peer = await bareUdp('127.0.0.1');
+    const back = once(peer, 'message') as Promise<[Buffer, dgram.RemoteInfo]>;
+    await rig.ok(`.udp 127.0.0.1:0 --connect localhost:${peer.address().port}`);
+    expect(udpOf(rig, 'u1').connected).toBe(addr('127.0.0.1', peer.address().port));
+    await rig.ok('.send u1 by-name');
+    const [msg] = await back;
+    expect(msg.toString()).toBe('by-name');
+  });
+});
+
 describe('a flood of datagrams', () => {
   it('a peer sending as fast as it can: every datagram counted, the .expect queue bounded, the socket still answers', async () => {
     const rig = commandRig();
