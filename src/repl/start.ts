@@ -17,6 +17,7 @@ import { HISTORY_SIZE, HistoryFile, keepHistory } from './history.js';
 import { messageOf } from '../errors.js';
 import { appendLongLine } from './long-line.js';
 import { compiles } from '../script/record-file.js';
+import { createReplDomain } from './light-domain.js';
 
 export interface ReplOptions {
   input: NodeJS.ReadableStream;
@@ -55,7 +56,10 @@ export function startRepl(options: ReplOptions): SocklabRepl {
   const { session, settings, output } = options;
   // readline's 'resize' listener (the one repl.start adds) is replaced by the screen's.
   const resizeListeners = new Set(output.listeners('resize'));
+  const replDomain = createReplDomain();
   const server = repl.start({
+    // Not in @types/node: node:repl's own option (see createReplDomain).
+    ...({ domain: replDomain.domain } as object),
     prompt: options.prompt ?? 'socklab> ',
     input: options.input,
     output,
@@ -94,6 +98,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
       printer.close();
       unsubscribe();
       server.close();
+      replDomain.dispose();
     })();
     return exiting;
   };

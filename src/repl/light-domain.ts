@@ -1,0 +1,54 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * What node:repl uses of its `domain` option: `bind(fn)` around its eval,
+ * and the `error` event it listens to (and emits for an error a line threw).
+ */
+export interface ReplDomain extends EventEmitter {
+  bind<F extends (...args: never[]) => unknown>(fn: F): F;
+}
+
+/** REPLs open now, newest last: an uncaught error goes to the newest. */
+const open: ReplDomain[] = [];
+
+function routeUncaught(err: unknown): void {
+  open[open.length - 1]?.emit('error', err);
+}
+
+/**
+ * A stand-in for the `node:domain` that `repl.start()` creates when given
+ * none (the undocumented `domain` option, read as `options.domain ||
+ * domain.create()` in Node 20's lib/repl.js).
+ *
+ * Why: the first `Domain` ever created enables an async hook for the whole
+ * process (init/before/after/destroy on every socket write, timer and
+ * callback), which cost ~4,500 instructions per 64-byte echo round trip, a
+ * tenth of socklab's per-event cost, though socklab's sockets are never in
+ * the REPL's domain. What the domain did for a user is kept: an error that
+ * JavaScript typed at the prompt throws later (a timer, a listener added to
+ * `c1`) reaches the REPL through `process.on('uncaughtException')` and is
+ * printed as `Uncaught Error: …` while the process lives on. With Node's
+ * domain a throw in `c1.on('data', …)` killed the process (the socket was
+ * not created in the domain). Errors thrown by a line itself still reach the
+ * REPL as before: node:repl emits them on this object.
+ *
+ * Script JavaScript (`src/script/js-eval.ts`) keeps a real domain: there an
+ * error must fail the file whose code threw it, even with `--jobs`.
+ *
+ * Returns the domain and `dispose()`, to call when the REPL closes.
+ */
+export function createReplDomain(): { domain: ReplDomain; dispose: () => void } {
+  const domain = Object.assign(new EventEmitter(), { bind: <F>(fn: F): F => fn }) as ReplDomain;
+  if (open.length === 0) process.on('uncaughtException', routeUncaught);
+  open.push(domain);
+  let disposed = false;
+  return {
+    domain,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      open.splice(open.indexOf(domain), 1);
+      if (open.length === 0) process.removeListener('uncaughtException', routeUncaught);
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * JavaScript typed at the prompt that throws later — in a timer, in a
+ * listener it added to a socket, in a promise nobody awaits — is shown as
+ * `Uncaught …` and the session lives on with its sockets (the brief: bad
+ * input never ends the process). Before, a throw in `c1.on('data', …)`
+ * ended socklab (exit 1): the socket was not in node:repl's domain. The
+ * REPL now runs without node:domain (src/repl/light-domain.ts), so these
+ * errors come through `process.on('uncaughtException')`. The built CLI.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupProcesses, runCli } from '../helpers/cli.js';
+
+afterEach(async () => {
+  await cleanupProcesses();
+});
+
+describe('an error JavaScript throws later, at the prompt', () => {
+  it('in a listener on a socket, a timer and a rejected promise: one Uncaught line each, the sockets stay open', async () => {
+    const lab = runCli(['--no-time', '-e', '.listen 0 --reply echo as e', '-e', '.connect e'], { keepStdin: true });
+    await lab.waitForStdout(/c1 +connected/, 20_000);
+    lab.write('void c1.on("data", (d) => { throw new Error("data boom " + d) })\n');
+    lab.write('.send c2 one\n');
+    await lab.waitForStdout(/Uncaught Error: data boom one/, 20_000);
+    lab.write('setTimeout(() => { throw new RangeError("timer boom") }, 1)\n');
+    await lab.waitForStdout(/Uncaught RangeError: timer boom/, 20_000);
+    lab.write('void Promise.reject(new TypeError("nobody awaits"))\n');
+    await lab.waitForStdout(/Uncaught TypeError: nobody awaits/, 20_000);
+    // Still the same session: c2 → c1 still flows, and the listener still throws on it.
+    lab.write('.send c2 two\n');
+    await lab.waitForStdout(/Uncaught Error: data boom two/, 20_000);
+    lab.write('.ls\n');
+    await lab.waitForStdout(/^c1 .*open/m, 20_000);
+    lab.end();
+    const exit = await lab.waitForExit(20_000);
+    expect(exit.code).toBe(0);
+    expect(lab.stdout()).toMatch(/c1 +← 3 B +"two"/);
+    expect(lab.stderr()).not.toMatch(/boom/);
+  });
+
+  it('a line that throws at once is still the REPL\'s own error, and the line after it runs', async () => {
+    const lab = runCli(['--no-time', '-e', 'void 0'], { keepStdin: true });
+    lab.write('throw new Error("at once")\n');
+    lab.write('6*7\n');
+    await lab.waitForStdout(/\b42$/m, 20_000);
+    expect(lab.stdout()).toMatch(/Uncaught Error: at once/);
+    lab.end();
+    expect((await lab.waitForExit(20_000)).code).toBe(0);
+  });
+});
