@@ -229,10 +229,15 @@ function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, enc
   ep.chunksOut++;
   // Deferred, so a write() call returns before anyone hears of it; a microtask
   // (not nextTick) keeps it ahead of the awaits that follow the write. One
-  // microtask emits every send queued in the same turn.
+  // microtask emits every send queued in the same turn. A reaction on a settled
+  // promise, not queueMicrotask(): that one builds an AsyncResource per call
+  // (~2,000 instructions, and async-hook calls when hooks are on); emitSends
+  // never throws (emit catches what a subscriber throws).
   pendingSends.push(reg, { type: 'send', t: reg.now(), id: ep.id, data });
-  if (pendingSends.length === 2) queueMicrotask(emitSends);
+  if (pendingSends.length === 2) void SETTLED.then(emitSends);
 }
+
+const SETTLED = Promise.resolve();
 
 // Registry, event, registry, event… (several sessions can share a process).
 const pendingSends: Array<Registry | SendEvent> = [];
