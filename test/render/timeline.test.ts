@@ -236,4 +236,28 @@ describe('History: the steps a session keeps for .timeline', () => {
     expect(h.steps.at(-1)?.t).toBe(T + total - 1);
     expect(h.steps[0]?.t).toBe(T + h.dropped);
   });
+
+  it('after many times round its preview ring, every kept step still shows its own first bytes', () => {
+    const h = new History();
+    // Steps with and without bytes, interleaved, so slots are taken by every kind of step.
+    const total = 3 * (HISTORY_LIMIT + HISTORY_SLACK) + 17;
+    for (let i = 0; i < total; i++) {
+      if (i % 3 === 2) h.record({ type: 'end', t: T + i, id: `c${i}` });
+      else h.record({ type: i % 3 === 0 ? 'data' : 'send', t: T + i, id: `c${i}`, data: Buffer.from(`step ${i} and more than 24 bytes after it`) });
+    }
+    const steps = h.steps;
+    expect(h.dropped + steps.length).toBe(total);
+    for (const step of steps) {
+      const i = step.t - T;
+      if (i % 3 === 2) expect(step.kind).toBe('fin-in');
+      else expect((step as Extract<Step, { preview: Buffer }>).preview.toString()).toBe(`step ${i} and more than 24 bytes after it`.slice(0, 24));
+    }
+  });
+
+  it('a chunk shorter than the preview keeps only its own bytes, even in a slot a longer one used before', () => {
+    const h = new History();
+    for (let i = 0; i < HISTORY_LIMIT + HISTORY_SLACK; i++) h.record({ type: 'data', t: T + i, id: `c${i}`, data: Buffer.alloc(64, 0x5a) });
+    h.record({ type: 'send', t: T + 1e6, id: 'c1', data: Buffer.from('ok') });
+    expect((h.steps.at(-1) as Extract<Step, { preview: Buffer }>).preview.toString()).toBe('ok');
+  });
 });
