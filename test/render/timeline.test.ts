@@ -239,13 +239,15 @@ describe('History: the steps a session keeps for .timeline', () => {
 
   it('after many times round its preview ring, every kept step still shows its own first bytes', () => {
     const h = new History();
-    // Steps with and without bytes, interleaved, so slots are taken by every kind of step.
-    const total = 3 * (HISTORY_LIMIT + HISTORY_SLACK) + 17;
+    // Steps with and without bytes, interleaved, so slots are taken by every kind of step;
+    // ending one step short of a cut, when the most steps are kept (limit + slack - 1).
+    const total = HISTORY_LIMIT + HISTORY_SLACK + 23 * HISTORY_SLACK - 1;
     for (let i = 0; i < total; i++) {
       if (i % 3 === 2) h.record({ type: 'end', t: T + i, id: `c${i}` });
       else h.record({ type: i % 3 === 0 ? 'data' : 'send', t: T + i, id: `c${i}`, data: Buffer.from(`step ${i} and more than 24 bytes after it`) });
     }
     const steps = h.steps;
+    expect(steps.length).toBe(HISTORY_LIMIT + HISTORY_SLACK - 1);
     expect(h.dropped + steps.length).toBe(total);
     for (const step of steps) {
       const i = step.t - T;
