@@ -15,15 +15,21 @@ const Module = require('node:module');
 
 const BUNDLE = join(__dirname, '..', 'dist', 'socklab.cjs');
 const CACHE = join(__dirname, '..', 'dist', 'socklab.cache');
+/** How much newer than its cache the bundle may be (written second by a copier), ms. */
+const MTIME_SLACK_MS = 2000;
 
 /**
  * The cache's bytes, if made for this bundle: V8 checks a cache against the
  * source's length only, so the cache starts with the bundle's first line (its
- * content hash, written by the build) and must not be older than the bundle.
+ * content hash, written by the build), and a bundle changed after the cache
+ * was made (edited by hand) must compile without it. "After" allows
+ * MTIME_SLACK_MS: the build writes the cache after the bundle, but npm and
+ * other copiers may write the two in either order, a few ms apart. (Hashing
+ * the bundle here to compare would cost 7 ms, a sixth of a start-up.)
  */
 function cacheFor(stamp) {
   try {
-    if (statSync(CACHE).mtimeMs < statSync(BUNDLE).mtimeMs) return undefined;
+    if (statSync(CACHE).mtimeMs + MTIME_SLACK_MS < statSync(BUNDLE).mtimeMs) return undefined;
     const cache = readFileSync(CACHE);
     return cache.toString('latin1', 0, stamp.length) === stamp ? cache.subarray(stamp.length) : undefined;
   } catch {

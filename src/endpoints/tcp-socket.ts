@@ -1,4 +1,3 @@
-import { readSync } from 'node:fs';
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
@@ -6,6 +5,7 @@ import type { Session } from '../session/session.js';
 import { describeHttpConnection } from '../behaviours/http-connection.js';
 import { formatBytes } from '../render/units.js';
 import { sendTo } from './tcp-send.js';
+import { probeRead } from './probe-read.js';
 import { SocketState, canWrite, type ConnectOptions, type ListenOptions, type ServerEndpoint, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
 import { parseReply } from '../behaviours/reply.js';
@@ -189,11 +189,7 @@ const STILL_SENDING_MS = 100;
 function bytesWaiting(socket: net.Socket): boolean {
   const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
   if (fd === undefined || fd < 0) return false;
-  try {
-    return readSync(fd, Buffer.alloc(1)) > 0;
-  } catch {
-    return false; // EAGAIN: nothing waiting
-  }
+  return probeRead(fd) === 1; // EAGAIN: nothing waiting
 }
 
 /** Stop or restart reading (flow control: the peer's writes back up). */

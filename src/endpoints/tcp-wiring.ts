@@ -1,4 +1,4 @@
-import { lstatSync, readSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import type net from 'node:net';
 import { formatHostPort } from '../session/endpoint.js';
 import { SocketState, type ConnectOptions, type SocketEndpoint } from './tcp-types.js';
@@ -6,6 +6,7 @@ import type { Registry } from '../session/manager.js';
 import type { ErrorContext, SendEvent } from '../session/events.js';
 import { createReplier, parseReply, type ReplySpec } from '../behaviours/reply.js';
 import { endHttpInput } from '../behaviours/http-connection.js';
+import { probeRead } from './probe-read.js';
 
 type WriteCallback = (error?: Error | null) => void;
 type WritevChunk = { chunk: Buffer | string; encoding: BufferEncoding };
@@ -120,17 +121,12 @@ function connectContext(ep: SocketEndpoint, code: string): ErrorContext | undefi
 export function resetBehindEof(socket: net.Socket): NodeJS.ErrnoException | undefined {
   const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
   if (fd === undefined || fd < 0) return undefined; // Windows, or already closed: trust Node
-  try {
-    readSync(fd, Buffer.alloc(1));
-    return undefined;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ECONNRESET') return undefined; // EAGAIN: nothing pending, the FIN stands
-    return Object.assign(new Error('read ECONNRESET'), {
-      code: 'ECONNRESET',
-      syscall: 'read',
-    });
-  }
+  // EAGAIN: nothing pending, the FIN stands.
+  if (probeRead(fd) !== 'ECONNRESET') return undefined;
+  return Object.assign(new Error('read ECONNRESET'), {
+    code: 'ECONNRESET',
+    syscall: 'read',
+  });
 }
 
 function isLiveSocket(ep: SocketEndpoint): boolean {

@@ -71,6 +71,14 @@ describe('the code cache of the built bundle', () => {
     expect(startOnce(copy.root)).toContain(NEW);
   });
 
+  it('is used when a copier wrote it a moment before the bundle (npm unpacks the cache first; review 3 #2)', () => {
+    const copy = packageCopy();
+    const now = Date.now() / 1000;
+    utimesSync(copy.cache, now - 0.004, now - 0.004);
+    utimesSync(copy.bundle, now, now);
+    expect(cacheVerdict(copy.root)).toBe('false');
+  });
+
   it('is not used with a bundle of another build, even when newer', () => {
     const copy = packageCopy();
     // Another build: another hash on the first line, same length.
