@@ -137,27 +137,13 @@ const plainBase64 = (data: Buffer): string => data.toString('base64');
 
 /**
  * The JSON renderer writing bytes (toJsonBytes): one line per event, written
- * at once. An echo's `send` carries the very Buffer of the `data` line before
- * it, so the base64 of the last chunk is kept for one event and used again
- * when the same Buffer comes back (half the base64 work of an echo).
+ * at once. (An echo's `send` carries the very Buffer of the `data` line before
+ * it, but its base64 is made again: JavaScript may have changed the Buffer in
+ * between, and the line must show the bytes that were sent. Review 3 #1.)
  */
 export function jsonBytesPrinter(write: (line: Buffer) => void): (ev: SessionEvent) => void {
-  let lastChunk: Buffer | undefined;
-  let lastBase64 = '';
-  const base64Of = (data: Buffer): string => {
-    if (data !== lastChunk) {
-      lastChunk = data;
-      lastBase64 = data.toString('base64');
-    }
-    return lastBase64;
-  };
   return (ev) => {
-    const line = toJsonBytes(ev, base64Of);
-    // Kept for the next event only: a large chunk is not held longer than that.
-    if (ev.type !== 'data' && ev.type !== 'message') {
-      lastChunk = undefined;
-      lastBase64 = '';
-    }
+    const line = toJsonBytes(ev, plainBase64);
     if (line !== undefined) write(line);
   };
 }

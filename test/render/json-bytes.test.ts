@@ -79,7 +79,7 @@ describe('toJsonBytes: the bytes of toJsonLine plus a newline', () => {
 });
 
 describe('jsonBytesPrinter', () => {
-  it('writes what toJsonLine says when one Buffer comes back in later events (an echo\'s send reuses its base64)', () => {
+  it('writes what toJsonLine says when one Buffer comes back in later events (an echo\'s send)', () => {
     const a = Buffer.from('first chunk\n');
     const b = Buffer.from('second \x7f chunk\n');
     const events = [
@@ -98,6 +98,19 @@ describe('jsonBytesPrinter', () => {
     const print = jsonBytesPrinter((line) => out.push(line));
     for (const ev of events) print(ev);
     expect(Buffer.concat(out).toString('latin1')).toBe(events.map((ev) => expected(ev)).join(''));
+  });
+
+  it('a Buffer changed between its data line and its send line is logged as sent, not as received (review 3 #1)', () => {
+    const out: Buffer[] = [];
+    const print = jsonBytesPrinter((line) => out.push(line));
+    const chunk = Buffer.from('hello');
+    print({ type: 'data', t: T, id: 'c2', data: chunk });
+    // What c2.on('data', (d) => { d.fill(0x5a); c2.write(d) }) does between the two events.
+    chunk.fill(0x5a);
+    print({ type: 'send', t: T, id: 'c2', data: chunk });
+    const [data, send] = Buffer.concat(out).toString().trim().split('\n').map((l) => JSON.parse(l) as { base64: string });
+    expect(data?.base64).toBe(Buffer.from('hello').toString('base64'));
+    expect(send?.base64).toBe(Buffer.from('ZZZZZ').toString('base64'));
   });
 
   it('writes one line per event, each ending in a newline', () => {
