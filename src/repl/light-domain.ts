@@ -15,6 +15,19 @@ function routeUncaught(err: unknown): void {
   open[open.length - 1]?.emit('error', err);
 }
 
+/** True while a REPL runs the line typed (node:repl calls its eval through `bind`). */
+let evaluating = 0;
+
+/**
+ * What Node's REPL refuses too (ERR_INVALID_REPL_INPUT): a line that adds an
+ * `uncaughtException` listener. One that throws would end the process, and
+ * the REPL's own error display would never be reached.
+ */
+function refuseUncaughtListener(event: string | symbol): void {
+  if (event !== 'uncaughtException' || evaluating === 0) return;
+  throw Object.assign(new Error('Listeners for `uncaughtException` cannot be used in the REPL'), { code: 'ERR_INVALID_REPL_INPUT' });
+}
+
 /**
  * A stand-in for the `node:domain` that `repl.start()` creates when given
  * none (the undocumented `domain` option, read as `options.domain ||
@@ -30,7 +43,9 @@ function routeUncaught(err: unknown): void {
  * printed as `Uncaught Error: …` while the process lives on. With Node's
  * domain a throw in `c1.on('data', …)` killed the process (the socket was
  * not created in the domain). Errors thrown by a line itself still reach the
- * REPL as before: node:repl emits them on this object.
+ * REPL as before: node:repl emits them on this object. An error of
+ * socklab's own (a bug) is shown the same way, and the session lives on.
+ * As in Node's REPL, a line may not add an `uncaughtException` listener.
  *
  * Script JavaScript (`src/script/js-eval.ts`) keeps a real domain: there an
  * error must fail the file whose code threw it, even with `--jobs`.
@@ -38,8 +53,20 @@ function routeUncaught(err: unknown): void {
  * Returns the domain and `dispose()`, to call when the REPL closes.
  */
 export function createReplDomain(): { domain: ReplDomain; dispose: () => void } {
-  const domain = Object.assign(new EventEmitter(), { bind: <F>(fn: F): F => fn }) as ReplDomain;
-  if (open.length === 0) process.on('uncaughtException', routeUncaught);
+  const bind = <F extends (...args: never[]) => unknown>(fn: F): F =>
+    function (this: unknown, ...args: never[]) {
+      evaluating++;
+      try {
+        return fn.apply(this, args);
+      } finally {
+        evaluating--;
+      }
+    } as F;
+  const domain = Object.assign(new EventEmitter(), { bind }) as ReplDomain;
+  if (open.length === 0) {
+    process.on('uncaughtException', routeUncaught);
+    (process as NodeJS.EventEmitter).prependListener('newListener', refuseUncaughtListener);
+  }
   open.push(domain);
   let disposed = false;
   return {
@@ -48,7 +75,10 @@ export function createReplDomain(): { domain: ReplDomain; dispose: () => void } 
       if (disposed) return;
       disposed = true;
       open.splice(open.indexOf(domain), 1);
-      if (open.length === 0) process.removeListener('uncaughtException', routeUncaught);
+      if (open.length === 0) {
+        process.removeListener('uncaughtException', routeUncaught);
+        (process as NodeJS.EventEmitter).removeListener('newListener', refuseUncaughtListener);
+      }
     },
   };
 }

@@ -81,6 +81,8 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     () => (options.terminal ? (output as NodeJS.WriteStream).columns : undefined),
   );
   const unsubscribe = options.render === 'none' ? () => {} : session.subscribe(printer.handle);
+  // Event lines waiting for their batch go out before an error the REPL prints itself (`Uncaught …`).
+  replDomain.domain.prependListener('error', () => printer.flush());
 
   let exiting: Promise<void> | undefined;
   const exit = (): Promise<void> => {

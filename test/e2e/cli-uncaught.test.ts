@@ -35,6 +35,9 @@ describe('an error JavaScript throws later, at the prompt', () => {
     expect(exit.code).toBe(0);
     expect(lab.stdout()).toMatch(/c1 +← 3 B +"two"/);
     expect(lab.stderr()).not.toMatch(/boom/);
+    // The lines of the events that led to the error come before it (review 3 #6).
+    const out = lab.stdout();
+    expect(out.indexOf('"two"')).toBeLessThan(out.indexOf('data boom two'));
   });
 
   it('a line that throws at once is still the REPL\'s own error, and the line after it runs', async () => {
@@ -45,5 +48,18 @@ describe('an error JavaScript throws later, at the prompt', () => {
     expect(lab.stdout()).toMatch(/Uncaught Error: at once/);
     lab.end();
     expect((await lab.waitForExit(20_000)).code).toBe(0);
+  });
+
+  it('a line may not add an uncaughtException listener, as in Node\'s REPL (review 3 #3): one that throws would end the process', async () => {
+    const lab = runCli(['--no-time', '-e', 'void 0'], { keepStdin: true });
+    lab.write('process.on("uncaughtException", (e) => { throw new Error("again " + e.message) })\n');
+    await lab.waitForStdout(/Uncaught Error: Listeners for `uncaughtException` cannot be used in the REPL/, 20_000);
+    lab.write('setTimeout(() => { throw new Error("later") }, 1)\n');
+    await lab.waitForStdout(/Uncaught Error: later/, 20_000);
+    lab.write('6*7\n');
+    await lab.waitForStdout(/\b42$/m, 20_000);
+    lab.end();
+    expect((await lab.waitForExit(20_000)).code).toBe(0);
+    expect(lab.stdout()).not.toMatch(/again/);
   });
 });
