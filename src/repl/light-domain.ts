@@ -82,3 +82,8 @@ export function createReplDomain(): { domain: ReplDomain; dispose: () => void } 
     },
   };
 }
+
+/** True while some REPL (or script) hears the errors nobody caught. */
+export function uncaughtIsRouted(): boolean {
+  return open.length > 0;
+}

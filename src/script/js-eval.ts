@@ -3,11 +3,15 @@ import { PassThrough, Writable } from 'node:stream';
 import type { CommandContext } from '../commands/define.js';
 import { SocklabError, messageOf } from '../errors.js';
 import { createBinder } from '../repl/bindings.js';
+import { createReplDomain, uncaughtIsRouted } from '../repl/light-domain.js';
+import { isLive } from '../session/endpoint.js';
 
 /** Evaluates a script's JavaScript lines; `close` ends it. */
 export interface JsEvaluator {
   /** Run one line; resolves with its value, rejects with what it threw. `echo` false: no `command` event quotes it. */
   evaluate(code: string, echo?: boolean): Promise<unknown>;
+  /** Errors thrown later, while no line of it was running (each shown as an `E_JS` line). */
+  readonly thrownLater: number;
   close(): void;
 }
 
@@ -33,16 +37,27 @@ export function createJsEvaluator(ctx: CommandContext, filename: string): JsEval
   let pending: ((err: unknown) => void) | undefined;
   // node:repl keeps its domain private; it is the only way to hear what a line threw.
   const domain = (server as unknown as { _domain: NodeJS.EventEmitter })._domain;
-  domain.on('error', (err: unknown) => {
+  // An error thrown where the domain does not reach (a listener the script's JavaScript added to a
+  // socket that a dot-command opened) comes here too when no REPL hears it: headless, it ended
+  // the process with a raw stack (review 3 #4). Under a REPL (`.replay`), the REPL shows it.
+  const fallback = uncaughtIsRouted() ? undefined : createReplDomain();
+  let thrownLater = 0;
+  const onError = (err: unknown): void => {
     const reject = pending;
     pending = undefined;
     if (reject) reject(err);
     else {
       const s = ctx.session;
+      thrownLater++;
       s.emit({ type: 'command-error', t: s.now(), line: '', code: 'E_JS', message: `JavaScript of ${filename} threw later: ${messageOf(err)}` });
     }
-  });
+  };
+  domain.on('error', onError);
+  fallback?.domain.on('error', onError);
   return {
+    get thrownLater() {
+      return thrownLater;
+    },
     evaluate(code, echo = true) {
       bind();
       if (echo) ctx.session.emit({ type: 'command', t: ctx.session.now(), line: code.trim() });
@@ -59,6 +74,22 @@ export function createJsEvaluator(ctx: CommandContext, filename: string): JsEval
     close() {
       server.close();
       input.end();
+      // The sockets still open are closed after the last line: their listeners may still throw.
+      if (fallback) afterLastClose(ctx.session, fallback.dispose);
     },
   };
+}
+
+/** Call `fn` once no endpoint of the session is live (at once if none is). */
+function afterLastClose(session: CommandContext['session'], fn: () => void): void {
+  const live = (): boolean => session.list().some(isLive);
+  if (!live()) return fn();
+  const unsubscribe = session.subscribe(
+    () => {
+      if (live()) return;
+      unsubscribe();
+      fn();
+    },
+    { types: ['close'] },
+  );
 }

@@ -83,6 +83,8 @@ async function runLines(ctx: CommandContext, script: ScriptRun, lines: ScriptLin
     // `.exit` leaves: the lines after it must not run against a session that is closing.
     if (ok && line.kind === 'command' && splitCommand(line.text).name === 'exit') break;
   }
+  // An error thrown later, between lines (a timer, a socket listener), failed no line: it fails the script.
+  if (failures === 0 && (js.evaluator?.thrownLater ?? 0) > 0) return EXIT.FAILED;
   if (failures > 0 && script.keepGoing) {
     const message = `${script.name}: ${failures} of ${lines.length} lines failed`;
     ctx.session.emit({ type: 'note', t: ctx.session.now(), message });

@@ -8,10 +8,14 @@
  * errors come through `process.on('uncaughtException')`. The built CLI.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cleanupProcesses, runCli } from '../helpers/cli.js';
+import { closeAll, tempDir } from '../helpers/loopback.js';
 
 afterEach(async () => {
   await cleanupProcesses();
+  await closeAll();
 });
 
 describe('an error JavaScript throws later, at the prompt', () => {
@@ -61,5 +65,28 @@ describe('an error JavaScript throws later, at the prompt', () => {
     lab.end();
     expect((await lab.waitForExit(20_000)).code).toBe(0);
     expect(lab.stdout()).not.toMatch(/again/);
+  });
+});
+
+describe('an error script JavaScript throws later, headless (--allow-js)', () => {
+  it('in a listener on a socket a dot-command opened: an E_JS line, the run goes on and closes everything, exit 1 (review 3 #4)', async () => {
+    const file = join(tempDir(), 'listener-throws.lab');
+    writeFileSync(file, '.listen 0\n.connect s1\nc1.on("data", (d) => { throw new Error("listener threw " + d) })\n.send c2 "x"\n.expect c1 "x"\n.send c2 "y"\n');
+    const lab = runCli(['--no-time', '--allow-js', file]);
+    const exit = await lab.waitForExit(20_000);
+    expect(lab.stdout()).toMatch(/threw later: listener threw x/);
+    expect(lab.stdout()).toMatch(/c1 +closed/);
+    expect(lab.stderr()).not.toMatch(/listener threw|at Socket/);
+    expect(exit.code).toBe(1);
+  });
+
+  it('in a timer, while a dot-command waits: the run fails though every line passed', async () => {
+    const file = join(tempDir(), 'timer-throws.lab');
+    writeFileSync(file, '.listen 0\nsetTimeout(() => { throw new RangeError("timer threw") }, 1)\n.sleep 300\n.ls\n');
+    const lab = runCli(["--no-time", "--allow-js", file]);
+    const exit = await lab.waitForExit(20_000);
+    expect(lab.stdout()).toMatch(/threw later: timer threw/);
+    expect(lab.stdout()).toMatch(/^id +name +kind/m);
+    expect(exit.code).toBe(1);
   });
 });
