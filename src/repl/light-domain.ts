@@ -54,7 +54,8 @@ function refuseUncaughtListener(event: string | symbol): void {
  */
 export function createReplDomain(): { domain: ReplDomain; dispose: () => void } {
   const bind = <F extends (...args: never[]) => unknown>(fn: F): F =>
-    function (this: unknown, ...args: never[]) {
+    // Named: node:repl cuts an error's stack at the lowest unnamed frame, which must be the line's own code.
+    function socklabEvaluating(this: unknown, ...args: never[]) {
       evaluating++;
       try {
         return fn.apply(this, args);
