@@ -35,8 +35,9 @@ async function cliRun(file) {
  */
 async function inProcess(source) {
   const dist = (p) => new URL(`../../dist/${p}`, import.meta.url).href;
-  const [{ runScript }, { createSession }, { COMMANDS }, { HumanPrinter }, { defaultSettings }] = await Promise.all([
+  const [{ runScript }, { scriptPermissions }, { createSession }, { COMMANDS }, { HumanPrinter }, { defaultSettings }] = await Promise.all([
     import(dist('script/runner.js')),
+    import(dist('script/permissions.js')),
     import(dist('session/session.js')),
     import(dist('commands/index.js')),
     import(dist('render/printer.js')),
@@ -49,7 +50,8 @@ async function inProcess(source) {
   session.subscribe(printer.handle);
   const ctx = { session, settings, commands: COMMANDS, interactive: false, print: (t) => printer.print(t), exit: async () => {} };
   const t0 = performance.now();
-  const code = await runScript(ctx, { name: 'bench.lab', source, allowJs: false, keepGoing: false });
+  const permissions = scriptPermissions(join(tmpdir(), 'bench.lab'), { js: false, read: false, write: false });
+  const code = await runScript(ctx, { name: 'bench.lab', source, permissions, keepGoing: false });
   const ms = performance.now() - t0;
   await session.shutdown();
   printer.close();
