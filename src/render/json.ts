@@ -103,7 +103,7 @@ export function jsonPrinter(write: (text: string) => void): (ev: SessionEvent) =
  * copied in as latin1 (a plain copy), so the stream never UTF-8-encodes a
  * line of ~2.4 bytes per payload byte (half of `--json`'s time went there).
  */
-export function toJsonBytes(ev: SessionEvent, base64Of: (data: Buffer) => string = plainBase64): Buffer | undefined {
+export function toJsonBytes(ev: SessionEvent): Buffer | undefined {
   const send = ev.type === 'send' && ev.to === undefined;
   if (!send && ev.type !== 'message' && (ev.type !== 'data' || ev.framed === true)) {
     const line = toJsonLine(ev);
@@ -119,7 +119,7 @@ export function toJsonBytes(ev: SessionEvent, base64Of: (data: Buffer) => string
     text = data.indexOf(0x7f) < 0 ? json : escapeJsonHidden(json);
   }
   const head = `{"t":${ev.t},"event":"${ev.type}","id":"${(ev as { id: string }).id}","bytes":${data.length},"base64":"`;
-  const base64 = base64Of(data);
+  const base64 = data.toString('base64');
   const headBytes = Buffer.byteLength(head);
   const tail = text === undefined ? '"}\n' : '","text":';
   const out = Buffer.allocUnsafe(headBytes + base64.length + tail.length + (text === undefined ? 0 : text.length + 2));
@@ -133,8 +133,6 @@ export function toJsonBytes(ev: SessionEvent, base64Of: (data: Buffer) => string
   return out;
 }
 
-const plainBase64 = (data: Buffer): string => data.toString('base64');
-
 /**
  * The JSON renderer writing bytes (toJsonBytes): one line per event, written
  * at once. (An echo's `send` carries the very Buffer of the `data` line before
@@ -143,7 +141,7 @@ const plainBase64 = (data: Buffer): string => data.toString('base64');
  */
 export function jsonBytesPrinter(write: (line: Buffer) => void): (ev: SessionEvent) => void {
   return (ev) => {
-    const line = toJsonBytes(ev, plainBase64);
+    const line = toJsonBytes(ev);
     if (line !== undefined) write(line);
   };
 }
