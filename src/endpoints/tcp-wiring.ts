@@ -31,7 +31,14 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
       return;
     }
     if (!discard) reg.emit({ type: 'data', t, id, data });
-    ep.reply?.(data);
+    if (ep.reply === undefined) return;
+    // The answer's send event follows the data event at once (see noteSent).
+    replying = ep;
+    try {
+      ep.reply(data);
+    } finally {
+      replying = undefined;
+    }
   });
   socket.on('end', () => {
     const reset = resetBehindEof(socket);
@@ -229,9 +236,19 @@ function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, enc
   // promise, not queueMicrotask(): that one builds an AsyncResource per call
   // (~2,000 instructions, and async-hook calls when hooks are on); emitSends
   // never throws (emit catches what a subscriber throws).
+  // A reply written from the data handler is not a call anyone returns from:
+  // its send is emitted at once, with the time of the data it answers (the
+  // same turn), unless sends from earlier in the turn still wait (order).
+  if (replying === ep && pendingSends.length === 0) {
+    reg.emit({ type: 'send', t: ep.lastDataAt ?? reg.now(), id: ep.id, data });
+    return;
+  }
   pendingSends.push(reg, { type: 'send', t: reg.now(), id: ep.id, data });
   if (pendingSends.length === 2) void SETTLED.then(emitSends);
 }
+
+/** The socket whose reply behaviour is writing now, from its data handler (see noteSent). */
+let replying: SocketEndpoint | undefined;
 
 const SETTLED = Promise.resolve();
 

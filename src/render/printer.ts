@@ -20,6 +20,10 @@ export { FOLD_INTERVAL, SESSION_FOLD_AFTER } from './session-fold.js';
 type ByteEvent = DataEvent | SendEvent | DatagramEvent | RelayEvent | MessageEvent;
 const BYTE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set<ByteEvent['type']>(['data', 'send', 'datagram', 'relay', 'message']);
 
+/** A direction of bytes: received (`←`) or sent (`→`). */
+type Dir = '←' | '→';
+const DIRS: readonly Dir[] = ['←', '→'];
+
 /** Display state of one socket in one direction. */
 interface Stream {
   escaper: StreamEscaper;
@@ -41,7 +45,11 @@ interface Stream {
  * batches, once per turn of the event loop, so a burst costs one write.
  */
 export class HumanPrinter {
-  private readonly streams = new Map<string, Stream>();
+  /**
+   * Display state per direction, then per socket id: the data path looks up
+   * the id it has, and builds no key string per event.
+   */
+  private readonly streams: Record<Dir, Map<string, Stream>> = { '←': new Map(), '→': new Map() };
   private pending: string[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -129,7 +137,7 @@ export class HumanPrinter {
 
   /** Stop the fold timer and write what is left. */
   close(): void {
-    for (const key of this.streams.keys()) this.unfold(key.slice(0, -1), true);
+    for (const id of new Set([...this.streams['←'].keys(), ...this.streams['→'].keys()])) this.unfold(id, true);
     this.sessionSummary(true);
     this.ruleSummary(true);
     clearInterval(this.timer);
@@ -161,8 +169,8 @@ export class HumanPrinter {
     // A relayed chunk is shown, folded and hex-counted as what its link socket received.
     const id = ev.type === 'relay' ? ev.from : ev.id;
     const view: View = this.settings.views.get(id) ?? (ev.type === 'relay' ? this.settings.views.get(ev.id) : undefined) ?? this.settings.view;
-    const dir = ev.type === 'send' ? '→' : '←';
-    const s = this.stream(id + dir);
+    const dir: Dir = ev.type === 'send' ? '→' : '←';
+    const s = this.stream(id, dir);
     if (ev.type === 'message') s.unit = 'messages';
     // Folding is decided before any string is built: the hot path of a flood.
     if (ev.t - s.windowStart >= FOLD_INTERVAL) {
@@ -217,19 +225,20 @@ export class HumanPrinter {
 
   /** A stream that ends inside a UTF-8 character: show the bytes it held back, escaped. */
   private flushHeld(id: string, t: number): void {
-    for (const dir of ['←', '→'] as const) {
-      const held = this.streams.get(id + dir)?.escaper.flush();
+    for (const dir of DIRS) {
+      const held = this.streams[dir].get(id)?.escaper.flush();
       if (!held) continue;
       const note = { type: 'note', t, id, message: `${dir} "${held}" (the stream ended inside a UTF-8 character)` } as const;
       this.line(formatEvent(note, this.options()) ?? '');
     }
   }
 
-  private stream(key: string): Stream {
-    let s = this.streams.get(key);
+  private stream(id: string, dir: Dir): Stream {
+    const streams = this.streams[dir];
+    let s = streams.get(id);
     if (!s) {
       s = { escaper: new StreamEscaper(), hexOffset: 0, windowStart: 0, windowCount: 0, folding: false, foldChunks: 0, foldBytes: 0, foldStart: 0, unit: 'chunks' };
-      this.streams.set(key, s);
+      streams.set(id, s);
     }
     return s;
   }
@@ -267,11 +276,13 @@ export class HumanPrinter {
     let any = this.sessionFold.folding || this.ruleFold.folding;
     this.sessionSummary(false);
     this.ruleSummary(false);
-    for (const [key, s] of this.streams) {
-      if (!s.folding) continue;
-      any = true;
-      // A stream that went quiet during the interval leaves fold mode.
-      this.unfold(key.slice(0, -1), s.foldChunks === 0, key.slice(-1) as '←' | '→');
+    for (const dir of DIRS) {
+      for (const [id, s] of this.streams[dir]) {
+        if (!s.folding) continue;
+        any = true;
+        // A stream that went quiet during the interval leaves fold mode.
+        this.unfold(id, s.foldChunks === 0, dir);
+      }
     }
     if (!any) {
       clearInterval(this.timer);
@@ -280,9 +291,9 @@ export class HumanPrinter {
   }
 
   /** Print the fold summary of a socket's streams; `stop` ends folding (end, close, quiet). */
-  private unfold(id: string, stop: boolean, only?: '←' | '→'): void {
-    for (const dir of only ? [only] : (['←', '→'] as const)) {
-      const s = this.streams.get(id + dir);
+  private unfold(id: string, stop: boolean, only?: Dir): void {
+    for (const dir of only ? [only] : DIRS) {
+      const s = this.streams[dir].get(id);
       if (!s?.folding) continue;
       const now = Date.now();
       if (s.foldChunks > 0) {
@@ -298,8 +309,8 @@ export class HumanPrinter {
     }
     if (stop && only === undefined) {
       // Closed sockets need no display state; keeps a connect/close loop bounded.
-      this.streams.delete(id + '←');
-      this.streams.delete(id + '→');
+      this.streams['←'].delete(id);
+      this.streams['→'].delete(id);
       this.explained.delete(id + 'data');
       this.explained.delete(id + 'send');
       this.explained.delete(id + 'datagram');
