@@ -2,6 +2,7 @@ import { sleepUntilWoken } from './wake.js';
 import { SocklabError } from '../errors.js';
 import type { SessionEvent } from '../session/events.js';
 import type { Pattern } from './expect.js';
+import { DatagramLog } from './datagram-log.js';
 
 /** Datagrams kept per socket for `.expect` (the oldest go first). */
 export const EXPECT_DATAGRAMS = 4096;
@@ -12,8 +13,7 @@ export const EXPECT_DATAGRAM_BYTES = 1024 * 1024;
 export const EXPECT_DATAGRAM_SLACK = 1024;
 
 interface Queue {
-  datagrams: Buffer[];
-  bytes: number;
+  datagrams: DatagramLog;
   /** Datagrams at the front already searched by the waiting `.expect`. */
   searched: number;
   waiter: (() => void) | undefined;
@@ -22,8 +22,8 @@ interface Queue {
 /**
  * The datagrams each UDP socket received since its last `.expect` match.
  * Boundaries are kept (SPEC 9): a pattern matches inside one datagram, never
- * across two. Bounded per socket by count and bytes; datagrams are kept by
- * reference (Node gives each its own Buffer).
+ * across two. Bounded per socket by count and bytes; datagrams are kept as
+ * copies in a DatagramLog (no object per datagram).
  */
 export class DatagramExpects {
   private readonly queues = new Map<string, Queue>();
@@ -33,9 +33,8 @@ export class DatagramExpects {
     if (ev.type === 'datagram') {
       const q = this.queue(ev.id);
       q.datagrams.push(ev.data);
-      q.bytes += ev.data.length;
-      // Cut in batches: one splice per datagram past the cap would move thousands of entries each time.
-      if (q.datagrams.length > EXPECT_DATAGRAMS + EXPECT_DATAGRAM_SLACK || q.bytes > EXPECT_DATAGRAM_BYTES) this.trim(q);
+      // Cut in batches, as the array this replaced was (a splice per datagram moved thousands of entries).
+      if (q.datagrams.length > EXPECT_DATAGRAMS + EXPECT_DATAGRAM_SLACK || q.datagrams.bytes > EXPECT_DATAGRAM_BYTES) this.trim(q);
       q.waiter?.();
     } else if (ev.type === 'close') this.queues.get(ev.id)?.waiter?.();
   }
@@ -71,12 +70,11 @@ export class DatagramExpects {
 
   private match(q: Queue, pattern: Pattern): Buffer | undefined {
     for (let i = q.searched; i < q.datagrams.length; i++) {
-      const d = q.datagrams[i] as Buffer;
+      const d = q.datagrams.at(i);
       const hit = pattern.kind === 'bytes' ? d.includes(pattern.bytes) : pattern.regex.find(d, 0) !== undefined;
       if (!hit) continue;
-      const taken = q.datagrams.splice(0, i + 1);
-      const received = Buffer.concat(taken);
-      q.bytes -= received.length;
+      const received = q.datagrams.join(i + 1);
+      q.datagrams.drop(i + 1);
       q.searched = 0;
       return received;
     }
@@ -86,17 +84,16 @@ export class DatagramExpects {
 
   private trim(q: Queue): void {
     let drop = 0;
-    let bytes = q.bytes;
-    while (drop < q.datagrams.length - 1 && (q.datagrams.length - drop > EXPECT_DATAGRAMS || bytes > EXPECT_DATAGRAM_BYTES)) bytes -= (q.datagrams[drop++] as Buffer).length;
-    q.datagrams.splice(0, drop);
-    q.bytes = bytes;
+    let bytes = q.datagrams.bytes;
+    while (drop < q.datagrams.length - 1 && (q.datagrams.length - drop > EXPECT_DATAGRAMS || bytes > EXPECT_DATAGRAM_BYTES)) bytes -= q.datagrams.lengthAt(drop++);
+    q.datagrams.drop(drop);
     q.searched = Math.max(0, q.searched - drop);
   }
 
   private queue(id: string): Queue {
     let q = this.queues.get(id);
     if (!q) {
-      q = { datagrams: [], bytes: 0, searched: 0, waiter: undefined };
+      q = { datagrams: new DatagramLog(), searched: 0, waiter: undefined };
       this.queues.set(id, q);
     }
     return q;
@@ -105,6 +102,6 @@ export class DatagramExpects {
 
 function miss(id: string, q: Queue, why: string, code: 'E_EXPECT' | 'E_CANCELLED' = 'E_EXPECT'): SocklabError & { received: Buffer } {
   const err = new SocklabError(code, `expect ${id} ${why}`) as SocklabError & { received: Buffer };
-  err.received = Buffer.concat(q.datagrams);
+  err.received = q.datagrams.join();
   return err;
 }
