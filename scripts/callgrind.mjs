@@ -2,7 +2,7 @@
 // Instruction counts (valgrind --tool=callgrind) of one process for a fixed
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
-//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node
+//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|udp-window|udp-window-node|json|json-node
 //     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
 // (the relay workloads socat, the TLS ones openssl). Relay workloads count the
@@ -132,6 +132,46 @@ async function udp(port) {
       s.send(msg, port, '127.0.0.1');
     });
     s.send(msg, port, '127.0.0.1');
+  });
+  s.close();
+}
+
+/** Datagrams in flight in `udp-window`: bench row 11's window. */
+const UDP_WINDOW = 32;
+
+/**
+ * Bench row 11's shape: DATAGRAMS of 64 B with UDP_WINDOW in flight (one more
+ * per answer), so the server reads several datagrams per turn of its event
+ * loop. Datagrams lost (none on an idle loopback) are sent again after 200 ms
+ * without an answer.
+ */
+async function udpWindow(port) {
+  const s = dgram.createSocket('udp4');
+  const msg = Buffer.alloc(64, 97);
+  let sent = 0;
+  let answered = 0;
+  let last = Date.now();
+  const send = () => {
+    if (sent >= DATAGRAMS) return;
+    sent++;
+    s.send(msg, port, '127.0.0.1');
+  };
+  await new Promise((resolve) => {
+    const refill = setInterval(() => {
+      if (Date.now() - last < 200) return;
+      const missing = Math.min(UDP_WINDOW, sent - answered);
+      sent -= missing;
+      for (let i = 0; i < missing; i++) send();
+    }, 200);
+    s.on('message', () => {
+      last = Date.now();
+      if (++answered === DATAGRAMS) {
+        clearInterval(refill);
+        return resolve();
+      }
+      send();
+    });
+    for (let i = 0; i < UDP_WINDOW; i++) send();
   });
   s.close();
 }
@@ -307,6 +347,8 @@ const WORKLOADS = {
   'accept-node': async () => serve([NODE_PEER, 'echo'], accepts),
   udp: async () => serve(socklab(['.udp 0 --reply echo']), udp),
   'udp-node': async () => serve([NODE_PEER, 'udp-echo'], udp),
+  'udp-window': async () => serve(socklab(['.udp 0 --reply echo']), udpWindow),
+  'udp-window-node': async () => serve([NODE_PEER, 'udp-echo'], udpWindow),
   json: async () => serveToFile((port) => [SOCKLAB, '--no-color', '--json', '-e', `.listen ${port} --reply echo`], bulkEcho),
   'json-node': async () => serve([NODE_PEER, 'echo'], bulkEcho),
   'relay-bulk': async () => relay('socklab', tcpBulk),
