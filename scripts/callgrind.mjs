@@ -19,6 +19,7 @@ import tls from 'node:tls';
 import { join } from 'node:path';
 import { ROOT, SOCKLAB, NODE_PEER } from './bench/servers.mjs';
 import { freePort, waitListening } from './bench/procs.mjs';
+import { udpEcho } from './bench/udp.mjs';
 
 const PINGS = Number(process.env.CG_PINGS ?? 20_000);
 const ACCEPTS = Number(process.env.CG_ACCEPTS ?? 5_000);
@@ -136,45 +137,12 @@ async function udp(port) {
   s.close();
 }
 
-/** Datagrams in flight in `udp-window`: bench row 11's window. */
-const UDP_WINDOW = 32;
-
 /**
- * Bench row 11's shape: DATAGRAMS of 64 B with UDP_WINDOW in flight (one more
- * per answer), so the server reads several datagrams per turn of its event
- * loop. Datagrams lost (none on an idle loopback) are sent again after 200 ms
- * without an answer.
+ * Bench row 11's loop (scripts/bench/udp.mjs): DATAGRAMS of 64 B, 32 in
+ * flight, so the server reads several datagrams per turn of its event loop.
+ * Lost ones (none on an idle loopback) are sent again after 1 s without an answer.
  */
-async function udpWindow(port) {
-  const s = dgram.createSocket('udp4');
-  const msg = Buffer.alloc(64, 97);
-  let sent = 0;
-  let answered = 0;
-  let last = Date.now();
-  const send = () => {
-    if (sent >= DATAGRAMS) return;
-    sent++;
-    s.send(msg, port, '127.0.0.1');
-  };
-  await new Promise((resolve) => {
-    const refill = setInterval(() => {
-      if (Date.now() - last < 200) return;
-      const missing = Math.min(UDP_WINDOW, sent - answered);
-      sent -= missing;
-      for (let i = 0; i < missing; i++) send();
-    }, 200);
-    s.on('message', () => {
-      last = Date.now();
-      if (++answered === DATAGRAMS) {
-        clearInterval(refill);
-        return resolve();
-      }
-      send();
-    });
-    for (let i = 0; i < UDP_WINDOW; i++) send();
-  });
-  s.close();
-}
+const udpWindow = (port) => udpEcho(port, DATAGRAMS, 3_600_000, 1000);
 
 /** Echo JSON_MIB MiB of printable text with newlines (the bench's payload), 64 KiB writes, drain respected. */
 async function bulkEcho(port) {
