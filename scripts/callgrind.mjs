@@ -2,7 +2,7 @@
 // Instruction counts (valgrind --tool=callgrind) of one process for a fixed
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
-//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node
+//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|udp-window|udp-window-node|json|json-node
 //     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
 // (the relay workloads socat, the TLS ones openssl). Relay workloads count the
@@ -19,6 +19,7 @@ import tls from 'node:tls';
 import { join } from 'node:path';
 import { ROOT, SOCKLAB, NODE_PEER } from './bench/servers.mjs';
 import { freePort, waitListening } from './bench/procs.mjs';
+import { udpEcho } from './bench/udp.mjs';
 
 const PINGS = Number(process.env.CG_PINGS ?? 20_000);
 const ACCEPTS = Number(process.env.CG_ACCEPTS ?? 5_000);
@@ -135,6 +136,13 @@ async function udp(port) {
   });
   s.close();
 }
+
+/**
+ * Bench row 11's loop (scripts/bench/udp.mjs): DATAGRAMS of 64 B, 32 in
+ * flight, so the server reads several datagrams per turn of its event loop.
+ * Lost ones (none on an idle loopback) are sent again after 1 s without an answer.
+ */
+const udpWindow = (port) => udpEcho(port, DATAGRAMS, 3_600_000, 1000);
 
 /** Echo JSON_MIB MiB of printable text with newlines (the bench's payload), 64 KiB writes, drain respected. */
 async function bulkEcho(port) {
@@ -307,6 +315,8 @@ const WORKLOADS = {
   'accept-node': async () => serve([NODE_PEER, 'echo'], accepts),
   udp: async () => serve(socklab(['.udp 0 --reply echo']), udp),
   'udp-node': async () => serve([NODE_PEER, 'udp-echo'], udp),
+  'udp-window': async () => serve(socklab(['.udp 0 --reply echo']), udpWindow),
+  'udp-window-node': async () => serve([NODE_PEER, 'udp-echo'], udpWindow),
   json: async () => serveToFile((port) => [SOCKLAB, '--no-color', '--json', '-e', `.listen ${port} --reply echo`], bulkEcho),
   'json-node': async () => serve([NODE_PEER, 'echo'], bulkEcho),
   'relay-bulk': async () => relay('socklab', tcpBulk),

@@ -12,10 +12,11 @@ const WINDOW = 32;
 /**
  * Send `total` datagrams of SIZE bytes to 127.0.0.1:port, keeping WINDOW in
  * flight (one more for every answer). UDP may drop: when no answer came for
- * 50 ms, the lost ones are sent again so the window stays full. Resolves to
- * { rate } in answered datagrams per second.
+ * `refillMs` (50 ms here; scripts/callgrind.mjs, whose server runs ~50 times
+ * slower under valgrind, waits longer), the lost ones are sent again so the
+ * window stays full. Resolves to { rate } in answered datagrams per second.
  */
-function udpEcho(port, total, deadlineMs) {
+export function udpEcho(port, total, deadlineMs, refillMs = 50) {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
     const payload = Buffer.alloc(SIZE, 0x61);
@@ -43,12 +44,12 @@ function udpEcho(port, total, deadlineMs) {
     });
     socket.on('error', done);
     const refill = setInterval(() => {
-      if (performance.now() - lastAnswer < 50) return;
+      if (performance.now() - lastAnswer < refillMs) return;
       // Lost datagrams: count them as sent again.
       const missing = Math.min(WINDOW, sent - answered);
       sent -= missing;
       for (let i = 0; i < missing; i++) send();
-    }, 50);
+    }, refillMs);
     const deadline = setTimeout(() => done(new Error(`udp echo: ${answered}/${total} answered in ${deadlineMs} ms`)), deadlineMs);
     socket.bind(0, '127.0.0.1', () => {
       for (let i = 0; i < WINDOW; i++) send();

@@ -24,6 +24,11 @@ export function parseReply(source: string): ReplySpec {
   }
 }
 
+/** True when the answer is the chunk as received: `echo`, or the template `{data}` alone. */
+export function echoesInput(spec: ReplySpec): boolean {
+  return spec.kind === 'echo' || (spec.kind === 'template' && spec.source === '{data}');
+}
+
 /** Called with every chunk a socket receives; writes the answer, if any. */
 export type Replier = (chunk: Buffer) => void;
 
@@ -58,7 +63,7 @@ export function createReplier(spec: ReplySpec, target: ReplyTarget, options: Rep
       return echoReplier(target, after);
     case 'template': {
       // `{data}` alone answers the bytes as received: the echo, without a context object per chunk.
-      if (spec.source === '{data}') return echoReplier(target, after);
+      if (echoesInput(spec)) return echoReplier(target, after);
       const { template } = spec;
       // {upper} and {lower} decode each chunk as UTF-8 on its own (as the tutorial server's
       // toString() does): a character split across two chunks becomes two U+FFFD. Kept, and said once.

@@ -113,10 +113,16 @@ export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: U
  * datagram sent while async hooks are on.
  */
 export function literalLookup(bound: () => boolean): typeof import('node:dns').lookup {
+  // The last literal answered: replies to one peer pass the same string each time, so no regex runs per datagram.
+  let lastLiteral: string | undefined;
+  let lastFamily = 0;
   const lookup = (address: string, family: number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+    if (address === lastLiteral) return callback(null, address, lastFamily);
     const ipFamily = bound() ? net.isIP(address) : 0;
-    if (ipFamily !== 0) callback(null, address, ipFamily);
-    else nodeDns().lookup(address, family, callback);
+    if (ipFamily === 0) return nodeDns().lookup(address, family, callback);
+    lastLiteral = address;
+    lastFamily = ipFamily;
+    callback(null, address, ipFamily);
   };
   return lookup as unknown as typeof import('node:dns').lookup;
 }

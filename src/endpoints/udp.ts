@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { SocklabError } from '../errors.js';
 import { nodeDgram } from '../lazy-builtins.js';
-import { createReplier, parseReply } from '../behaviours/reply.js';
+import { createReplier, echoesInput, parseReply } from '../behaviours/reply.js';
 import { formatHostPort, registerKind, type EndpointKind } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
 import type { SendEvent } from '../session/events.js';
@@ -87,16 +87,22 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
   });
 
   const discard = reply.kind === 'discard';
+  // `--reply echo` (and `{data}`) answers with the datagram itself: sent here, without the replier's calls.
+  const echo = echoesInput(reply);
   socket.on('message', (data, rinfo) => {
     ep.datagramsIn++;
     ep.bytesIn += data.length;
-    const last = ep.lastPeer;
-    if (last === undefined || last.port !== rinfo.port || last.host !== rinfo.address) {
-      ep.lastPeer = { host: rinfo.address, port: rinfo.port };
+    let peer = ep.lastPeer;
+    if (peer === undefined || peer.port !== rinfo.port || peer.host !== rinfo.address) {
+      peer = ep.lastPeer = { host: rinfo.address, port: rinfo.port };
       peerText = formatHostPort(rinfo.address, rinfo.port);
     }
     if (!discard) session.emit({ type: 'datagram', t: session.now(), id: ep.id, from: peerText, data });
-    if (ep.reply) {
+    if (echo) {
+      // A subscriber of the datagram event (a rule) may have closed the socket.
+      const sent = isLive(ep) ? sendReply(session, ep, data, peer, peerText) : undefined;
+      if (sent !== undefined) session.emit(sent);
+    } else if (ep.reply) {
       replyTo = ep.lastPeer;
       ep.reply(data);
       replyTo = undefined;
