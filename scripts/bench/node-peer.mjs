@@ -8,6 +8,8 @@
 //   node node-peer.mjs len16-echo      cut the stream into len16 messages, answer each as one len16 message
 //   node node-peer.mjs line-echo       split the stream into lines, write each line back
 //   node node-peer.mjs tls-echo CERT KEY  node:tls server, socket.pipe(socket) on the plaintext
+//   node node-peer.mjs relay PORT      a bare relay to 127.0.0.1:PORT: client.pipe(upstream), upstream.pipe(client)
+//   node node-peer.mjs relay-domain PORT  the same after creating one domain (as node:repl does): its async hooks' cost
 // Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
 // the same shape as socklab's listening line, so the bench parses both alike.
 import dgram from 'node:dgram';
@@ -27,6 +29,39 @@ function listen(server) {
 }
 
 switch (mode) {
+  case 'relay-domain':
+    (await import('node:domain')).create();
+  // falls through
+  case 'relay':
+    listen(
+      net.createServer({ allowHalfOpen: true }, (client) => {
+        client.setNoDelay(true);
+        const upstream = net.connect({ port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true });
+        client.pipe(upstream);
+        upstream.pipe(client);
+        const reset = () => [client, upstream].forEach((s) => s.destroy());
+        client.on('error', reset);
+        upstream.on('error', reset);
+      }),
+    );
+    break;
+  case 'relay-onread':
+    // Probe: the upstream side reads into one reused buffer (`onread`), each chunk copied before it is written.
+    listen(
+      net.createServer({ allowHalfOpen: true }, (client) => {
+        client.setNoDelay(true);
+        const upstream = net.connect({
+          port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true,
+          onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => void client.write(Buffer.from(buf.subarray(0, n))) },
+        });
+        client.pipe(upstream);
+        upstream.on('end', () => client.end());
+        const reset = () => [client, upstream].forEach((s) => s.destroy());
+        client.on('error', reset);
+        upstream.on('error', reset);
+      }),
+    );
+    break;
   case 'echo':
     listen(net.createServer((socket) => socket.pipe(socket)));
     break;
