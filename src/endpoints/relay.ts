@@ -9,6 +9,7 @@ import { RelayLink, resetSocket } from './relay-link.js';
 import { isLiveRelaySocket, newRelaySocket, noteAddresses, wireRelaySocket } from './relay-socket.js';
 import { RelayState, type RelayEndpoint, type RelayOptions, type RelaySocketEndpoint } from './relay-types.js';
 import { relayLoop } from './relay-loop.js';
+import { OwnBufferReader } from './relay-reader.js';
 import { formatCount } from '../render/units.js';
 import { FramedStream, framingOf } from '../behaviours/framed.js';
 import { acceptTls, certificateNote, connectTls, serverSetup, tlsServerDetails, watchTls } from './tls.js';
@@ -157,8 +158,11 @@ function accept(reg: Registry, relay: RelayEndpoint, raw: net.Socket, announce: 
   const t = relay.targetAddress;
   const to: net.NetConnectOpts = t.path !== undefined ? { path: t.path, allowHalfOpen: true } : { host: t.host, port: t.port, allowHalfOpen: true, noDelay: true, ...(reg.lookup && { lookup: reg.lookup }) };
   const tlsUpstream = relay.options.tlsUpstream;
-  const upstream = tlsUpstream ? connectTls(to, tlsUpstream) : net.connect(to);
+  // A plain target socket reads into a buffer of its own (relay-reader.ts); a TLS one reads as Node's TLS does.
+  const reader = tlsUpstream ? undefined : new OwnBufferReader();
+  const upstream = tlsUpstream ? connectTls(to, tlsUpstream) : net.connect({ ...to, onread: reader?.onread });
   const target = newRelaySocket(reg, relay, upstream, 'target');
+  if (reader) target.reader = reader;
   target.remote = relay.target;
   const link = new RelayLink(reg, relay, client, target);
   client.link = link;

@@ -1,0 +1,118 @@
+/**
+ * The target side of a relay link reads into one buffer of its own (Node's
+ * `onread`, src/endpoints/relay-reader.ts): each chunk handed on is a copy
+ * that later reads do not overwrite (events stay lossless), every byte value
+ * passes in chunks up to the read size and past it, `.pause` stops reading
+ * the target at once and `.resume` reads again; a TLS target reads as before.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { commandRig, type CommandRig } from '../helpers/commands.js';
+import { closeAll, collect, is, peerClient, peerServer, receive, until } from '../helpers/loopback.js';
+import { RELAY_READ_BUFFER } from '../../src/endpoints/relay-reader.js';
+import type { RelaySocketEndpoint } from '../../src/endpoints/relay-types.js';
+import type { RelayEvent } from '../../src/session/events.js';
+
+afterEach(closeAll);
+
+function relayPort(rig: CommandRig): number {
+  const ep = rig.ctx.session.get('p1');
+  if (ep.kind !== 'relay') throw new Error('p1 is not a relay');
+  return Number(ep.address.split(':').at(-1));
+}
+
+function linkSocket(rig: CommandRig, ref: string): RelaySocketEndpoint {
+  const ep = rig.ctx.session.get(ref);
+  if (ep.kind !== 'relay-socket') throw new Error(`${ref} is not a relay socket`);
+  return ep;
+}
+
+const down = (rig: CommandRig): RelayEvent[] => rig.log.of('relay').filter((ev: RelayEvent) => ev.from === 'c2');
+
+describe('the target side of a link reads into a buffer of its own', () => {
+  it('reads with onread (no data listener), and each relay event keeps its own bytes after later reads', async () => {
+    const peer = await peerServer();
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const client = await peerClient(relayPort(rig));
+    const server = await peer.nextSocket();
+    await rig.log.waitFor(is('connect', 'c2'));
+    const target = linkSocket(rig, 'c2');
+    expect(target.reader).toBeDefined();
+    expect(target.socket.listenerCount('data')).toBe(0);
+    expect(linkSocket(rig, 'c1').reader).toBeUndefined();
+    // One read each (the client has each before the next is written): all land in the same buffer.
+    const letters = ['A', 'B', 'C', 'D'];
+    for (const letter of letters) {
+      server.write(letter.repeat(1000));
+      await receive(client, letter.repeat(1000));
+    }
+    const events = down(rig);
+    expect(Buffer.concat(events.map((ev) => ev.data)).toString()).toBe(letters.map((l) => l.repeat(1000)).join(''));
+    for (const ev of events) expect(new Set(ev.data.toString()).size).toBe(1);
+    expect(target.bytesIn).toBe(4000);
+    expect(target.chunksIn).toBe(events.length);
+  });
+
+  it('all 256 byte values in 1 MiB of chunks from 1 B to past the read size arrive intact, and the events carry every byte', async () => {
+    const peer = await peerServer();
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const client = await peerClient(relayPort(rig));
+    const atClient = collect(client);
+    const server = await peer.nextSocket();
+    await rig.log.waitFor(is('connect', 'c2'));
+    const sent = createHash('sha256');
+    let total = 0;
+    for (const size of [1, 255, 4096, RELAY_READ_BUFFER - 1, RELAY_READ_BUFFER, RELAY_READ_BUFFER + 1, 3 * RELAY_READ_BUFFER]) {
+      const piece = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) piece[i] = (i * 7 + size) & 0xff;
+      sent.update(piece);
+      total += size;
+      server.write(piece);
+    }
+    const all = Buffer.alloc(1024 * 1024 - total);
+    for (let i = 0; i < all.length; i++) all[i] = i & 0xff;
+    sent.update(all);
+    total += all.length;
+    server.end(all);
+    const received = await atClient.ended;
+    const digest = sent.digest('hex');
+    expect(received.length).toBe(total);
+    expect(createHash('sha256').update(received).digest('hex')).toBe(digest);
+    await rig.log.waitFor(is('close', 'c2'));
+    expect(createHash('sha256').update(Buffer.concat(down(rig).map((ev) => ev.data))).digest('hex')).toBe(digest);
+  });
+
+  it('.pause stops reading the target at once (its writes back up, nothing is relayed); .resume relays every byte in order', async () => {
+    const peer = await peerServer();
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const client = await peerClient(relayPort(rig));
+    const atClient = collect(client);
+    const server = await peer.nextSocket();
+    await rig.log.waitFor(is('connect', 'c2'));
+    server.write('before');
+    await receive(client, 'before');
+    const relayedBefore = down(rig).length;
+    await rig.ok('.pause c2');
+    const piece = Buffer.alloc(256 * 1024, 0x62);
+    let written = 0;
+    // Until the kernel buffers between the target and the relay are full: the relay read none of it.
+    while (!server.writableNeedDrain) {
+      server.write(piece);
+      written += piece.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => server.writableNeedDrain, 3000, 'the target blocked');
+    expect(down(rig).length).toBe(relayedBefore);
+    expect(linkSocket(rig, 'c2').bytesIn).toBe('before'.length);
+    await rig.ok('.resume c2');
+    server.end('after');
+    const received = await atClient.ended;
+    expect(received.length).toBe('before'.length + written + 'after'.length);
+    expect(received.subarray(0, 6).toString()).toBe('before');
+    expect(received.subarray(-5).toString()).toBe('after');
+    expect(received.subarray(6, -5).every((b) => b === 0x62)).toBe(true);
+  });
+});
