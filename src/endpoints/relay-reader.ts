@@ -1,4 +1,4 @@
-import type net from 'node:net';
+import net from 'node:net';
 
 /** Bytes a target socket reads at most per read: Node's own read size (64 KiB), as socat's `-b 65536` in the bench. */
 export const RELAY_READ_BUFFER = 64 * 1024;
@@ -30,4 +30,24 @@ export class OwnBufferReader {
       return true;
     },
   };
+}
+
+/**
+ * An accepted client socket made to read into `reader`'s buffer: net.Server
+ * has no `onread` option, so its handle (not reading yet: the relay listens
+ * with `pauseOnConnect`) moves to a new net.Socket made with one, and paused
+ * in the same turn (no read can happen before the link opens). The socket
+ * the server made keeps the server's count of connections (`--max`, and
+ * `close` waiting for the last one): it is destroyed, without a handle, once
+ * the new one closes. Plain TCP and Unix sockets only (a TLS one wraps the
+ * accepted socket instead).
+ */
+export function adoptWithOwnBuffer(accepted: net.Socket, reader: OwnBufferReader): net.Socket {
+  // `_handle` is Node's own field (tcp-wiring.ts reads its fd too): the one way to hand an accepted handle on.
+  const holder = accepted as unknown as { _handle: unknown };
+  const socket = new net.Socket({ handle: holder._handle, allowHalfOpen: true, onread: reader.onread } as net.SocketConstructorOpts);
+  socket.pause();
+  holder._handle = null;
+  socket.once('close', () => accepted.destroy());
+  return socket;
 }

@@ -1,9 +1,11 @@
 /**
- * The target side of a relay link reads into one buffer of its own (Node's
- * `onread`, src/endpoints/relay-reader.ts): each chunk handed on is a copy
- * that later reads do not overwrite (events stay lossless), every byte value
- * passes in chunks up to the read size and past it, `.pause` stops reading
- * the target at once and `.resume` reads again; a TLS target reads as before.
+ * Both sockets of a plain relay link read into a buffer of their own (Node's
+ * `onread`; the accepted one through a handle handed to a new socket,
+ * src/endpoints/relay-reader.ts): each chunk handed on is a copy that later
+ * reads do not overwrite (events stay lossless), every byte value passes in
+ * chunks up to the read size and past it, `.pause` stops reading at once and
+ * `.resume` reads again, and the server still counts the client as one
+ * connection until it closes (`--max`: test/endpoints/relay.test.ts).
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,7 +31,7 @@ function linkSocket(rig: CommandRig, ref: string): RelaySocketEndpoint {
 
 const down = (rig: CommandRig): RelayEvent[] => rig.log.of('relay').filter((ev: RelayEvent) => ev.from === 'c2');
 
-describe('the target side of a link reads into a buffer of its own', () => {
+describe('the sockets of a link read into buffers of their own', () => {
   it('reads with onread (no data listener), and each relay event keeps its own bytes after later reads', async () => {
     const peer = await peerServer();
     const rig = commandRig();
@@ -40,7 +42,8 @@ describe('the target side of a link reads into a buffer of its own', () => {
     const target = linkSocket(rig, 'c2');
     expect(target.reader).toBeDefined();
     expect(target.socket.listenerCount('data')).toBe(0);
-    expect(linkSocket(rig, 'c1').reader).toBeUndefined();
+    expect(linkSocket(rig, 'c1').reader).toBeDefined();
+    expect(linkSocket(rig, 'c1').socket.listenerCount('data')).toBe(0);
     // One read each (the client has each before the next is written): all land in the same buffer.
     const letters = ['A', 'B', 'C', 'D'];
     for (const letter of letters) {
@@ -52,6 +55,33 @@ describe('the target side of a link reads into a buffer of its own', () => {
     for (const ev of events) expect(new Set(ev.data.toString()).size).toBe(1);
     expect(target.bytesIn).toBe(4000);
     expect(target.chunksIn).toBe(events.length);
+    // The same up, from the client's own buffer.
+    for (const letter of letters) {
+      client.write(letter.repeat(1000));
+      await receive(server, letter.repeat(1000));
+    }
+    const up = rig.log.of('relay').filter((ev: RelayEvent) => ev.from === 'c1');
+    expect(Buffer.concat(up.map((ev) => ev.data)).toString()).toBe(letters.map((l) => l.repeat(1000)).join(''));
+    for (const ev of up) expect(new Set(ev.data.toString()).size).toBe(1);
+  });
+
+  it('the server counts an adopted client as one connection until its link closes; .close p1 then closes the relay', async () => {
+    const peer = await peerServer();
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const relay = rig.ctx.session.get('p1');
+    if (relay.kind !== 'relay') throw new Error('p1 is not a relay');
+    const connections = (): Promise<number> => new Promise((resolve, reject) => relay.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    const client = await peerClient(relayPort(rig));
+    await rig.log.waitFor(is('connect', 'c2'));
+    expect(await connections()).toBe(1);
+    client.write('hi');
+    await receive(await peer.nextSocket(), 'hi');
+    await rig.ok('.close p1');
+    expect(rig.log.of('close', 'p1')).toHaveLength(0);
+    client.destroy();
+    await rig.log.waitFor(is('close', 'p1'), 5000);
+    expect(await connections()).toBe(0);
   });
 
   it('all 256 byte values in 1 MiB of chunks from 1 B to past the read size arrive intact, and the events carry every byte', async () => {
