@@ -4,28 +4,41 @@ import net from 'node:net';
 export const RELAY_READ_BUFFER = 64 * 1024;
 
 /**
- * The read side of a link's target socket (`c4`): Node's `onread` option of
- * `net.connect`, so each read lands in one buffer the socket keeps, not in a
- * fresh 64 KiB buffer pushed through the socket's Readable (which schedules a
- * `maybeReadMore` tick per read). Each chunk is copied out at its own length
- * before it is handed on: it outlives the read (the receiver's write queue,
- * the `relay` event, `.expect`'s window keep it), and the buffer is read into
- * again at once. Pausing is the socket's own `pause()`/`resume()` (Node stops
- * and starts the handle's reading for an `onread` socket), so backpressure
- * and `.pause` work as with 'data'. An accepted client socket cannot take
- * `onread` (net.Server has no such option), nor can a TLS one: those read as
- * before. Measured in docs/performance.md ("Round 2, session 4: relay").
+ * Chunks at least this long are handed on as they were read, and the next
+ * read gets a fresh buffer: a copy of 32–64 KiB costs more than the
+ * allocation it saves (bulk transfers). Below it a chunk is copied and the
+ * buffer read into again. Half the buffer: a chunk kept by reference (the
+ * expect window keeps chunks of 4 KiB and more) holds at most twice its size.
+ */
+export const RELAY_HAND_OVER = RELAY_READ_BUFFER / 2;
+
+/**
+ * The read side of a relay link socket: Node's `onread` option, so a read
+ * lands in a buffer the socket keeps instead of a fresh 64 KiB buffer pushed
+ * through the socket's Readable (which also schedules a `maybeReadMore` tick
+ * per read). A short chunk is copied out at its own length (from Node's
+ * shared pool) before it is handed on, since it outlives the read (the
+ * receiver's write queue, the `relay` event, `.expect`'s window keep it) and
+ * the buffer is read into again at once; a long one is handed on whole
+ * (RELAY_HAND_OVER). Pausing is the socket's own `pause()`/`resume()` (for
+ * an `onread` socket Node stops and starts the handle's reading at once), so
+ * backpressure and `.pause` work as with 'data'. TLS sockets read as Node's
+ * TLS does. Measured in docs/performance.md ("Round 2, session 4: relay").
  */
 export class OwnBufferReader {
-  /** Where each chunk goes (set by `wireRelaySocket`); a copy the caller may keep. */
+  /** Where each chunk goes (set by `wireRelaySocket`); a chunk the callee may keep. */
   deliver: (chunk: Buffer) => void = () => {};
+  private buffer = Buffer.allocUnsafe(RELAY_READ_BUFFER);
 
-  /** The `onread` option to give `net.connect`. */
+  /** The `onread` option to give `net.connect` or `new net.Socket`. */
   readonly onread: net.OnReadOpts = {
-    buffer: Buffer.allocUnsafe(RELAY_READ_BUFFER),
+    // Asked for again after each chunk: the same buffer, or a fresh one once the last was handed on.
+    buffer: () => this.buffer,
     callback: (n: number, buf: Uint8Array): boolean => {
-      // A copy at the chunk's size (small ones come from Node's shared pool): `buf` is read into again next.
-      this.deliver(Buffer.from(buf.subarray(0, n)));
+      if (n >= RELAY_HAND_OVER) {
+        this.buffer = Buffer.allocUnsafe(RELAY_READ_BUFFER);
+        this.deliver(Buffer.from(buf.buffer, buf.byteOffset, n));
+      } else this.deliver(Buffer.from(buf.subarray(0, n)));
       // Go on reading: a pause is the socket's own pause() (backpressure, `.pause`), which stops the handle at once.
       return true;
     },
