@@ -62,6 +62,28 @@ switch (mode) {
       }),
     );
     break;
+  case 'relay-reuse':
+    // Probe: both sides read into one buffer each (onread) and write straight from it, no copy (what a relay
+    // could do if nothing kept a chunk past its write; wrong if a write does not complete at once: a probe only).
+    listen(
+      net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (accepted) => {
+        let upstream;
+        const client = new net.Socket({
+          handle: accepted._handle, allowHalfOpen: true,
+          onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => upstream.write(buf.subarray(0, n)) || true },
+        });
+        accepted._handle = null;
+        client.setNoDelay(true);
+        upstream = net.connect({
+          port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true,
+          onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => client.write(buf.subarray(0, n)) || true },
+        });
+        const reset = () => [client, upstream].forEach((s) => s.destroy());
+        client.on('error', reset);
+        upstream.on('error', reset);
+      }),
+    );
+    break;
   case 'echo':
     listen(net.createServer((socket) => socket.pipe(socket)));
     break;
