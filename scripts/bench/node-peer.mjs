@@ -22,6 +22,16 @@ const CHUNK = 64 * 1024;
 // Exit cleanly on the bench's SIGTERM, so `node --cpu-prof` can write its profile.
 process.on('SIGTERM', () => process.exit(0));
 
+/** A probe relay's two sockets: an error on either destroys both. */
+function resetTogether(a, b) {
+  const reset = () => [a, b].forEach((s) => s.destroy());
+  a.on('error', reset);
+  b.on('error', reset);
+}
+
+/** The upstream socket of a probe relay to 127.0.0.1:PORT (`arg`). */
+const upstreamTo = (extra = {}) => net.connect({ port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true, ...extra });
+
 function listen(server) {
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`listening on 127.0.0.1:${server.address().port}\n`);
@@ -36,12 +46,10 @@ switch (mode) {
     listen(
       net.createServer({ allowHalfOpen: true }, (client) => {
         client.setNoDelay(true);
-        const upstream = net.connect({ port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true });
+        const upstream = upstreamTo();
         client.pipe(upstream);
         upstream.pipe(client);
-        const reset = () => [client, upstream].forEach((s) => s.destroy());
-        client.on('error', reset);
-        upstream.on('error', reset);
+        resetTogether(client, upstream);
       }),
     );
     break;
@@ -50,15 +58,10 @@ switch (mode) {
     listen(
       net.createServer({ allowHalfOpen: true }, (client) => {
         client.setNoDelay(true);
-        const upstream = net.connect({
-          port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true,
-          onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => void client.write(Buffer.from(buf.subarray(0, n))) },
-        });
+        const upstream = upstreamTo({ onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => void client.write(Buffer.from(buf.subarray(0, n))) } });
         client.pipe(upstream);
         upstream.on('end', () => client.end());
-        const reset = () => [client, upstream].forEach((s) => s.destroy());
-        client.on('error', reset);
-        upstream.on('error', reset);
+        resetTogether(client, upstream);
       }),
     );
     break;
@@ -74,13 +77,8 @@ switch (mode) {
         });
         accepted._handle = null;
         client.setNoDelay(true);
-        upstream = net.connect({
-          port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true,
-          onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => client.write(buf.subarray(0, n)) || true },
-        });
-        const reset = () => [client, upstream].forEach((s) => s.destroy());
-        client.on('error', reset);
-        upstream.on('error', reset);
+        upstream = upstreamTo({ onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => client.write(buf.subarray(0, n)) || true } });
+        resetTogether(client, upstream);
       }),
     );
     break;

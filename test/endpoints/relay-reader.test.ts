@@ -8,37 +8,33 @@
  * connection until it closes (`--max`: test/endpoints/relay.test.ts).
  */
 import { createHash } from 'node:crypto';
+import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
 import { closeAll, collect, is, peerClient, peerServer, receive, until } from '../helpers/loopback.js';
 import { RELAY_READ_BUFFER } from '../../src/endpoints/relay-reader.js';
-import type { RelaySocketEndpoint } from '../../src/endpoints/relay-types.js';
+import { linkSocket, relayPort } from '../helpers/relay.js';
 import type { RelayEvent } from '../../src/session/events.js';
 
 afterEach(closeAll);
 
-function relayPort(rig: CommandRig): number {
-  const ep = rig.ctx.session.get('p1');
-  if (ep.kind !== 'relay') throw new Error('p1 is not a relay');
-  return Number(ep.address.split(':').at(-1));
-}
-
-function linkSocket(rig: CommandRig, ref: string): RelaySocketEndpoint {
-  const ep = rig.ctx.session.get(ref);
-  if (ep.kind !== 'relay-socket') throw new Error(`${ref} is not a relay socket`);
-  return ep;
-}
-
 const down = (rig: CommandRig): RelayEvent[] => rig.log.of('relay').filter((ev: RelayEvent) => ev.from === 'c2');
+
+/** `.proxy` in front of a bare peer, one link open: the test's client, what it receives, and the peer's socket. */
+async function oneLink(): Promise<{ rig: CommandRig; client: net.Socket; atClient: ReturnType<typeof collect>; server: net.Socket }> {
+  const peer = await peerServer();
+  const rig = commandRig();
+  await rig.ok(`.proxy 0 ${peer.port}`);
+  const client = await peerClient(relayPort(rig));
+  const atClient = collect(client);
+  const server = await peer.nextSocket();
+  await rig.log.waitFor(is('connect', 'c2'));
+  return { rig, client, atClient, server };
+}
 
 describe('the sockets of a link read into buffers of their own', () => {
   it('reads with onread (no data listener), and each relay event keeps its own bytes after later reads', async () => {
-    const peer = await peerServer();
-    const rig = commandRig();
-    await rig.ok(`.proxy 0 ${peer.port}`);
-    const client = await peerClient(relayPort(rig));
-    const server = await peer.nextSocket();
-    await rig.log.waitFor(is('connect', 'c2'));
+    const { rig, client, server } = await oneLink();
     const target = linkSocket(rig, 'c2');
     expect(target.reader).toBeDefined();
     expect(target.socket.listenerCount('data')).toBe(0);
@@ -85,13 +81,7 @@ describe('the sockets of a link read into buffers of their own', () => {
   });
 
   it('all 256 byte values in 1 MiB of chunks from 1 B to past the read size arrive intact, and the events carry every byte', async () => {
-    const peer = await peerServer();
-    const rig = commandRig();
-    await rig.ok(`.proxy 0 ${peer.port}`);
-    const client = await peerClient(relayPort(rig));
-    const atClient = collect(client);
-    const server = await peer.nextSocket();
-    await rig.log.waitFor(is('connect', 'c2'));
+    const { rig, atClient, server } = await oneLink();
     const sent = createHash('sha256');
     let total = 0;
     for (const size of [1, 255, 4096, RELAY_READ_BUFFER - 1, RELAY_READ_BUFFER, RELAY_READ_BUFFER + 1, 3 * RELAY_READ_BUFFER]) {
@@ -115,13 +105,7 @@ describe('the sockets of a link read into buffers of their own', () => {
   });
 
   it('.pause stops reading the target at once (its writes back up, nothing is relayed); .resume relays every byte in order', async () => {
-    const peer = await peerServer();
-    const rig = commandRig();
-    await rig.ok(`.proxy 0 ${peer.port}`);
-    const client = await peerClient(relayPort(rig));
-    const atClient = collect(client);
-    const server = await peer.nextSocket();
-    await rig.log.waitFor(is('connect', 'c2'));
+    const { rig, client, atClient, server } = await oneLink();
     server.write('before');
     await receive(client, 'before');
     const relayedBefore = down(rig).length;
