@@ -3,7 +3,7 @@
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
 //     pingpong|pingpong-node|accept|accept-node|udp|udp-node|json|json-node
-//     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-bulk-node|tls-echo|tls-echo-node] …
+//     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
 // (the relay workloads socat, the TLS ones openssl). Relay workloads count the
 // relay process only (socklab's `.proxy` or socat); the echo target behind it
@@ -320,6 +320,7 @@ const WORKLOADS = {
   // A bare Node relay (pipe both ways), and the same with one domain created (node:repl's async hooks).
   'relay-pingpong-node': async () => relay('relay', pingpong),
   'relay-pingpong-node-domain': async () => relay('relay-domain', pingpong),
+  'relay-pingpong-node-in-domain': async () => relay('relay-in-domain', pingpong),
   'relay-bulk-node': async () => relay('relay', tcpBulk),
   'relay-pingpong-node-onread': async () => relay('relay-onread', pingpong),
   'tls-echo': async () => tlsServer('socklab'),

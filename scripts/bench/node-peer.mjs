@@ -10,6 +10,7 @@
 //   node node-peer.mjs tls-echo CERT KEY  node:tls server, socket.pipe(socket) on the plaintext
 //   node node-peer.mjs relay PORT      a bare relay to 127.0.0.1:PORT: client.pipe(upstream), upstream.pipe(client)
 //   node node-peer.mjs relay-domain PORT  the same after creating one domain (as node:repl does): its async hooks' cost
+//   node node-peer.mjs relay-in-domain PORT  the same made inside an entered domain (a REPL command's sockets)
 // Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
 // the same shape as socklab's listening line, so the bench parses both alike.
 import dgram from 'node:dgram';
@@ -41,6 +42,10 @@ function listen(server) {
 switch (mode) {
   case 'relay-domain':
     (await import('node:domain')).create();
+  // falls through
+  case 'relay-in-domain':
+    // The server made inside a domain (as a node:repl command does): each callback of its sockets enters it.
+    if (mode === 'relay-in-domain') (await import('node:domain')).create().enter();
   // falls through
   case 'relay':
     listen(
