@@ -3,15 +3,16 @@
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
 //     pingpong|pingpong-node|accept|accept-node|udp|udp-node|udp-window|udp-window-node|json|json-node
-//     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|tls-echo|tls-echo-node] …
+//     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
 // (the relay workloads socat, the TLS ones openssl). Relay workloads count the
 // relay process only (socklab's `.proxy` or socat); the echo target behind it
 // is a bare Node process outside valgrind.
+// CG_KEEP=FILE keeps the callgrind output file (callgrind_annotate FILE).
 // NODE_EXTRA_CA_CERTS is unset: with it every node process parses that file of
 // CAs first (~415 M instructions here, three times `node -i`'s own start-up).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
@@ -45,6 +46,8 @@ function underCallgrind(args, env = {}, stdout = 'pipe', cmd = process.execPath)
   proc.stderr.resume();
   const done = new Promise((resolve) => proc.on('exit', () => {
     const body = readFileSync(out, 'utf8');
+    // CG_KEEP=FILE keeps the callgrind output there (for callgrind_annotate).
+    if (process.env.CG_KEEP) copyFileSync(out, process.env.CG_KEEP);
     rmSync(dir, { recursive: true, force: true });
     const m = /^(?:summary|totals): (\d+)/m.exec(body);
     resolve(Number(m?.[1]));
@@ -237,6 +240,7 @@ async function relay(kind, drive) {
   const target = await echoTarget();
   try {
     if (kind === 'socklab') return await serve(socklab([`.proxy 0 ${target.port}`]), drive, /p1\s+listening on 127\.0\.0\.1:(\d+)/);
+    if (kind !== 'socat') return await serve([NODE_PEER, kind, String(target.port)], drive);
     const port = await freePort();
     const c = underCallgrind(['-b', '65536', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${target.port}`], {}, 'pipe', 'socat');
     await waitAccepting(port);
@@ -323,6 +327,12 @@ const WORKLOADS = {
   'relay-bulk-socat': async () => relay('socat', tcpBulk),
   'relay-pingpong': async () => relay('socklab', pingpong),
   'relay-pingpong-socat': async () => relay('socat', pingpong),
+  // A bare Node relay (pipe both ways), and the same with one domain created (node:repl's async hooks).
+  'relay-pingpong-node': async () => relay('relay', pingpong),
+  'relay-pingpong-node-domain': async () => relay('relay-domain', pingpong),
+  'relay-pingpong-node-in-domain': async () => relay('relay-in-domain', pingpong),
+  'relay-bulk-node': async () => relay('relay', tcpBulk),
+  'relay-pingpong-node-onread': async () => relay('relay-onread', pingpong),
   'tls-echo': async () => tlsServer('socklab'),
   'tls-echo-node': async () => tlsServer('node'),
   framed: async () => serve(socklab([".listen 0 --frame len16 --reply '{data}'"]), (port) => pingpong(port, LEN16_MESSAGE)),

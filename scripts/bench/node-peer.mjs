@@ -8,6 +8,9 @@
 //   node node-peer.mjs len16-echo      cut the stream into len16 messages, answer each as one len16 message
 //   node node-peer.mjs line-echo       split the stream into lines, write each line back
 //   node node-peer.mjs tls-echo CERT KEY  node:tls server, socket.pipe(socket) on the plaintext
+//   node node-peer.mjs relay PORT      a bare relay to 127.0.0.1:PORT: client.pipe(upstream), upstream.pipe(client)
+//   node node-peer.mjs relay-domain PORT  the same after creating one domain (as node:repl does): its async hooks' cost
+//   node node-peer.mjs relay-in-domain PORT  the same made inside an entered domain (a REPL command's sockets)
 // Servers listen on 127.0.0.1:0 and print `listening on 127.0.0.1:PORT`,
 // the same shape as socklab's listening line, so the bench parses both alike.
 import dgram from 'node:dgram';
@@ -20,6 +23,16 @@ const CHUNK = 64 * 1024;
 // Exit cleanly on the bench's SIGTERM, so `node --cpu-prof` can write its profile.
 process.on('SIGTERM', () => process.exit(0));
 
+/** A probe relay's two sockets: an error on either destroys both. */
+function resetTogether(a, b) {
+  const reset = () => [a, b].forEach((s) => s.destroy());
+  a.on('error', reset);
+  b.on('error', reset);
+}
+
+/** The upstream socket of a probe relay to 127.0.0.1:PORT (`arg`). */
+const upstreamTo = (extra = {}) => net.connect({ port: Number(arg), host: '127.0.0.1', allowHalfOpen: true, noDelay: true, ...extra });
+
 function listen(server) {
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`listening on 127.0.0.1:${server.address().port}\n`);
@@ -27,6 +40,53 @@ function listen(server) {
 }
 
 switch (mode) {
+  case 'relay-domain':
+    (await import('node:domain')).create();
+  // falls through
+  case 'relay-in-domain':
+    // The server made inside a domain (as a node:repl command does): each callback of its sockets enters it.
+    if (mode === 'relay-in-domain') (await import('node:domain')).create().enter();
+  // falls through
+  case 'relay':
+    listen(
+      net.createServer({ allowHalfOpen: true }, (client) => {
+        client.setNoDelay(true);
+        const upstream = upstreamTo();
+        client.pipe(upstream);
+        upstream.pipe(client);
+        resetTogether(client, upstream);
+      }),
+    );
+    break;
+  case 'relay-onread':
+    // Probe: the upstream side reads into one reused buffer (`onread`), each chunk copied before it is written.
+    listen(
+      net.createServer({ allowHalfOpen: true }, (client) => {
+        client.setNoDelay(true);
+        const upstream = upstreamTo({ onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => void client.write(Buffer.from(buf.subarray(0, n))) } });
+        client.pipe(upstream);
+        upstream.on('end', () => client.end());
+        resetTogether(client, upstream);
+      }),
+    );
+    break;
+  case 'relay-reuse':
+    // Probe: both sides read into one buffer each (onread) and write straight from it, no copy (what a relay
+    // could do if nothing kept a chunk past its write; wrong if a write does not complete at once: a probe only).
+    listen(
+      net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (accepted) => {
+        let upstream;
+        const client = new net.Socket({
+          handle: accepted._handle, allowHalfOpen: true,
+          onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => upstream.write(buf.subarray(0, n)) || true },
+        });
+        accepted._handle = null;
+        client.setNoDelay(true);
+        upstream = upstreamTo({ onread: { buffer: Buffer.allocUnsafe(CHUNK), callback: (n, buf) => client.write(buf.subarray(0, n)) || true } });
+        resetTogether(client, upstream);
+      }),
+    );
+    break;
   case 'echo':
     listen(net.createServer((socket) => socket.pipe(socket)));
     break;

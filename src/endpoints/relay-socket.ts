@@ -50,20 +50,22 @@ export function noteAddresses(ep: RelaySocketEndpoint): void {
 }
 
 /**
- * The data path and lifecycle of a link socket: what it reads goes into its
- * direction's pipe; its FIN is passed on; its own lifecycle events (FIN,
+ * The data path and lifecycle of a link socket: what it reads ('data', or its
+ * own-buffer reader's chunks) goes into its direction's pipe; its FIN is passed on; its own lifecycle events (FIN,
  * shutdown, error, close) are emitted under its id, so a lesson shows which
  * side closed first. A reset on one side is passed on as a reset.
  */
 export function wireRelaySocket(reg: Registry, ep: RelaySocketEndpoint, closed: () => void): void {
   const { socket, id } = ep;
   const pipe = ep.link.from(ep);
-  socket.on('data', (chunk: Buffer) => {
+  const received = (chunk: Buffer): void => {
     ep.bytesIn += chunk.length;
     ep.chunksIn++;
     pipe.push(chunk);
     ep.frame?.push(chunk);
-  });
+  };
+  if (ep.reader) ep.reader.deliver = received;
+  else socket.on('data', received);
   socket.on('end', () => {
     const reset = resetBehindEof(socket);
     if (reset) return void socket.destroy(reset);

@@ -4,6 +4,7 @@ import type { SocketState } from './tcp-types.js';
 import type { RelayLink } from './relay-link.js';
 import type { TlsClientConfig, TlsServerConfig, TlsServerSetup } from './tls.js';
 import type { FramedStream } from '../behaviours/framed.js';
+import type { OwnBufferReader } from './relay-reader.js';
 
 /**
  * The relay kinds' shapes: a relay (`p1`, `.proxy`) that listens, and the two
@@ -95,10 +96,12 @@ export interface RelaySocketEndpoint extends EndpointBase {
   outputHeld: boolean;
   /** True once we aborted it with an RST. */
   reset: boolean;
-  /** Bytes still queued when we reset it: they never went out. */
   /** With the relay's `--frame`: the messages this socket receives. */
   frame?: FramedStream;
+  /** Bytes still queued when we reset it: they never went out. */
   discarded?: number;
+  /** A plain target socket reads into a buffer of its own (`onread`) instead of emitting 'data': this hands its chunks on. */
+  reader?: OwnBufferReader;
   readonly options: RelayShownOptions;
 }
 

@@ -9,6 +9,7 @@ import { RelayLink, resetSocket } from './relay-link.js';
 import { isLiveRelaySocket, newRelaySocket, noteAddresses, wireRelaySocket } from './relay-socket.js';
 import { RelayState, type RelayEndpoint, type RelayOptions, type RelaySocketEndpoint } from './relay-types.js';
 import { relayLoop } from './relay-loop.js';
+import { OwnBufferReader, adoptWithOwnBuffer } from './relay-reader.js';
 import { formatCount } from '../render/units.js';
 import { FramedStream, framingOf } from '../behaviours/framed.js';
 import { acceptTls, certificateNote, connectTls, serverSetup, tlsServerDetails, watchTls } from './tls.js';
@@ -151,14 +152,22 @@ function accept(reg: Registry, relay: RelayEndpoint, raw: net.Socket, announce: 
   // Nagle off on both sides: a relay passes each chunk on at once (Go's net, toxiproxy's, does the same);
   // the sender's own Nagle, if it has one, still decides how its bytes are cut.
   raw.setNoDelay(true);
-  const socket = relay.tls ? acceptTls(raw, relay.tls) : raw;
+  // A plain client socket reads into a buffer of its own (relay-reader.ts); a TLS one reads as Node's TLS does.
+  let clientReader: OwnBufferReader | undefined;
+  let socket: net.Socket;
+  if (relay.tls) socket = acceptTls(raw, relay.tls);
+  else socket = adoptWithOwnBuffer(raw, (clientReader = new OwnBufferReader()));
   const client = newRelaySocket(reg, relay, socket, 'client');
+  client.reader = clientReader;
   noteAddresses(client);
   const t = relay.targetAddress;
   const to: net.NetConnectOpts = t.path !== undefined ? { path: t.path, allowHalfOpen: true } : { host: t.host, port: t.port, allowHalfOpen: true, noDelay: true, ...(reg.lookup && { lookup: reg.lookup }) };
   const tlsUpstream = relay.options.tlsUpstream;
-  const upstream = tlsUpstream ? connectTls(to, tlsUpstream) : net.connect(to);
+  // A plain target socket reads into a buffer of its own (relay-reader.ts); a TLS one reads as Node's TLS does.
+  const targetReader = tlsUpstream ? undefined : new OwnBufferReader();
+  const upstream = tlsUpstream ? connectTls(to, tlsUpstream) : net.connect({ ...to, onread: targetReader?.onread });
   const target = newRelaySocket(reg, relay, upstream, 'target');
+  target.reader = targetReader;
   target.remote = relay.target;
   const link = new RelayLink(reg, relay, client, target);
   client.link = link;

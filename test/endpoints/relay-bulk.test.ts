@@ -7,27 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commandRig, type CommandRig } from '../helpers/commands.js';
+import { commandRig } from '../helpers/commands.js';
 import { closeAll, is, peerClient, peerServer, until } from '../helpers/loopback.js';
 import { RELAY_HIGH_WATER } from '../../src/endpoints/relay-link.js';
-import type { RelaySocketEndpoint } from '../../src/endpoints/relay-types.js';
+import { linkSocket, relayPort } from '../helpers/relay.js';
 import { HumanPrinter } from '../../src/render/printer.js';
 
 afterEach(closeAll);
 
 const MiB = 1024 * 1024;
-
-function relayPort(rig: CommandRig): number {
-  const ep = rig.ctx.session.get('p1');
-  if (ep.kind !== 'relay') throw new Error('p1 is not a relay');
-  return Number(ep.address.split(':').at(-1));
-}
-
-function linkSocket(rig: CommandRig, ref: string): RelaySocketEndpoint {
-  const ep = rig.ctx.session.get(ref);
-  if (ep.kind !== 'relay-socket') throw new Error(`${ref} is not a relay socket`);
-  return ep;
-}
 
 /** Deterministic, incompressible bytes: block i is the SHA-256 chain of i, repeated to `size`. */
 function block(i: number, size: number): Buffer {

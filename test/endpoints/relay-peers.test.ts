@@ -7,20 +7,15 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allBytes, cleanupProcesses, hasCommand, jsonEvents, runCli, spawnProcess } from '../helpers/cli.js';
-import { commandRig, type CommandRig } from '../helpers/commands.js';
+import { commandRig } from '../helpers/commands.js';
 import { closeAll, is, peerClient, peerServer } from '../helpers/loopback.js';
 import { pythonPeer } from '../helpers/python-peer.js';
+import { relayPort } from '../helpers/relay.js';
 
 afterEach(async () => {
   await cleanupProcesses();
   await closeAll();
 });
-
-function relayPort(rig: CommandRig, ref = 'p1'): number {
-  const ep = rig.ctx.session.get(ref);
-  if (ep.kind !== 'relay') throw new Error(`${ref} is not a relay`);
-  return Number(ep.address.split(':').at(-1));
-}
 
 describe('.proxy with real peers', () => {
   it('passes an RST from the target on to the client as an RST (Python peer, SO_LINGER 0)', async () => {
