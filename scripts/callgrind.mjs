@@ -2,6 +2,7 @@
 // Instruction counts (valgrind --tool=callgrind) of one process for a fixed
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
+//     startup-snapshot|startup-prompt-snapshot|repl-file|repl-file-global|
 //     pingpong|pingpong-node|accept|accept-node|udp|udp-node|udp-window|udp-window-node|json|json-node
 //     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
@@ -12,7 +13,7 @@
 // NODE_EXTRA_CA_CERTS is unset: with it every node process parses that file of
 // CAs first (~415 M instructions here, three times `node -i`'s own start-up).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, openSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, rmSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
@@ -285,7 +286,42 @@ async function tlsServer(kind) {
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 const PROMPT = /socklab> /;
 
+/** Path of a startup snapshot of the bundle (scripts/startup-snapshot-probe.cjs), built once per run in a temp dir. */
+let snapshotBlob;
+function snapshot() {
+  if (snapshotBlob) return snapshotBlob;
+  const dir = mkdtempSync(join(tmpdir(), 'cg-snap-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  snapshotBlob = join(dir, 'socklab.blob');
+  execFileSync(process.execPath, ['--snapshot-blob', snapshotBlob, '--build-snapshot', join(ROOT, 'scripts/startup-snapshot-probe.cjs')], {
+    env: withoutExtraCa(process.env), stdio: 'ignore' });
+  return snapshotBlob;
+}
+const fromSnapshot = (lines) => ['--snapshot-blob', snapshot(), '--', ...socklab(lines).slice(1)];
+
+/** A file that only starts node:repl (the floor for any script that does, as socklab does). */
+function replFile(options) {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-repl-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'repl.cjs');
+  writeFileSync(file, `require('node:repl').start(${JSON.stringify(options)});\n`);
+  return file;
+}
+
+async function promptThenExit(args, prompt) {
+  const c = underCallgrind(args);
+  await c.wait(prompt);
+  c.proc.stdin.end('.exit\n');
+  return c.done;
+}
+
 const WORKLOADS = {
+  // Start-up from a snapshot of the bundle (an experiment: socklab does not start so).
+  'startup-snapshot': async () => promptThenExit(fromSnapshot(['.set time on']), PROMPT),
+  'startup-prompt-snapshot': async () => toPrompt(fromSnapshot(['.set time on']), PROMPT),
+  // node:repl started from a file, with socklab's useGlobal: false and with true.
+  'repl-file': async () => promptThenExit([replFile({ useGlobal: false })], /(^|\n)> /),
+  'repl-file-global': async () => promptThenExit([replFile({ useGlobal: true })], /(^|\n)> /),
   startup: async () => {
     const c = underCallgrind(socklab(['.set time on']));
     await c.wait(PROMPT);
