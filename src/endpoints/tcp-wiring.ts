@@ -3,7 +3,7 @@ import type net from 'node:net';
 import { formatHostPort } from '../session/endpoint.js';
 import { SocketState, type ConnectOptions, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
-import type { ErrorContext, SendEvent } from '../session/events.js';
+import type { CloseEvent, ErrorContext, SendEvent } from '../session/events.js';
 import { createReplier, parseReply, type ReplySpec, type ReplyTarget } from '../behaviours/reply.js';
 import { endHttpInput } from '../behaviours/http-connection.js';
 import { probeRead } from './probe-read.js';
@@ -72,23 +72,22 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
       socket.destroy();
     }
   });
-  socket.on('close', (hadError: boolean) => {
-    const aborted = ep.state === SocketState.DESTROYED;
-    ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
-    ep.closedAt = reg.now();
-    ep.server?.connections.delete(ep);
-    reg.emit({
-      type: 'close',
-      t: ep.closedAt,
-      id,
-      hadError: hadError || errored,
-      aborted,
-      ...(ep.reset && { reset: true }),
-      ...(ep.stillSending === true && { stillSending: true }),
-      ...(ep.discarded !== undefined && ep.discarded > 0 && { discarded: ep.discarded }),
-    });
-    reg.retire(ep);
-  });
+  socket.on('close', (hadError: boolean) => socketClosed(reg, ep, hadError || errored));
+}
+
+/** The socket is gone: its state, its server's set, the `close` event, and the registry keeps only its record. */
+function socketClosed(reg: Registry, ep: SocketEndpoint, hadError: boolean): void {
+  const aborted = ep.state === SocketState.DESTROYED;
+  ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
+  const t = (ep.closedAt = reg.now());
+  ep.server?.connections.delete(ep);
+  // The optional fields are added in the order the spreads gave them (JSON keeps it), without an object per spread.
+  const ev: CloseEvent = { type: 'close', t, id: ep.id, hadError, aborted };
+  if (ep.reset) ev.reset = true;
+  if (ep.stillSending === true) ev.stillSending = true;
+  if (ep.discarded !== undefined && ep.discarded > 0) ev.discarded = ep.discarded;
+  reg.emit(ev);
+  reg.retire(ep);
 }
 
 /** True when what is at `path` is not a socket (lstat: a symlink is not followed). */
