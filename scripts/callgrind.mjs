@@ -5,7 +5,9 @@
 //     startup-snapshot|startup-prompt-snapshot|repl-file|repl-file-global|
 //     pingpong|pingpong-node|accept|accept-node|udp|udp-node|udp-window|udp-window-node|json|json-node
 //     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
-// Each prints "WORKLOAD  N instructions". Needs `npm run build` and valgrind
+// Each prints "WORKLOAD  N instructions". CG_THREADS=1 counts each thread
+// apart and adds the main thread's share (the JavaScript; V8's helper threads
+// compile and collect garbage, mostly on another CPU). Needs `npm run build` and valgrind
 // (the relay workloads socat, the TLS ones openssl). Relay workloads count the
 // relay process only (socklab's `.proxy` or socat); the echo target behind it
 // is a bare Node process outside valgrind.
@@ -13,7 +15,7 @@
 // NODE_EXTRA_CA_CERTS is unset: with it every node process parses that file of
 // CAs first (~415 M instructions here, three times `node -i`'s own start-up).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, openSync, readFileSync, rmSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, readdirSync, rmSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
@@ -29,12 +31,16 @@ const DATAGRAMS = Number(process.env.CG_DATAGRAMS ?? 10_000);
 const JSON_MIB = Number(process.env.CG_JSON_MIB ?? 16);
 /** Bytes echoed by the bulk workloads (relay-bulk, tls-echo). */
 const BULK = Number(process.env.CG_BULK_MIB ?? 32) * 1024 * 1024;
+const THREADS = process.env.CG_THREADS === '1';
+/** The main thread's instructions of the last run (CG_THREADS=1 only). */
+let lastMain;
 
 /** `stdout`: 'pipe' (read here for the listening line) or an fd (a file, for the --json log); `cmd` the program (socat for its baseline). */
 function underCallgrind(args, env = {}, stdout = 'pipe', cmd = process.execPath) {
   const dir = mkdtempSync(join(tmpdir(), 'cg-'));
   const out = join(dir, 'cg.out');
-  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', cmd, ...args], {
+  const threads = THREADS ? ['--separate-threads=yes'] : [];
+  const proc = spawn('valgrind', ['--tool=callgrind', ...threads, `--callgrind-out-file=${out}`, '--dump-instr=no', cmd, ...args], {
     cwd: ROOT,
     env: { ...withoutExtraCa(process.env), SOCKLAB_HISTORY: '', ...env },
     stdio: ['pipe', stdout, 'pipe'],
@@ -46,12 +52,14 @@ function underCallgrind(args, env = {}, stdout = 'pipe', cmd = process.execPath)
   });
   proc.stderr.resume();
   const done = new Promise((resolve) => proc.on('exit', () => {
-    const body = readFileSync(out, 'utf8');
-    // CG_KEEP=FILE keeps the callgrind output there (for callgrind_annotate).
-    if (process.env.CG_KEEP) copyFileSync(out, process.env.CG_KEEP);
+    // CG_KEEP=FILE keeps the callgrind output there (for callgrind_annotate); with CG_THREADS, the main thread's.
+    // With --separate-threads one file per thread: cg.out-01 (the main thread), cg.out-02, …
+    const files = THREADS ? readdirSync(dir).filter((f) => /^cg\.out-\d+$/.test(f)).sort() : ['cg.out'];
+    if (process.env.CG_KEEP) copyFileSync(join(dir, files[0]), process.env.CG_KEEP);
+    const counts = files.map((f) => Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1]));
     rmSync(dir, { recursive: true, force: true });
-    const m = /^(?:summary|totals): (\d+)/m.exec(body);
-    resolve(Number(m?.[1]));
+    lastMain = THREADS ? counts[0] : undefined;
+    resolve(counts.reduce((a, b) => a + b, 0));
   }));
   const wait = (re) => new Promise((resolve) => {
     const check = () => {
@@ -388,5 +396,6 @@ for (const name of process.argv.slice(2)) {
   const run = WORKLOADS[name];
   if (!run) throw new Error(`unknown workload ${name}: one of ${Object.keys(WORKLOADS).join(', ')}`);
   const n = await run();
-  console.log(`${name.padEnd(14)} ${n.toLocaleString('en')} instructions`);
+  const main = lastMain === undefined ? '' : ` (main thread ${lastMain.toLocaleString('en')})`;
+  console.log(`${name.padEnd(14)} ${n.toLocaleString('en')} instructions${main}`);
 }

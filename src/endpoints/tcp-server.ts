@@ -133,9 +133,7 @@ function accept(
 ): void {
   const opts = server.options;
   const ep = newSocket(reg, socket, server, opts);
-  // A server bound to one address knows the local end of what it accepts: no getsockname() per connection.
-  const wildcard = server.address.startsWith('0.0.0.0:') || server.address.startsWith('[::]:');
-  noteConnected(reg, ep, wildcard || opts.path !== undefined ? undefined : server.address);
+  noteConnected(reg, ep, knownLocal(server));
   server.connections.add(ep);
   server.accepted++;
   // Paused on purpose, as after `.pause`: .ls/.show say so, and a reply's drain must not resume it.
@@ -151,6 +149,16 @@ function accept(
   }
   reg.emit({ type: 'accept', t: reg.now(), id: ep.id, server: server.id, local: ep.local, remote: ep.remote });
   if (greet !== undefined) socket.write(greet);
+}
+
+/**
+ * The local end of every connection a server accepts, when its address says
+ * it (one address, not a wildcard, not a path): no getsockname() per connection.
+ */
+function knownLocal(server: ServerEndpoint): string | undefined {
+  const address = server.address;
+  if (server.options.path !== undefined || address.startsWith('0.0.0.0:') || address.startsWith('[::]:')) return undefined;
+  return address;
 }
 
 /**

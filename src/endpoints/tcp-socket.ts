@@ -88,6 +88,9 @@ export function openSocket(reg: Registry, options: ConnectOptions): SocketEndpoi
   return ep;
 }
 
+// An accepted socket is connected already: one settled promise serves them all (openSocket replaces it).
+const CONNECTED = Promise.resolve();
+
 export function newSocket(reg: Registry, socket: net.Socket, server: ServerEndpoint | undefined, options: ListenOptions | ConnectOptions): SocketEndpoint {
   const ep: SocketEndpoint = {
     kind: 'socket',
@@ -95,7 +98,7 @@ export function newSocket(reg: Registry, socket: net.Socket, server: ServerEndpo
     alias: undefined,
     createdAt: reg.now(),
     closedAt: undefined,
-    ready: Promise.resolve(),
+    ready: CONNECTED,
     socket,
     state: SocketState.CONNECTING,
     server,

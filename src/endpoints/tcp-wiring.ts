@@ -3,8 +3,8 @@ import type net from 'node:net';
 import { formatHostPort } from '../session/endpoint.js';
 import { SocketState, type ConnectOptions, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
-import type { ErrorContext, SendEvent } from '../session/events.js';
-import { createReplier, parseReply, type ReplySpec } from '../behaviours/reply.js';
+import type { CloseEvent, ErrorContext, SendEvent } from '../session/events.js';
+import { createReplier, parseReply, type ReplySpec, type ReplyTarget } from '../behaviours/reply.js';
 import { endHttpInput } from '../behaviours/http-connection.js';
 import { probeRead } from './probe-read.js';
 
@@ -79,23 +79,22 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
       socket.destroy();
     }
   });
-  socket.on('close', (hadError: boolean) => {
-    const aborted = ep.state === SocketState.DESTROYED;
-    ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
-    ep.closedAt = reg.now();
-    ep.server?.connections.delete(ep);
-    reg.emit({
-      type: 'close',
-      t: ep.closedAt,
-      id,
-      hadError: hadError || errored,
-      aborted,
-      ...(ep.reset && { reset: true }),
-      ...(ep.stillSending === true && { stillSending: true }),
-      ...(ep.discarded !== undefined && ep.discarded > 0 && { discarded: ep.discarded }),
-    });
-    reg.retire(ep);
-  });
+  socket.on('close', (hadError: boolean) => socketClosed(reg, ep, hadError || errored));
+}
+
+/** The socket is gone: its state, its server's set, the `close` event, and the registry keeps only its record. */
+function socketClosed(reg: Registry, ep: SocketEndpoint, hadError: boolean): void {
+  const aborted = ep.state === SocketState.DESTROYED;
+  ep.state = aborted ? SocketState.DESTROYED : SocketState.CLOSED;
+  const t = (ep.closedAt = reg.now());
+  ep.server?.connections.delete(ep);
+  // The optional fields are added in the order the spreads gave them (JSON keeps it), without an object per spread.
+  const ev: CloseEvent = { type: 'close', t, id: ep.id, hadError, aborted };
+  if (ep.reset) ev.reset = true;
+  if (ep.stillSending === true) ev.stillSending = true;
+  if (ep.discarded !== undefined && ep.discarded > 0) ev.discarded = ep.discarded;
+  reg.emit(ev);
+  reg.retire(ep);
 }
 
 /** True when what is at `path` is not a socket (lstat: a symlink is not followed). */
@@ -169,38 +168,63 @@ export function attachReply(
   spec: ReplySpec,
   options: { closeAfterReply?: boolean; http?: boolean },
 ): void {
+  // No reply (`none`, `discard`): nothing to build per connection.
+  if (options.http !== true && (spec.kind === 'none' || spec.kind === 'discard')) {
+    ep.reply = undefined;
+    return;
+  }
   const socket = ep.socket;
-  ep.reply = createReplier(
-    spec,
-    {
-      id: ep.id,
-      get remote() {
-        return ep.remote;
-      },
-      write: (data) => {
-        // On a framed socket a reply is one message: framed, or not sent (a note says why).
-        const out = ep.frame ? ep.frame.encodeReply(data) : data;
-        return out === undefined || !socket.writable ? true : socket.write(out);
-      },
-      holdUntilDrain: () => {
-        // Backpressure as pipe() does it: stop reading until the peer has read our answer.
-        socket.pause();
-        socket.once('drain', () => {
-          if (!ep.userPaused) socket.resume();
-        });
-      },
-      end: () => socket.end(),
-      note: (message, isError) =>
-        isError
-          ? reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: 'EHTTP', message })
-          : reg.emit({ type: 'note', t: reg.now(), id: ep.id, message }),
-    },
-    options,
-  );
+  ep.reply = createReplier(spec, new SocketReplyTarget(reg, ep), options);
   if (options.http) {
     // A request left incomplete is said after the FIN line, or before the close line.
     socket.on('end', () => endHttpInput(ep.reply, 'fin'));
     socket.prependListener('close', () => endHttpInput(ep.reply, 'close'));
+  }
+}
+
+/**
+ * A replier's view of its socket. A class, not an object literal with a
+ * getter and four closures: one small object per connection (an accessor
+ * literal is built by the runtime, slowly, on every accept).
+ */
+class SocketReplyTarget implements ReplyTarget {
+  constructor(
+    private readonly reg: Registry,
+    private readonly ep: SocketEndpoint,
+  ) {}
+
+  get id(): string {
+    return this.ep.id;
+  }
+
+  get remote(): string {
+    return this.ep.remote;
+  }
+
+  write(data: Buffer): boolean {
+    const { ep } = this;
+    // On a framed socket a reply is one message: framed, or not sent (a note says why).
+    const out = ep.frame ? ep.frame.encodeReply(data) : data;
+    return out === undefined || !ep.socket.writable ? true : ep.socket.write(out);
+  }
+
+  holdUntilDrain(): void {
+    const { ep } = this;
+    // Backpressure as pipe() does it: stop reading until the peer has read our answer.
+    ep.socket.pause();
+    ep.socket.once('drain', () => {
+      if (!ep.userPaused) ep.socket.resume();
+    });
+  }
+
+  end(): void {
+    this.ep.socket.end();
+  }
+
+  note(message: string, isError?: boolean): void {
+    const { reg, ep } = this;
+    if (isError) reg.emit({ type: 'error', t: reg.now(), id: ep.id, code: 'EHTTP', message });
+    else reg.emit({ type: 'note', t: reg.now(), id: ep.id, message });
   }
 }
 
