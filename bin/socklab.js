@@ -13,6 +13,35 @@ const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
+/**
+ * node:repl loads node:domain, and loading node:domain replaces
+ * EventEmitter.prototype.emit and EventEmitter.init for the whole process with
+ * versions that look for a domain first (a rest-parameter array and a
+ * Reflect.apply per emit): every 'data', 'end' and 'close' of every socket paid
+ * for it (~5,000 instructions per round trip of a relayed ping-pong). socklab
+ * gives node:repl a stand-in domain (src/repl/light-domain.ts) and creates no
+ * real one, so the plain versions are put back; should JavaScript typed in the
+ * session create a domain (domain.create()), node:domain's versions return first,
+ * so it works as documented.
+ */
+function keepPlainEmit() {
+  const EventEmitter = require('node:events');
+  const plain = { emit: EventEmitter.prototype.emit, init: EventEmitter.init };
+  const domain = require('node:domain');
+  const patched = { emit: EventEmitter.prototype.emit, init: EventEmitter.init };
+  if (patched.emit === plain.emit) return;
+  const use = (v) => {
+    EventEmitter.prototype.emit = v.emit;
+    EventEmitter.init = v.init;
+  };
+  use(plain);
+  const create = domain.create;
+  domain.create = domain.createDomain = function createDomain() {
+    use(patched);
+    return create.call(this);
+  };
+}
+
 const BUNDLE = join(__dirname, '..', 'dist', 'socklab.cjs');
 const CACHE = join(__dirname, '..', 'dist', 'socklab.cache');
 /** How much newer than its cache the bundle may be (written second by a copier), ms. */
@@ -49,4 +78,7 @@ function compileBundle() {
 
 module.exports = { compileBundle, BUNDLE, CACHE };
 
-if (require.main === module) compileBundle().exports.runMain(process.argv.slice(2));
+if (require.main === module) {
+  keepPlainEmit();
+  compileBundle().exports.runMain(process.argv.slice(2));
+}
