@@ -22,8 +22,11 @@ export function escapeMessage(s: string): string {
   return escapeString(s, false);
 }
 
-// Fast check: only printable ASCII and newlines (plus `"`/`\` in message mode) is left alone.
-const PLAIN_MESSAGE = /^[\x20-\x7e\n]*$/;
+// Fast check: only printable ASCII and newlines (plus `"`/`\` in message mode) is left alone,
+// and the arrows and marks socklab's own lines use (`← FIN`, `c3 ⇒ c4`, `… (+N B)`): none of
+// them is in the escaped class (a test checks), and an accept/close cycle prints two such lines.
+export const MESSAGE_MARKS = '←→⇒⇐⇄—…↳';
+const PLAIN_MESSAGE = new RegExp(`^[\\x20-\\x7e\\n${MESSAGE_MARKS}]*$`);
 
 function escapeString(s: string, quoted: boolean): string {
   if (!quoted && PLAIN_MESSAGE.test(s)) return s;

@@ -90,3 +90,18 @@ describe('an error script JavaScript throws later, headless (--allow-js)', () =>
     expect(exit.code).toBe(1);
   });
 });
+
+describe('node:domain, which node:repl loads', () => {
+  it('does not stay wrapped around every emit of the process, and a domain created at the prompt still catches its errors', async () => {
+    const lab = runCli(['--no-time', '-e', 'void 0'], { keepStdin: true });
+    // Loading node:domain replaces EventEmitter.prototype.emit with a wrapper whose first line reads `this.domain`.
+    lab.write('"plain emit: " + !String(require("events").prototype.emit).includes("this.domain")\n');
+    await lab.waitForStdout(/plain emit: (true|false)/, 20_000);
+    lab.write('const d = require("domain").create(); d.on("error", (e) => console.log("domain got " + e.message)); d.run(() => new (require("events"))().emit("error", new Error("routed")))\n');
+    await lab.waitForStdout(/domain got routed/, 20_000);
+    lab.end();
+    expect((await lab.waitForExit(20_000)).code).toBe(0);
+    expect(lab.stdout()).toMatch(/plain emit: true/);
+    expect(lab.stdout()).not.toMatch(/Uncaught/);
+  });
+});

@@ -11,6 +11,7 @@ import { escapeBytes, escapeJsonHidden, escapeMessage, escapeText, isShownEscape
 import { toJsonLine } from '../../src/render/json.js';
 import { formatEvent } from '../../src/render/human.js';
 import pc from 'picocolors';
+import { MESSAGE_MARKS } from '../../src/render/escape-text.js';
 
 /** The rule as the README and the TSDoc state it, written out property by property. */
 const RULE = [/\p{Cc}/u, /\p{Cf}/u, /\p{Co}/u, /\p{Cs}/u, /\p{Cn}/u, /\p{Zl}/u, /\p{Zp}/u, /\p{Default_Ignorable_Code_Point}/u, /\u{fffd}/u];
@@ -109,5 +110,16 @@ describe('every view escapes exactly the class', () => {
       }),
       { numRuns: 300, seed: 9 },
     );
+  });
+});
+
+describe('the marks escapeMessage passes without looking at each character', () => {
+  it('are none of them in the escaped class, so the fast path and the slow one agree', () => {
+    for (const ch of MESSAGE_MARKS) {
+      expect(isShownEscaped(ch.codePointAt(0) as number)).toBe(false);
+      // The slow path (a character of the class beside it) shows the mark as it is.
+      expect(escapeMessage(`${ch}\u200b`)).toBe(`${ch}\\u{200b}`);
+      expect(escapeMessage(`c3 ${ch} c4`)).toBe(`c3 ${ch} c4`);
+    }
   });
 });
