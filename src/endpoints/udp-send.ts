@@ -85,9 +85,11 @@ export function reachable(local: string): UdpPeer {
  * lookup; `peer` is the sender's `host:port`, already formatted. Returns the
  * `send` event for the caller to emit once the replier has returned (never
  * from inside it), or undefined when nothing was sent (EMSGSIZE: an `error`
- * event said so).
+ * event said so). `done` is called with the error of a send that failed
+ * (ENOBUFS under a flood, a route that went away): Node drops the error of a
+ * send given no callback, in dgram's `doSend` and in the send's completion.
  */
-export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: UdpPeer, peer: string): SendEvent | undefined {
+export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: UdpPeer, peer: string, done: (err: Error | null) => void): SendEvent | undefined {
   const connected = ep.connected !== undefined;
   if (data.length > MAX_UDP_PAYLOAD_V4) {
     try {
@@ -97,9 +99,8 @@ export function sendReply(session: Session, ep: UdpEndpoint, data: Buffer, to: U
       return undefined;
     }
   }
-  // Without a callback, a failed send is the socket's 'error' event: one error event, as for any other.
-  if (connected) ep.socket.send(data);
-  else ep.socket.send(data, to.port, to.host);
+  if (connected) ep.socket.send(data, done);
+  else ep.socket.send(data, to.port, to.host, done);
   ep.datagramsOut++;
   ep.bytesOut += data.length;
   return { type: 'send', t: session.now(), id: ep.id, data, to: connected ? (ep.connected as string) : peer };

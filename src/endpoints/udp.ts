@@ -69,6 +69,10 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
   let peerText = '';
   // The `send` events of the replies to the datagram being answered, emitted once the replier returned.
   const replies: SendEvent[] = [];
+  // One callback for every reply: a reply that failed is an error event (see sendReply).
+  const replySent = (err: NodeJS.ErrnoException | null): void => {
+    if (err) session.emit({ type: 'error', t: session.now(), id: ep.id, code: err.code ?? 'ERR', message: err.message, context: 'udp' });
+  };
   ep.reply = createReplier(reply, {
     id: ep.id,
     get remote() {
@@ -76,7 +80,7 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
     },
     write: (data) => {
       if (replyTo && isLive(ep)) {
-        const sent = sendReply(session, ep, data, replyTo, peerText);
+        const sent = sendReply(session, ep, data, replyTo, peerText, replySent);
         if (sent !== undefined) replies.push(sent);
       }
       return true;
@@ -100,7 +104,7 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
     if (!discard) session.emit({ type: 'datagram', t: session.now(), id: ep.id, from: peerText, data });
     if (echo) {
       // A subscriber of the datagram event (a rule) may have closed the socket.
-      const sent = isLive(ep) ? sendReply(session, ep, data, peer, peerText) : undefined;
+      const sent = isLive(ep) ? sendReply(session, ep, data, peer, peerText, replySent) : undefined;
       if (sent !== undefined) session.emit(sent);
     } else if (ep.reply) {
       replyTo = ep.lastPeer;

@@ -68,6 +68,24 @@ describe('UDP --reply echo data path', () => {
     expect(ep).toMatchObject({ datagramsIn: 1, datagramsOut: 0 });
   });
 
+  it('a reply the kernel refuses is an error event, not lost (Node drops the error of a send given no callback)', async () => {
+    const rig = commandRig();
+    await rig.ok('.udp 0 --reply echo');
+    const ep = rig.ctx.session.get('u1');
+    if (ep.kind !== 'udp') throw new Error('u1 is not udp');
+    // The kernel's answer to a send under a flood (ENOBUFS), given as the send's completion.
+    const send = ep.socket.send.bind(ep.socket);
+    ep.socket.send = ((...args: unknown[]) => {
+      const done = args.at(-1);
+      if (typeof done !== 'function') return (send as (...a: unknown[]) => void)(...args);
+      process.nextTick(done, Object.assign(new Error('send ENOBUFS 127.0.0.1'), { code: 'ENOBUFS', syscall: 'send' }));
+    }) as typeof ep.socket.send;
+    const peer = await bareUdp();
+    peer.send(Buffer.from('lost?'), Number(ep.local.split(':').at(-1)), '127.0.0.1');
+    const error = await rig.log.waitFor((ev) => ev.type === 'error' && ev.id === 'u1');
+    expect(error).toMatchObject({ code: 'ENOBUFS', message: 'send ENOBUFS 127.0.0.1' });
+  });
+
   it('literalLookup: a literal once bound is answered at once, again from its cache; a name and anything before the bind go to dns.lookup', async () => {
     let bound = false;
     const lookup = literalLookup(() => bound) as unknown as (
