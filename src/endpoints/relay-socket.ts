@@ -64,8 +64,14 @@ export function wireRelaySocket(reg: Registry, ep: RelaySocketEndpoint, closed: 
     pipe.push(chunk);
     ep.frame?.push(chunk);
   };
-  if (ep.reader) ep.reader.deliver = received;
-  else socket.on('data', received);
+  if (ep.reader) {
+    // An `onread` socket emits no 'data' itself: a listener JavaScript added
+    // (`c3.on('data', …)`, SPEC 2) still hears each chunk, after the relay.
+    ep.reader.deliver = (chunk) => {
+      received(chunk);
+      if (socket.listenerCount('data') > 0) socket.emit('data', chunk);
+    };
+  } else socket.on('data', received);
   socket.on('end', () => {
     const reset = resetBehindEof(socket);
     if (reset) return void socket.destroy(reset);

@@ -130,3 +130,17 @@ describe('the sockets of a link read into buffers of their own', () => {
     expect(received.subarray(6, -5).every((b) => b === 0x62)).toBe(true);
   });
 });
+
+describe('JavaScript on a link socket (SPEC 2: every id is the live Node object)', () => {
+  it("a 'data' listener added to either socket of a link hears what it reads, after the relay passed it on", async () => {
+    const { rig, client, server } = await oneLink();
+    const heard: Record<string, string> = { c1: '', c2: '' };
+    for (const id of ['c1', 'c2'] as const) linkSocket(rig, id).socket.on('data', (d: Buffer) => (heard[id] += d.toString()));
+    client.write('up');
+    await receive(server, 'up');
+    server.write('down');
+    await receive(client, 'down');
+    await until(() => heard.c1 === 'up' && heard.c2 === 'down');
+    expect(heard).toEqual({ c1: 'up', c2: 'down' });
+  });
+});
