@@ -27,28 +27,33 @@ const SLOTS = HISTORY_LIMIT + HISTORY_SLACK;
 
 /** The steps that carry bytes. */
 type ByteStep = Extract<Step, { preview: Buffer }>;
-/** A step that carries no bytes: kept as the object it is (they are rare: one or two per connection). */
-type OtherStep = Exclude<Step, ByteStep>;
 
-/** Kind codes of the byte steps, in the `kinds` column; OTHER = the step is in `others`. */
-const OTHER = 0;
-const BYTE_KINDS = ['', 'send', 'data', 'dgram-out', 'dgram-in', 'relay'] as const;
-const SEND = 1;
-const DATA = 2;
-const DGRAM_OUT = 3;
-const DGRAM_IN = 4;
-const RELAY = 5;
+/** Kind codes, in the `kinds` column: the byte steps first (merged in bursts), then the rest. */
+const KINDS = ['', 'send', 'data', 'dgram-out', 'dgram-in', 'relay', 'connect', 'accept', 'bound', 'secure', 'fin-out', 'fin-in', 'rst', 'closed', 'timeout', 'error'] as const;
+type Kind = (typeof KINDS)[number];
+const code = (kind: Kind): number => KINDS.indexOf(kind);
+const SEND = code('send');
+const DATA = code('data');
+const DGRAM_OUT = code('dgram-out');
+const DGRAM_IN = code('dgram-in');
+const RELAY = code('relay');
+const CONNECT = code('connect');
+const ACCEPT = code('accept');
+const BOUND = code('bound');
+const SECURE = code('secure');
+const ERROR = code('error');
 
 /**
  * The timeline subscriber: keeps the last HISTORY_LIMIT steps of the session
  * (connects, bytes, FIN, RST, closes) for `.timeline`.
  *
- * The data path allocates nothing here. Byte steps are kept in columns of
- * one ring of SLOTS (typed arrays for times and counts, the first bytes of
- * each chunk in one SLOTS × PREVIEW buffer, arrays of the id strings): an
- * object per step, alive for 5,000 steps, outlived the young generation, so
- * in a ping-pong every step was copied twice by the GC and then marked in
- * the old one. `steps` builds the objects when asked.
+ * It allocates nothing per step. Steps are kept in columns of one ring of
+ * SLOTS (typed arrays for kinds, times and counts; the first bytes of each
+ * chunk in one SLOTS × PREVIEW buffer; arrays of the strings the events
+ * already carry: ids, addresses): an object per step, alive for 5,000 steps,
+ * outlived the young generation, so in a ping-pong (two steps per round trip)
+ * or a connect/close loop (four per connection) every step was copied twice
+ * by the GC and then marked in the old one. `steps` builds the objects when asked.
  */
 export class History {
   /** Step number N is in slot N % SLOTS; steps `first` … `pushed - 1` are kept. */
@@ -58,18 +63,21 @@ export class History {
   dropped = 0;
   private readonly kinds = new Uint8Array(SLOTS);
   private readonly times = new Float64Array(SLOTS);
-  /** Time of the last chunk merged into the step (its own time when only one). */
+  /** Time of the last chunk merged into a byte step (its own time when only one). */
   private readonly lasts = new Float64Array(SLOTS);
   private readonly byteCounts = new Float64Array(SLOTS);
   private readonly chunkCounts = new Float64Array(SLOTS);
   private readonly previewLengths = new Uint8Array(SLOTS);
   private readonly ring = Buffer.alloc(SLOTS * PREVIEW);
-  private readonly ids: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
-  /** The peer of a datagram step, or the `from` socket of a relay step. */
-  private readonly peers: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
-  /** The `to` socket of a relay step. */
-  private readonly tos: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
-  private readonly others: (OtherStep | undefined)[] = new Array<OtherStep | undefined>(SLOTS).fill(undefined);
+  private readonly ids = strings();
+  /**
+   * The step's strings, by kind: a datagram's peer; a relay's `from` and `to`;
+   * a connect's or accept's `local`, `remote` (and `server`); a bound
+   * socket's `local`; a handshake's label and role; an error's code.
+   */
+  private readonly a = strings();
+  private readonly b = strings();
+  private readonly c = strings();
 
   /** The event kinds that make a step (`record`'s `types` when subscribed); the others change nothing. */
   static readonly TYPES = ['connect', 'accept', 'listening', 'relay', 'datagram', 'send', 'data', 'secure', 'shutdown', 'end', 'close', 'timeout', 'error'] as const;
@@ -87,8 +95,8 @@ export class History {
     // copy per chunk, while writes typed one by one stay apart.
     if (this.pushed > this.first) {
       const last = (this.pushed - 1) % SLOTS;
-      const kind = this.kinds[last];
-      if (kind !== OTHER && ev.t - (this.lasts[last] as number) <= MERGE_MS && this.merges(ev, kind as number, last)) {
+      const kind = this.kinds[last] as number;
+      if (kind <= RELAY && ev.t - (this.lasts[last] as number) <= MERGE_MS && this.merges(ev, kind, last)) {
         (this.byteCounts[last] as number) += ev.data.length;
         (this.chunkCounts[last] as number)++;
         this.lasts[last] = ev.t;
@@ -105,11 +113,31 @@ export class History {
         return this.pushBytes(DGRAM_IN, ev.t, ev.id, ev.data, ev.from, undefined);
       case 'relay':
         return this.pushBytes(RELAY, ev.t, ev.id, ev.data, ev.from, ev.to);
+      case 'connect':
+        return void this.push(CONNECT, ev.t, ev.id, ev.local, ev.remote, undefined);
+      case 'accept':
+        return void this.push(ACCEPT, ev.t, ev.id, ev.local, ev.remote, ev.server);
+      case 'listening':
+        if (ev.kind === 'udp') this.push(BOUND, ev.t, ev.id, formatLocal(ev.address, ev.port), undefined, undefined);
+        return;
+      case 'secure':
+        return void this.push(SECURE, ev.t, ev.id, `${ev.protocol.replace(/^TLSv/, 'TLS ')} handshake${ev.alpn === null ? '' : ` (ALPN ${ev.alpn})`}`, ev.role, undefined);
+      case 'shutdown':
+        return void this.push(code('fin-out'), ev.t, ev.id, undefined, undefined, undefined);
+      case 'end':
+        return void this.push(code('fin-in'), ev.t, ev.id, undefined, undefined, undefined);
+      case 'close':
+        if (ev.id.startsWith('c') || ev.id.startsWith('u')) this.push(code(ev.reset ? 'rst' : 'closed'), ev.t, ev.id, undefined, undefined, undefined);
+        return;
+      case 'timeout':
+        this.push(code('timeout'), ev.t, ev.id, undefined, undefined, undefined);
+        // An idle timeout destroys the socket without an RST: the peer sees a FIN, sent now.
+        if (ev.destroyed) this.push(code('fin-out'), ev.t, ev.id, undefined, undefined, undefined);
+        return;
+      case 'error':
+        if (ev.id !== undefined) this.push(ERROR, ev.t, ev.id, ev.code, undefined, undefined);
+        return;
     }
-    const step = toStep(ev);
-    if (step) this.pushOther(step);
-    // An idle timeout destroys the socket without an RST: the peer sees a FIN, sent now.
-    if (ev.type === 'timeout' && ev.destroyed) this.pushOther({ t: ev.t, kind: 'fin-out', id: ev.id });
   };
 
   /** Whether a byte event continues the byte step in `slot` (of `kind`, within MERGE_MS). */
@@ -118,19 +146,19 @@ export class History {
       case 'data':
         return kind === DATA && this.ids[slot] === ev.id;
       case 'send':
-        if (ev.to !== undefined) return kind === DGRAM_OUT && this.ids[slot] === ev.id && this.peers[slot] === ev.to;
+        if (ev.to !== undefined) return kind === DGRAM_OUT && this.ids[slot] === ev.id && this.a[slot] === ev.to;
         return kind === SEND && this.ids[slot] === ev.id;
       case 'datagram':
-        return kind === DGRAM_IN && this.ids[slot] === ev.id && this.peers[slot] === ev.from;
+        return kind === DGRAM_IN && this.ids[slot] === ev.id && this.a[slot] === ev.from;
       case 'relay':
-        return kind === RELAY && this.peers[slot] === ev.from;
+        return kind === RELAY && this.a[slot] === ev.from;
       default:
         return false;
     }
   }
 
-  /** The slot of a new step: the next in the ring, the front cut in batches past the limit. */
-  private next(): number {
+  /** Write a step into the next slot of the ring (the front cut in batches past the limit); returns the slot. */
+  private push(kind: number, t: number, id: string, a: string | undefined, b: string | undefined, c: string | undefined): number {
     const slot = this.pushed % SLOTS;
     this.pushed++;
     // Cut in batches, as the array of steps this replaced was (splice per step moved 5,000 entries).
@@ -139,20 +167,20 @@ export class History {
       this.first += n;
       this.dropped += n;
     }
-    return slot;
-  }
-
-  private pushBytes(kind: number, t: number, id: string, data: Buffer, peer: string | undefined, to: string | undefined): void {
-    const slot = this.next();
     this.kinds[slot] = kind;
     this.times[slot] = t;
     this.lasts[slot] = t;
+    this.ids[slot] = id;
+    this.a[slot] = a;
+    this.b[slot] = b;
+    this.c[slot] = c;
+    return slot;
+  }
+
+  private pushBytes(kind: number, t: number, id: string, data: Buffer, a: string | undefined, b: string | undefined): void {
+    const slot = this.push(kind, t, id, a, b, undefined);
     this.byteCounts[slot] = data.length;
     this.chunkCounts[slot] = 1;
-    this.ids[slot] = id;
-    this.peers[slot] = peer;
-    this.tos[slot] = to;
-    this.others[slot] = undefined;
     // A copy, not the chunk: a chunk must not be kept alive for its first
     // bytes, and a buffer written from JS may change afterwards. (A loop: for
     // ≤ 24 bytes it is cheaper than Buffer#copy's native call.)
@@ -163,64 +191,48 @@ export class History {
     for (let i = 0; i < n; i++) ring[at + i] = data[i] as number;
   }
 
-  private pushOther(step: OtherStep): void {
-    const slot = this.next();
-    this.kinds[slot] = OTHER;
-    this.others[slot] = step;
-    this.ids[slot] = this.peers[slot] = this.tos[slot] = undefined;
-  }
-
   /** The step in `slot` as an object, its preview a copy. */
   private stepAt(slot: number): Step {
     const kind = this.kinds[slot] as number;
-    if (kind === OTHER) return this.others[slot] as OtherStep;
-    const at = slot * PREVIEW;
-    const chunks = this.chunkCounts[slot] as number;
-    const common = {
-      t: this.times[slot] as number,
-      id: this.ids[slot] as string,
-      bytes: this.byteCounts[slot] as number,
-      preview: Buffer.from(this.ring.subarray(at, at + (this.previewLengths[slot] as number))),
-      chunks,
-      ...(chunks > 1 && { last: this.lasts[slot] as number }),
-    };
-    const peer = this.peers[slot] as string;
+    const t = this.times[slot] as number;
+    const id = this.ids[slot] as string;
+    const a = this.a[slot] as string;
+    const b = this.b[slot] as string;
+    if (kind <= RELAY) {
+      const at = slot * PREVIEW;
+      const chunks = this.chunkCounts[slot] as number;
+      const common = {
+        t,
+        id,
+        bytes: this.byteCounts[slot] as number,
+        preview: Buffer.from(this.ring.subarray(at, at + (this.previewLengths[slot] as number))),
+        chunks,
+        ...(chunks > 1 && { last: this.lasts[slot] as number }),
+      };
+      if (kind === DGRAM_OUT || kind === DGRAM_IN) return { ...common, kind: KINDS[kind] as ByteStep['kind'] & ('dgram-out' | 'dgram-in'), peer: a };
+      if (kind === RELAY) return { ...common, kind: 'relay', from: a, to: b };
+      return { ...common, kind: KINDS[kind] as 'send' | 'data' };
+    }
     switch (kind) {
-      case DGRAM_OUT:
-      case DGRAM_IN:
-        return { ...common, kind: BYTE_KINDS[kind] as 'dgram-out' | 'dgram-in', peer };
-      case RELAY:
-        return { ...common, kind: 'relay', from: peer, to: this.tos[slot] as string };
+      case CONNECT:
+        return { t, kind: 'connect', id, local: a, remote: b };
+      case ACCEPT:
+        return { t, kind: 'accept', id, local: a, remote: b, server: this.c[slot] as string };
+      case BOUND:
+        return { t, kind: 'bound', id, local: a };
+      case SECURE:
+        return { t, kind: 'secure', id, role: b as 'client' | 'server', label: a };
+      case ERROR:
+        return { t, kind: 'error', id, code: a };
       default:
-        return { ...common, kind: BYTE_KINDS[kind] as 'send' | 'data' };
+        return { t, kind: KINDS[kind] as 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout', id };
     }
   }
 }
 
-/** The step an event without bytes makes, if any. */
-function toStep(ev: SessionEvent): OtherStep | undefined {
-  switch (ev.type) {
-    case 'connect':
-      return { t: ev.t, kind: 'connect', id: ev.id, local: ev.local, remote: ev.remote };
-    case 'accept':
-      return { t: ev.t, kind: 'accept', id: ev.id, local: ev.local, remote: ev.remote, server: ev.server };
-    case 'listening':
-      return ev.kind === 'udp' ? { t: ev.t, kind: 'bound', id: ev.id, local: formatLocal(ev.address, ev.port) } : undefined;
-    case 'secure':
-      return { t: ev.t, kind: 'secure', id: ev.id, role: ev.role, label: `${ev.protocol.replace(/^TLSv/, 'TLS ')} handshake${ev.alpn === null ? '' : ` (ALPN ${ev.alpn})`}` };
-    case 'shutdown':
-      return { t: ev.t, kind: 'fin-out', id: ev.id };
-    case 'end':
-      return { t: ev.t, kind: 'fin-in', id: ev.id };
-    case 'close':
-      return ev.id.startsWith('c') || ev.id.startsWith('u') ? { t: ev.t, kind: ev.reset ? 'rst' : 'closed', id: ev.id } : undefined;
-    case 'timeout':
-      return { t: ev.t, kind: 'timeout', id: ev.id };
-    case 'error':
-      return ev.id === undefined ? undefined : { t: ev.t, kind: 'error', id: ev.id, code: ev.code };
-    default:
-      return undefined;
-  }
+/** A column of strings, one per slot. */
+function strings(): (string | undefined)[] {
+  return new Array<string | undefined>(SLOTS).fill(undefined);
 }
 
 function formatLocal(address: string, port: number | undefined): string {
