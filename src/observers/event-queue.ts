@@ -17,8 +17,9 @@ interface Slot {
   /** How many of them earlier waits consumed. */
   consumed: number;
   /** For `accept`: the ids of accepted sockets no wait has consumed yet, oldest first. */
-  ids: string[];
-  waiters: Array<(socketId: string | undefined) => void>;
+  ids: string[] | undefined;
+  /** The waits still waiting, oldest first; made by the first wait (most slots are never waited on). */
+  waiters: Array<(socketId: string | undefined) => void> | undefined;
 }
 
 /**
@@ -52,6 +53,7 @@ export class EventQueue {
     const slot = this.slot(id, kind);
     slot.count++;
     if (socketId !== undefined) {
+      slot.ids ??= [];
       slot.ids.push(socketId);
       // Nobody waited for the oldest accepts for a long time: count them as taken.
       if (slot.ids.length > MAX_QUEUED_IDS) {
@@ -59,7 +61,7 @@ export class EventQueue {
         slot.consumed++;
       }
     }
-    const waiter = slot.waiters.shift();
+    const waiter = slot.waiters?.shift();
     if (waiter) waiter(this.consume(slot));
   }
 
@@ -69,7 +71,8 @@ export class EventQueue {
    */
   wait(id: string, kind: WaitableEvent, timeoutMs: number, describe: () => string, signal?: AbortSignal): Promise<string | undefined> {
     const slot = this.slot(id, kind);
-    if (slot.consumed < slot.count && slot.waiters.length === 0) return Promise.resolve(this.consume(slot));
+    if (slot.consumed < slot.count && (slot.waiters === undefined || slot.waiters.length === 0)) return Promise.resolve(this.consume(slot));
+    const waiters = (slot.waiters ??= []);
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -81,25 +84,25 @@ export class EventQueue {
       };
       const give = (err: SocklabError): void => {
         done();
-        slot.waiters.splice(slot.waiters.indexOf(waiter), 1);
+        waiters.splice(waiters.indexOf(waiter), 1);
         reject(err);
       };
       const cancel = (): void => give(new SocklabError('E_CANCELLED', `wait ${id} ${kind} cancelled`));
       const timer = setTimeout(() => give(new SocklabError('E_TIMEOUT', `wait ${id} ${kind} timed out after ${timeoutMs} ms (${describe()})`)), timeoutMs);
       signal?.addEventListener('abort', cancel, { once: true });
-      slot.waiters.push(waiter);
+      waiters.push(waiter);
     });
   }
 
   /** Forget the queues of an endpoint that is gone (keeps a long session bounded). */
   forget(id: string): void {
     const kinds = this.slots.get(id);
-    if (kinds && !Object.values(kinds).some((slot) => slot.waiters.length > 0)) this.slots.delete(id);
+    if (kinds && !Object.values(kinds).some((slot) => slot.waiters !== undefined && slot.waiters.length > 0)) this.slots.delete(id);
   }
 
   private consume(slot: Slot): string | undefined {
     slot.consumed++;
-    return slot.ids.shift();
+    return slot.ids?.shift();
   }
 
   private slot(id: string, kind: WaitableEvent): Slot {
@@ -108,6 +111,6 @@ export class EventQueue {
       kinds = {};
       this.slots.set(id, kinds);
     }
-    return (kinds[kind] ??= { count: 0, consumed: 0, ids: [], waiters: [] });
+    return (kinds[kind] ??= { count: 0, consumed: 0, ids: undefined, waiters: undefined });
   }
 }
