@@ -21,7 +21,7 @@ const Module = require('node:module');
  * for it (~5,000 instructions per round trip of a relayed ping-pong). socklab
  * gives node:repl a stand-in domain (src/repl/light-domain.ts) and creates no
  * real one, so the plain versions are put back; should JavaScript typed in the
- * session create a domain (domain.create()), node:domain's versions return first,
+ * session create a domain (domain.create(), new Domain()), node:domain's versions return first,
  * so it works as documented.
  */
 function keepPlainEmit() {
@@ -40,6 +40,13 @@ function keepPlainEmit() {
     use(patched);
     return create.call(this);
   };
+  // `new Domain()` too (a Proxy keeps `instanceof` and the class's own properties as they were).
+  domain.Domain = new Proxy(domain.Domain, {
+    construct(target, args, newTarget) {
+      use(patched);
+      return Reflect.construct(target, args, newTarget);
+    },
+  });
 }
 
 const BUNDLE = join(__dirname, '..', 'dist', 'socklab.cjs');

@@ -75,7 +75,7 @@ export class DatagramLog {
     for (let i = 0; i < count; i++) this.bytes -= this.lengthAt(i);
     this.head += count;
     if (this.head === this.tail) {
-      // Empty: start over at the front of the last block (the others go).
+      // Empty: the index starts over, and only the last block stays (new datagrams go on after what it holds).
       this.head = this.tail = 0;
       if (this.blocks.length > 1) {
         this.firstBlock += this.blocks.length - 1;

@@ -50,6 +50,8 @@ export class HumanPrinter {
    * the id it has, and builds no key string per event.
    */
   private readonly streams: Record<Dir, Map<string, Stream>> = { '←': new Map(), '→': new Map() };
+  /** The same streams in the order they began, for the fold summaries of a tick and of the end. */
+  private readonly ordered = new Map<Stream, { id: string; dir: Dir }>();
   private pending: string[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -137,7 +139,7 @@ export class HumanPrinter {
 
   /** Stop the fold timer and write what is left. */
   close(): void {
-    for (const id of new Set([...this.streams['←'].keys(), ...this.streams['→'].keys()])) this.unfold(id, true);
+    for (const { id } of [...this.ordered.values()]) this.unfold(id, true);
     this.sessionSummary(true);
     this.ruleSummary(true);
     clearInterval(this.timer);
@@ -239,6 +241,7 @@ export class HumanPrinter {
     if (!s) {
       s = { escaper: new StreamEscaper(), hexOffset: 0, windowStart: 0, windowCount: 0, folding: false, foldChunks: 0, foldBytes: 0, foldStart: 0, unit: 'chunks' };
       streams.set(id, s);
+      this.ordered.set(s, { id, dir });
     }
     return s;
   }
@@ -276,13 +279,11 @@ export class HumanPrinter {
     let any = this.sessionFold.folding || this.ruleFold.folding;
     this.sessionSummary(false);
     this.ruleSummary(false);
-    for (const dir of DIRS) {
-      for (const [id, s] of this.streams[dir]) {
-        if (!s.folding) continue;
-        any = true;
-        // A stream that went quiet during the interval leaves fold mode.
-        this.unfold(id, s.foldChunks === 0, dir);
-      }
+    for (const [s, { id, dir }] of this.ordered) {
+      if (!s.folding) continue;
+      any = true;
+      // A stream that went quiet during the interval leaves fold mode.
+      this.unfold(id, s.foldChunks === 0, dir);
     }
     if (!any) {
       clearInterval(this.timer);
@@ -309,8 +310,12 @@ export class HumanPrinter {
     }
     if (stop && only === undefined) {
       // Closed sockets need no display state; keeps a connect/close loop bounded.
-      this.streams['←'].delete(id);
-      this.streams['→'].delete(id);
+      for (const dir of DIRS) {
+        const s = this.streams[dir].get(id);
+        if (s === undefined) continue;
+        this.streams[dir].delete(id);
+        this.ordered.delete(s);
+      }
       this.explained.delete(id + 'data');
       this.explained.delete(id + 'send');
       this.explained.delete(id + 'datagram');

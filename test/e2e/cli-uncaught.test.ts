@@ -92,11 +92,14 @@ describe('an error script JavaScript throws later, headless (--allow-js)', () =>
 });
 
 describe('node:domain, which node:repl loads', () => {
-  it('does not stay wrapped around every emit of the process, and a domain created at the prompt still catches its errors', async () => {
+  it('does not stay wrapped around every emit of the process, and a domain created at the prompt (create() or new Domain()) still catches its errors', async () => {
     const lab = runCli(['--no-time', '-e', 'void 0'], { keepStdin: true });
     // Loading node:domain replaces EventEmitter.prototype.emit with a wrapper whose first line reads `this.domain`.
     lab.write('"plain emit: " + !String(require("events").prototype.emit).includes("this.domain")\n');
     await lab.waitForStdout(/plain emit: (true|false)/, 20_000);
+    // The first domain of the process is made with the class (review 4 #2), the second with create().
+    lab.write('const D = require("domain").Domain; const d2 = new D(); d2.on("error", (e) => console.log("class got " + e.message)); const em = new (require("events"))(); d2.add(em); setTimeout(() => em.emit("error", new Error("added")), 1)\n');
+    await lab.waitForStdout(/class got added/, 20_000);
     lab.write('const d = require("domain").create(); d.on("error", (e) => console.log("domain got " + e.message)); d.run(() => new (require("events"))().emit("error", new Error("routed")))\n');
     await lab.waitForStdout(/domain got routed/, 20_000);
     lab.end();
