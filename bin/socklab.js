@@ -41,12 +41,15 @@ function keepPlainEmit() {
     return create.call(this);
   };
   // `new Domain()` too (a Proxy keeps `instanceof` and the class's own properties as they were).
-  domain.Domain = new Proxy(domain.Domain, {
+  const Domain = domain.Domain;
+  domain.Domain = new Proxy(Domain, {
     construct(target, args, newTarget) {
       use(patched);
       return Reflect.construct(target, args, newTarget);
     },
   });
+  // So that `d.constructor === require('domain').Domain` stays true, as it was.
+  Object.defineProperty(Domain.prototype, 'constructor', { value: domain.Domain, writable: true, configurable: true, enumerable: false });
 }
 
 const BUNDLE = join(__dirname, '..', 'dist', 'socklab.cjs');

@@ -42,12 +42,18 @@ const ACCEPT = code('accept');
 const BOUND = code('bound');
 const SECURE = code('secure');
 const ERROR = code('error');
+const FIN_OUT = code('fin-out');
+const FIN_IN = code('fin-in');
+const RST = code('rst');
+const CLOSED = code('closed');
+const TIMEOUT = code('timeout');
 
 /**
  * The timeline subscriber: keeps the last HISTORY_LIMIT steps of the session
  * (connects, bytes, FIN, RST, closes) for `.timeline`.
  *
- * It allocates nothing per step. Steps are kept in columns of one ring of
+ * It allocates nothing per step (but the label of a TLS handshake and the
+ * address of a bound UDP socket, once each). Steps are kept in columns of one ring of
  * SLOTS (typed arrays for kinds, times and counts; the first bytes of each
  * chunk in one SLOTS × PREVIEW buffer; arrays of the strings the events
  * already carry: ids, addresses): an object per step, alive for 5,000 steps,
@@ -123,16 +129,16 @@ export class History {
       case 'secure':
         return void this.push(SECURE, ev.t, ev.id, `${ev.protocol.replace(/^TLSv/, 'TLS ')} handshake${ev.alpn === null ? '' : ` (ALPN ${ev.alpn})`}`, ev.role, undefined);
       case 'shutdown':
-        return void this.push(code('fin-out'), ev.t, ev.id, undefined, undefined, undefined);
+        return void this.push(FIN_OUT, ev.t, ev.id, undefined, undefined, undefined);
       case 'end':
-        return void this.push(code('fin-in'), ev.t, ev.id, undefined, undefined, undefined);
+        return void this.push(FIN_IN, ev.t, ev.id, undefined, undefined, undefined);
       case 'close':
-        if (ev.id.startsWith('c') || ev.id.startsWith('u')) this.push(code(ev.reset ? 'rst' : 'closed'), ev.t, ev.id, undefined, undefined, undefined);
+        if (ev.id.startsWith('c') || ev.id.startsWith('u')) this.push(ev.reset ? RST : CLOSED, ev.t, ev.id, undefined, undefined, undefined);
         return;
       case 'timeout':
-        this.push(code('timeout'), ev.t, ev.id, undefined, undefined, undefined);
+        this.push(TIMEOUT, ev.t, ev.id, undefined, undefined, undefined);
         // An idle timeout destroys the socket without an RST: the peer sees a FIN, sent now.
-        if (ev.destroyed) this.push(code('fin-out'), ev.t, ev.id, undefined, undefined, undefined);
+        if (ev.destroyed) this.push(FIN_OUT, ev.t, ev.id, undefined, undefined, undefined);
         return;
       case 'error':
         if (ev.id !== undefined) this.push(ERROR, ev.t, ev.id, ev.code, undefined, undefined);

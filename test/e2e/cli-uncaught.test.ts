@@ -102,9 +102,12 @@ describe('node:domain, which node:repl loads', () => {
     await lab.waitForStdout(/class got added/, 20_000);
     lab.write('const d = require("domain").create(); d.on("error", (e) => console.log("domain got " + e.message)); d.run(() => new (require("events"))().emit("error", new Error("routed")))\n');
     await lab.waitForStdout(/domain got routed/, 20_000);
+    lab.write('"same class: " + (d.constructor === require("domain").Domain && d2 instanceof require("domain").Domain)\n');
+    await lab.waitForStdout(/same class: (true|false)/, 20_000);
     lab.end();
     expect((await lab.waitForExit(20_000)).code).toBe(0);
     expect(lab.stdout()).toMatch(/plain emit: true/);
+    expect(lab.stdout()).toMatch(/same class: true/);
     expect(lab.stdout()).not.toMatch(/Uncaught/);
   });
 });

@@ -132,7 +132,7 @@ describe('the sockets of a link read into buffers of their own', () => {
 });
 
 describe('JavaScript on a link socket (SPEC 2: every id is the live Node object)', () => {
-  it("a 'data' listener added to either socket of a link hears what it reads, after the relay passed it on", async () => {
+  it("a 'data' listener added to either socket of a link hears what it reads", async () => {
     const { rig, client, server } = await oneLink();
     const heard: Record<string, string> = { c1: '', c2: '' };
     for (const id of ['c1', 'c2'] as const) linkSocket(rig, id).socket.on('data', (d: Buffer) => (heard[id] += d.toString()));
