@@ -2,7 +2,8 @@
  * The order of fold summaries (src/render/printer.ts): each tick and the end
  * of a session list the folded streams in the order they began, socket by
  * socket, as before the printer kept its display state per direction
- * (review 4, nit 3). Pure: synthetic events, no sockets.
+ * (review 4, nit 3: the tick case failed then; the end case held throughout).
+ * Pure: synthetic events, no sockets.
  */
 import { describe, expect, it } from 'vitest';
 import { FOLD_AFTER, HumanPrinter } from '../../src/render/printer.js';
