@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { ROOT, SOCKLAB, NODE_PEER } from './bench/servers.mjs';
 import { freePort, waitListening } from './bench/procs.mjs';
 import { udpEcho } from './bench/udp.mjs';
+import { certificate } from './bench/tls.mjs';
 
 const PINGS = Number(process.env.CG_PINGS ?? 20_000);
 const ACCEPTS = Number(process.env.CG_ACCEPTS ?? 5_000);
@@ -271,23 +272,13 @@ async function waitAccepting(port) {
   }
 }
 
-/** A certificate and key for localhost (openssl), as in scripts/bench/tls.mjs. */
-function certificate() {
-  const dir = mkdtempSync(join(tmpdir(), 'cg-tls-'));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  return { cert, key, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 async function tlsServer(kind) {
   const files = certificate();
   try {
     const args = kind === 'node' ? [NODE_PEER, 'tls-echo', files.cert, files.key] : socklab([`.listen 0 --tls --cert ${files.cert} --key ${files.key} --reply echo`]);
     return await serve(args, tlsBulk);
   } finally {
-    files.dispose();
+    rmSync(files.dir, { recursive: true, force: true });
   }
 }
 

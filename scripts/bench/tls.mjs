@@ -22,7 +22,7 @@ const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** A certificate and key for localhost (openssl), in a temp dir removed at the end. */
-function certificate() {
+export function certificate() {
   const dir = mkdtempSync(join(tmpdir(), 'socklab-bench-tls-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');

@@ -254,12 +254,6 @@ function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, enc
   const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
   ep.bytesOut += data.length;
   ep.chunksOut++;
-  // Deferred, so a write() call returns before anyone hears of it; a microtask
-  // (not nextTick) keeps it ahead of the awaits that follow the write. One
-  // microtask emits every send queued in the same turn. A reaction on a settled
-  // promise, not queueMicrotask(): that one builds an AsyncResource per call
-  // (~2,000 instructions, and async-hook calls when hooks are on); emitSends
-  // never throws (emit catches what a subscriber throws).
   // A reply written from the data handler is not a call anyone returns from:
   // its send is emitted at once, with the time of the data it answers (the
   // same turn), unless sends from earlier in the turn still wait (order).
@@ -267,6 +261,12 @@ function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, enc
     reg.emit({ type: 'send', t: ep.lastDataAt ?? reg.now(), id: ep.id, data });
     return;
   }
+  // Any other write is deferred, so a write() call returns before anyone hears
+  // of it; a microtask (not nextTick) keeps it ahead of the awaits that follow
+  // the write. One microtask emits every send queued in the same turn. A
+  // reaction on a settled promise, not queueMicrotask(): that one builds an
+  // AsyncResource per call (~2,000 instructions, and async-hook calls when
+  // hooks are on); emitSends never throws (emit catches what a subscriber throws).
   pendingSends.push(reg, { type: 'send', t: reg.now(), id: ep.id, data });
   if (pendingSends.length === 2) void SETTLED.then(emitSends);
 }

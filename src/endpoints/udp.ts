@@ -110,8 +110,8 @@ export function openUdp(session: Session, options: UdpOptions): UdpEndpoint {
       replyTo = ep.lastPeer;
       ep.reply(data);
       replyTo = undefined;
-      // At once, not in a microtask: under the REPL's domain a queueMicrotask per datagram
-      // costs more than the rest of the reply.
+      // At once, as the echo's: the datagram's handler is not a call anyone returns from,
+      // and a microtask per datagram cost more than the rest of the reply.
       for (let i = 0; i < replies.length; i++) session.emit(replies[i] as SendEvent);
       replies.length = 0;
     }
