@@ -1,3 +1,4 @@
+import { KEEPS_NO_BYTES } from './session/manager.js';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -180,9 +181,9 @@ async function main(args: CliArgs): Promise<number> {
     render: args.json ? 'none' : 'human',
   });
   const gate = stdoutGate(session);
-  if (args.json) session.subscribe(jsonBytesPrinter(jsonOut(gate)));
+  if (args.json) session.subscribe(jsonBytesPrinter(jsonOut(gate)), KEEPS_NO_BYTES);
   // The REPL's printer writes to stdout itself: the gate looks after each event.
-  if (gate && output === process.stdout) session.subscribe(gate.watch);
+  if (gate && output === process.stdout) session.subscribe(gate.watch, KEEPS_NO_BYTES);
   // Ctrl+C at the prompt is a keypress (readline handles it); a SIGINT or SIGTERM from
   // outside (kill, a process manager, a non-terminal stdin) leaves as .exit does. A second one kills.
   for (const sig of SIGNALS) process.once(sig, () => void repl.run('.exit'));
@@ -214,9 +215,9 @@ async function headless(args: CliArgs, session: Session, settings: Settings): Pr
   const write = (text: string): void => void process.stdout.write(text);
   const out = gate ? gate.writer(write) : write;
   const printer = new HumanPrinter(settings, out, process.stdout.isTTY ? 0 : PIPE_BATCH_MS);
-  if (args.json) session.subscribe(jsonBytesPrinter(jsonOut(gate)));
-  else session.subscribe(printer.handle);
-  if (gate) session.subscribe(gate.watch);
+  if (args.json) session.subscribe(jsonBytesPrinter(jsonOut(gate)), KEEPS_NO_BYTES);
+  else session.subscribe(printer.handle, KEEPS_NO_BYTES);
+  if (gate) session.subscribe(gate.watch, KEEPS_NO_BYTES);
   let stopping = false;
   const ctx: CommandContext = {
     session,

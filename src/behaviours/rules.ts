@@ -1,3 +1,4 @@
+import { KEEPS_NO_BYTES } from '../session/manager.js';
 import { SocklabError } from '../errors.js';
 import { ByteWindow, EXPECT_SLACK, EXPECT_WINDOW, type Pattern } from '../observers/byte-window.js';
 import { EXPECT_BUDGET, EXPECT_MIN_KEEP } from '../observers/expect.js';
@@ -78,7 +79,7 @@ export class RuleEngine {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly session: Session) {
-    this.unsubscribe = session.subscribe(this.handle);
+    this.unsubscribe = session.subscribe(this.handle, KEEPS_NO_BYTES);
   }
 
   /** Add a rule; it sees events from the next one on. */

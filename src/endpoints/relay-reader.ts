@@ -4,11 +4,10 @@ import net from 'node:net';
 export const RELAY_READ_BUFFER = 64 * 1024;
 
 /**
- * Chunks at least this long are handed on as they were read, and the next
- * read gets a fresh buffer: a copy of 32–64 KiB costs more than the
- * allocation it saves (bulk transfers). Below it a chunk is copied and the
- * buffer read into again. Half the buffer: a chunk kept by reference (the
- * expect window keeps chunks of 4 KiB and more) holds at most twice its size.
+ * When a chunk cannot be lent (see OwnBufferReader), chunks at least this
+ * long are handed on as they were read and the next read gets a fresh
+ * buffer: a copy of 32–64 KiB costs more than the allocation it saves. Below
+ * it a chunk is copied and the buffer read into again.
  */
 export const RELAY_HAND_OVER = RELAY_READ_BUFFER / 2;
 
@@ -16,18 +15,35 @@ export const RELAY_HAND_OVER = RELAY_READ_BUFFER / 2;
  * The read side of a relay link socket: Node's `onread` option, so a read
  * lands in a buffer the socket keeps instead of a fresh 64 KiB buffer pushed
  * through the socket's Readable (which also schedules a `maybeReadMore` tick
- * per read). A short chunk is copied out at its own length (from Node's
- * shared pool) before it is handed on, since it outlives the read (the
- * receiver's write queue, the `relay` event, `.expect`'s window keep it) and
- * the buffer is read into again at once; a long one is handed on whole
- * (RELAY_HAND_OVER). Pausing is the socket's own `pause()`/`resume()` (for
- * an `onread` socket Node stops and starts the handle's reading at once), so
- * backpressure and `.pause` work as with 'data'. TLS sockets read as Node's
- * TLS does. Measured in docs/performance.md ("Round 2, session 4: relay").
+ * per read).
+ *
+ * A chunk is **lent** when `lend()` says that nothing downstream keeps it
+ * past the turn: it is handed on as a view of the buffer, and the next read
+ * goes into the same memory unless `free()` then says something still holds
+ * it (the receiving socket could not write it at once: Node keeps a chunk by
+ * reference until it is written), in which case the next read gets a fresh
+ * buffer. Reading into one warm buffer is what lets a relay move bulk data at
+ * socat's speed: a fresh 64 KiB per read costs page faults and cold cache
+ * lines (docs/performance.md, "Round 2, session 5: relay"). Otherwise a short
+ * chunk is copied out at its own length (from Node's shared pool) and a long
+ * one handed on whole with a fresh buffer for the next read
+ * (RELAY_HAND_OVER).
+ *
+ * Pausing is the socket's own `pause()`/`resume()` (for an `onread` socket
+ * Node stops and starts the handle's reading at once), so backpressure and
+ * `.pause` work as with 'data'. TLS sockets read as Node's TLS does.
  */
 export class OwnBufferReader {
-  /** Where each chunk goes (set by `wireRelaySocket`); a chunk the callee may keep. */
+  /** Where each chunk goes (set by `wireRelaySocket`). */
   deliver: (chunk: Buffer) => void = () => {};
+  /** Before a chunk is delivered: may it be a view of the buffer (no holder keeps it past `deliver` unless `free` says so)? */
+  lend: () => boolean = () => false;
+  /** After a lent chunk was delivered: is the buffer free to read into again? */
+  free: () => boolean = () => false;
+  /** Chunks handed on as views of the buffer (lent), for `.show` and tests. */
+  lent = 0;
+  /** Read buffers taken after the first (a chunk kept the last one), for `.show` and tests. */
+  fresh = 0;
   private buffer = Buffer.allocUnsafe(RELAY_READ_BUFFER);
 
   /** The `onread` option to give `net.connect` or `new net.Socket`. */
@@ -35,14 +51,24 @@ export class OwnBufferReader {
     // Asked for again after each chunk: the same buffer, or a fresh one once the last was handed on.
     buffer: () => this.buffer,
     callback: (n: number, buf: Uint8Array): boolean => {
-      if (n >= RELAY_HAND_OVER) {
-        this.buffer = Buffer.allocUnsafe(RELAY_READ_BUFFER);
+      if (this.lend()) {
+        this.lent++;
+        this.deliver(Buffer.from(buf.buffer, buf.byteOffset, n));
+        if (!this.free()) this.renew();
+      } else if (n >= RELAY_HAND_OVER) {
+        this.renew();
         this.deliver(Buffer.from(buf.buffer, buf.byteOffset, n));
       } else this.deliver(Buffer.from(buf.subarray(0, n)));
       // Go on reading: a pause is the socket's own pause() (backpressure, `.pause`), which stops the handle at once.
       return true;
     },
   };
+
+  /** Read into a fresh buffer from now on: something keeps the last one. */
+  private renew(): void {
+    this.buffer = Buffer.allocUnsafe(RELAY_READ_BUFFER);
+    this.fresh++;
+  }
 }
 
 /**

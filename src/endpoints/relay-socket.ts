@@ -71,6 +71,17 @@ export function wireRelaySocket(reg: Registry, ep: RelaySocketEndpoint, closed: 
       received(chunk);
       if (socket.listenerCount('data') > 0) socket.emit('data', chunk);
     };
+    const out = pipe.receiver.socket;
+    // A chunk may be a view of the read buffer only if every holder past this
+    // turn copies it: no fault stage (they hold chunks), no framing (the
+    // decoder keeps a partial message), no JavaScript 'data' listener or
+    // subscriber that may keep it, a plain receiver (a reader of its own
+    // means no TLS: TLS may hold cleartext until it can encrypt) with nothing
+    // queued, so at most one read buffer waits in its queue at a time.
+    ep.reader.lend = () =>
+      pipe.stages.length === 0 && ep.frame === undefined && pipe.receiver.reader !== undefined && out.writableLength === 0 && socket.listenerCount('data') === 0 && !reg.relayBytesKept;
+    // Written at once: the socket keeps no reference to the chunk.
+    ep.reader.free = () => out.writableLength === 0;
   } else socket.on('data', received);
   socket.on('end', () => {
     const reset = resetBehindEof(socket);

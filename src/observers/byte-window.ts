@@ -10,41 +10,41 @@ export const EXPECT_WINDOW = 1024 * 1024;
  * on every chunk would move an array of thousands of small chunks per chunk.
  */
 export const EXPECT_SLACK = 256 * 1024;
-/**
- * Chunks shorter than this are copied into a shared block instead of being
- * kept as one Buffer each: 6 million one-byte chunks must not cost 6 million
- * objects (about 150 B each). Longer chunks are kept by reference.
- */
-export const EXPECT_COALESCE = 4 * 1024;
-const BLOCK = 16 * 1024;
+/** Bytes per block a window copies chunks into. */
+export const WINDOW_BLOCK = 16 * 1024;
+/** Free blocks kept for reuse, over all windows of the process: at most 2 MiB. */
+const POOL_MAX = 128;
+const pool: Buffer[] = [];
 /** The shortest pause between two full rescans of a window for a regex that can match any length, ms. */
 export const RESCAN_MS = 10;
+
+/** A run of a window's bytes: `buf[start, end)`. A pooled block goes back to the pool when the window drops it. */
+interface Segment {
+  buf: Buffer;
+  start: number;
+  end: number;
+  pooled: boolean;
+}
 
 /**
  * The bytes a stream received since its last match, searched incrementally:
  * the one search of `.expect` (per socket) and `.on` (per rule and socket).
- * Long chunks are kept by reference and short ones gathered into blocks;
- * bytes are joined only when a search looks, and a search looks only at what
- * is new (a regex of unbounded length rescans the whole window at most every
- * RESCAN_MS or when the window grew by a quarter, so a flood costs a bounded
- * multiple of its size). The owner bounds it with `trim`.
+ * Every chunk is copied into blocks of WINDOW_BLOCK bytes that the window
+ * owns and, once dropped, hands back to a small pool shared by all windows:
+ * a window never keeps a caller's Buffer, so a relay may read every chunk
+ * into one buffer it reuses (docs/performance.md, "Round 2, session 5:
+ * relay"), and a flood costs no allocation per chunk. No view of a block
+ * leaves the window (`take` and `all` copy). Bytes are joined only when a
+ * search looks, and a search looks only at what is new (a regex of unbounded
+ * length rescans the whole window at most every RESCAN_MS or when the window
+ * grew by a quarter, so a flood costs a bounded multiple of its size). The
+ * owner bounds it with `trim`.
  */
 export class ByteWindow {
-  /** Unmatched bytes, oldest first: long chunks by reference, short ones gathered into blocks. */
-  private chunks: Buffer[] = [];
+  /** Unmatched bytes, oldest first. */
+  private segs: Segment[] = [];
   /** Bytes in the window. */
   bytes = 0;
-  /** The block the last chunk lies in, while short chunks are still copied into it; `used` bytes of it are taken. */
-  private block: Buffer | undefined;
-  private used = 0;
-  /**
-   * Where in `block` the last chunk starts, and whether that chunk (a view)
-   * still ends before `used`: appending only copies, and the view is made
-   * again when something reads the chunks (`sync`). A view per append was
-   * an object per chunk, a third of this subscriber's cost in a ping-pong.
-   */
-  private blockFrom = 0;
-  private stale = false;
   /**
    * Bytes of the window already searched without a match: a literal search
    * starts near there, a regex one looks back only as far as a match can span.
@@ -55,36 +55,24 @@ export class ByteWindow {
   /** True when a regex left new bytes unsearched until its rescan is due (`rescanDue` says when). */
   deferred = false;
 
-  /** Keep a chunk: a long one by reference, a short one copied onto the end of the current block. */
-  append(data: Buffer): void {
-    this.bytes += data.length;
-    if (data.length >= EXPECT_COALESCE) {
-      this.sync();
-      this.chunks.push(data);
-      this.block = undefined;
-      return;
+  /** Keep a copy of a chunk: onto the end of the last block, then into fresh blocks. The chunk is not kept. */
+  append(data: Uint8Array): void {
+    const n = data.length;
+    this.bytes += n;
+    let at = 0;
+    const last = this.segs[this.segs.length - 1];
+    if (last !== undefined && last.pooled && last.end < WINDOW_BLOCK) {
+      at = Math.min(WINDOW_BLOCK - last.end, n);
+      last.buf.set(at === n ? data : data.subarray(0, at), last.end);
+      last.end += at;
     }
-    const block = this.block;
-    if (block !== undefined && this.used + data.length <= block.length) {
-      block.set(data, this.used);
-      this.used += data.length;
-      // The last chunk is a view of the block that grows with it (made again by `sync`).
-      this.stale = true;
-      return;
+    while (at < n) {
+      const buf = pool.pop() ?? Buffer.allocUnsafeSlow(WINDOW_BLOCK);
+      const take = Math.min(WINDOW_BLOCK, n - at);
+      buf.set(at === 0 && take === n ? data : data.subarray(at, at + take), 0);
+      this.segs.push({ buf, start: 0, end: take, pooled: true });
+      at += take;
     }
-    this.sync();
-    this.block = Buffer.allocUnsafe(BLOCK);
-    this.block.set(data, 0);
-    this.used = data.length;
-    this.blockFrom = 0;
-    this.chunks.push(this.block.subarray(0, this.used));
-  }
-
-  /** Make the last chunk cover what was appended to its block since it was made (see `stale`). */
-  private sync(): void {
-    if (!this.stale) return;
-    this.stale = false;
-    if (this.block !== undefined) this.chunks[this.chunks.length - 1] = this.block.subarray(this.blockFrom, this.used);
   }
 
   /** Search from the start again (a new `.expect` begins). */
@@ -93,10 +81,9 @@ export class ByteWindow {
     this.rescanAt = 0;
   }
 
-  /** Buffers held (short chunks are gathered, so this stays far below the chunk count). */
+  /** Runs of bytes held (one per block, so this stays far below the chunk count). */
   get chunkCount(): number {
-    this.sync();
-    return this.chunks.length;
+    return this.segs.length;
   }
 
   /** Milliseconds until a deferred regex rescan is due (at least 1). */
@@ -111,45 +98,58 @@ export class ByteWindow {
    */
   find(pattern: Pattern, all: boolean): PatternMatch | undefined {
     if (this.bytes === 0 || (this.searched >= this.bytes && !all)) return undefined;
-    this.sync();
     return pattern.kind === 'bytes' ? this.findBytes(pattern.bytes) : this.findRegex(pattern.regex, all);
   }
 
-  /** The first `end` bytes, removed from the window; the search starts over behind them. */
+  /** The first `end` bytes, copied out and removed from the window; the search starts over behind them. */
   take(end: number): Buffer {
-    this.sync();
-    const taken = this.suffix(0).subarray(0, end);
+    const taken = this.copy(end);
     this.trim(this.bytes - end);
     this.searched = 0;
     return taken;
   }
 
-  /** Every byte in the window, joined (for messages). */
+  /** Every byte in the window, copied (for messages). */
   all(): Buffer {
-    this.sync();
-    return Buffer.concat(this.chunks, this.bytes);
+    return this.copy(this.bytes);
   }
 
   /**
    * Drop the oldest bytes until `keep` are left; returns how many were dropped.
-   * Cuts inside a chunk when needed: a window that is one big chunk (a regex
-   * joins it) must still shrink.
+   * Cuts inside a block when needed: a window that is one big run (a regex
+   * joins it) must still shrink. Blocks dropped whole go back to the pool.
    */
   trim(keep: number): number {
     const excess = this.bytes - keep;
     if (excess <= 0) return 0;
-    this.sync();
+    let left = excess;
     let whole = 0;
-    let cut = 0;
-    while (whole < this.chunks.length && cut + (this.chunks[whole] as Buffer).length <= excess) cut += (this.chunks[whole++] as Buffer).length;
-    // One splice for all the whole chunks (shift() per chunk would be quadratic).
-    if (whole > 0) this.chunks.splice(0, whole);
-    if (cut < excess) this.chunks[0] = (this.chunks[0] as Buffer).subarray(excess - cut);
-    // The last chunk may no longer be the block's growing view: start a new block.
-    this.block = undefined;
+    for (;;) {
+      const seg = this.segs[whole];
+      if (seg === undefined || seg.end - seg.start > left) break;
+      left -= seg.end - seg.start;
+      if (seg.pooled && pool.length < POOL_MAX) pool.push(seg.buf);
+      whole++;
+    }
+    // One splice for all the whole runs (shift() per run would be quadratic).
+    if (whole > 0) this.segs.splice(0, whole);
+    if (left > 0) (this.segs[0] as Segment).start += left;
     this.bytes -= excess;
     this.searched = Math.max(0, this.searched - excess);
     return excess;
+  }
+
+  /** The first `n` bytes as a new Buffer of their own. */
+  private copy(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    for (const seg of this.segs) {
+      if (at >= n) break;
+      const take = Math.min(seg.end - seg.start, n - at);
+      seg.buf.copy(out, at, seg.start, seg.start + take);
+      at += take;
+    }
+    return out;
   }
 
   /** A literal: only the bytes not searched yet (plus the overlap a pattern split across chunks needs) are joined. */
@@ -179,10 +179,10 @@ export class ByteWindow {
     const base = Math.max(0, from - 4);
     const started = Date.now();
     const window = this.suffix(base);
-    if (base === 0) {
+    if (base === 0 && this.segs.length > 1) {
       // The joined window replaces its pieces, so the next full search joins only what came since.
-      this.chunks = [window];
-      this.block = undefined;
+      for (const seg of this.segs) if (seg.pooled && pool.length < POOL_MAX) pool.push(seg.buf);
+      this.segs = [{ buf: window, start: 0, end: window.length, pooled: false }];
     }
     const m = regex.find(window, from - base);
     this.searched = this.bytes;
@@ -192,15 +192,29 @@ export class ByteWindow {
     return { start: base + m.start, end: base + m.end, captures: m.captures.map(shift) };
   }
 
-  /** The window's bytes from offset `from` to the end, joined (a view when one chunk holds them). */
+  /**
+   * The window's bytes from offset `from` to the end: a view when one run
+   * holds them, else joined into a new Buffer. A view of a block is only
+   * searched, never handed out.
+   */
   private suffix(from: number): Buffer {
-    this.sync();
     const want = this.bytes - from;
     let have = 0;
-    let i = this.chunks.length;
-    while (have < want && i > 0) have += (this.chunks[--i] as Buffer).length;
-    const parts = this.chunks.slice(i);
-    const joined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, have);
+    let i = this.segs.length;
+    while (have < want && i > 0) {
+      const seg = this.segs[--i] as Segment;
+      have += seg.end - seg.start;
+    }
+    if (i === this.segs.length - 1) {
+      const seg = this.segs[i] as Segment;
+      return seg.buf.subarray(seg.end - want, seg.end);
+    }
+    const parts: Buffer[] = [];
+    for (let j = i; j < this.segs.length; j++) {
+      const seg = this.segs[j] as Segment;
+      parts.push(seg.buf.subarray(seg.start, seg.end));
+    }
+    const joined = Buffer.concat(parts, have);
     return joined.subarray(have - want);
   }
 }

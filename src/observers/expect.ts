@@ -5,7 +5,7 @@ import type { SessionEvent } from '../session/events.js';
 import { DatagramExpects } from './expect-datagrams.js';
 import { ByteWindow, EXPECT_SLACK, EXPECT_WINDOW, type Pattern } from './byte-window.js';
 
-export { EXPECT_COALESCE, EXPECT_SLACK, EXPECT_WINDOW, RESCAN_MS, type Pattern } from './byte-window.js';
+export { EXPECT_SLACK, EXPECT_WINDOW, RESCAN_MS, type Pattern } from './byte-window.js';
 
 /**
  * Bytes kept for `.expect` over all sockets. Past it, the socket that is
@@ -29,7 +29,7 @@ interface Stream {
 
 /**
  * The bytes each socket received since its last `.expect` match. The data
- * path keeps long chunks by reference and gathers short ones into blocks;
+ * path copies each chunk into blocks the window owns (ByteWindow);
  * bytes are joined only when an `.expect` looks, never more than
  * EXPECT_WINDOW of them, and a waiting `.expect` searches only what is new
  * (a regex of unbounded length rescans at most every RESCAN_MS or when the

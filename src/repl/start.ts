@@ -1,3 +1,4 @@
+import { KEEPS_NO_BYTES } from '../session/manager.js';
 import repl, { type REPLCommand, type REPLServer } from 'node:repl';
 import { COMMANDS } from '../commands/index.js';
 import type { CommandContext } from '../commands/define.js';
@@ -80,7 +81,7 @@ export function startRepl(options: ReplOptions): SocklabRepl {
     options.terminal ? 0 : PIPE_BATCH_MS,
     () => (options.terminal ? (output as NodeJS.WriteStream).columns : undefined),
   );
-  const unsubscribe = options.render === 'none' ? () => {} : session.subscribe(printer.handle);
+  const unsubscribe = options.render === 'none' ? () => {} : session.subscribe(printer.handle, KEEPS_NO_BYTES);
   // Event lines waiting for their batch go out before an error the REPL prints itself (`Uncaught …`).
   replDomain.domain.prependListener('error', () => printer.flush());
 

@@ -1,3 +1,4 @@
+import { KEEPS_NO_BYTES } from '../session/manager.js';
 import { relative, resolve } from 'node:path';
 import { COMMANDS } from '../commands/index.js';
 import type { CommandContext } from '../commands/define.js';
@@ -56,11 +57,11 @@ export async function runTestFile(path: string, options: TestOptions): Promise<T
   const session = createSession();
   let log = '';
   const printer = new HumanPrinter(defaultSettings({ time: options.time, color: false }), (text) => (log += text));
-  session.subscribe(printer.handle);
+  session.subscribe(printer.handle, KEEPS_NO_BYTES);
   let failure: string | undefined;
   session.subscribe((ev: SessionEvent) => {
     if (ev.type === 'command-error' && failure === undefined) failure = `${ev.source ?? file}: ${ev.message}`;
-  });
+  }, { types: ['command-error'] });
   const abort = new AbortController();
   const ctx: CommandContext = {
     session,

@@ -1,3 +1,4 @@
+import { KEEPS_NO_BYTES } from '../session/manager.js';
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { SocklabError, messageOf } from '../errors.js';
 import { HumanPrinter } from '../render/printer.js';
@@ -43,12 +44,12 @@ export function startTranscript(session: Session, path: string): Transcript {
     if (log.length + text.length <= TRANSCRIPT_MAX_LOG) log += text;
     else dropped.log += text.length;
   });
-  const offEvents = session.subscribe(printer.handle);
+  const offEvents = session.subscribe(printer.handle, KEEPS_NO_BYTES);
   const offCommands = session.subscribe((ev) => {
     if (ev.type !== 'command') return;
     if (commands.length < TRANSCRIPT_MAX_COMMANDS) commands.push(ev.line);
     else dropped.commands++;
-  });
+  }, { types: ['command'] });
   const transcript: Transcript = {
     path,
     finish() {

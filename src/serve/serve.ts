@@ -1,3 +1,4 @@
+import { KEEPS_NO_BYTES } from '../session/manager.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -110,7 +111,7 @@ export async function startServing(session: Session, options: ServeOptions): Pro
       timer.unref();
     },
   );
-  const unsubscribe = session.subscribe(feed.handle);
+  const unsubscribe = session.subscribe(feed.handle, KEEPS_NO_BYTES);
   // Ages (and counters of quiet sockets) change with no event: a modest refresh keeps the page as `.ls` would be now.
   const rebuild = (): void => {
     stale = true;

@@ -19,7 +19,18 @@ export interface SubscribeOptions {
    * when absent.
    */
   types?: ReadonlyArray<SessionEvent['type']>;
+  /**
+   * False when the subscriber keeps no event's `data` Buffer past its call
+   * (it copies what it keeps). While every subscriber of `relay` events says
+   * so, a relay may read the next chunk into the memory of the last one
+   * (relay-reader.ts). Absent means it may keep them: a subscriber added from
+   * JavaScript is assumed to.
+   */
+  keepsBytes?: boolean;
 }
+
+/** The options of a subscriber that reads every kind and keeps no event's bytes past its call. */
+export const KEEPS_NO_BYTES: SubscribeOptions = { keepsBytes: false };
 
 /** Settings a session is created with; every one has a default. */
 export interface SessionOptions {
@@ -49,6 +60,8 @@ export class Registry {
   private readonly aliases = new Map<string, Endpoint>();
   /** Every subscriber, in the order subscribed, with the kinds it asked for (undefined: all). */
   private readonly subscribers = new Map<Subscriber, ReadonlySet<string> | undefined>();
+  /** Subscribers of `relay` events that may keep an event's `data` past their call (see SubscribeOptions.keepsBytes). */
+  private readonly relayKeepers = new Set<Subscriber>();
   /** Per event kind, the subscribers that want it, in order: built on first use, cleared on unsubscribe. */
   private readonly byType = new Map<string, Subscriber[]>();
   /** One counter per id prefix (s, c, u, …): ids are never reused. */
@@ -70,11 +83,19 @@ export class Registry {
     const types = options.types === undefined ? undefined : new Set<string>(options.types);
     if (this.subscribers.has(fn)) this.byType.clear();
     this.subscribers.set(fn, types);
+    if (options.keepsBytes !== false && (types === undefined || types.has('relay'))) this.relayKeepers.add(fn);
+    else this.relayKeepers.delete(fn);
     // Appended to the lists built already, so an emit under way still reaches it, as with a Set.
     for (const [type, list] of this.byType) if (types === undefined || types.has(type)) list.push(fn);
     return () => {
       if (this.subscribers.delete(fn)) this.byType.clear();
+      this.relayKeepers.delete(fn);
     };
+  }
+
+  /** True when some subscriber of `relay` events may keep a chunk's Buffer past the emit (a relay must not reuse its memory then). */
+  get relayBytesKept(): boolean {
+    return this.relayKeepers.size > 0;
   }
 
   private listFor(type: string): Subscriber[] {

@@ -29,9 +29,9 @@ export class Session extends Registry {
   constructor(options?: SessionOptions) {
     super(options);
     // Each declares the kinds it reads: a data event reaches only those that need it.
-    this.subscribe(this.events.record, { types: QUEUED_TYPES });
-    this.subscribe(this.expects.record, { types: ExpectBuffers.TYPES });
-    this.subscribe(this.history.record, { types: History.TYPES });
+    this.subscribe(this.events.record, { types: QUEUED_TYPES, keepsBytes: false });
+    this.subscribe(this.expects.record, { types: ExpectBuffers.TYPES, keepsBytes: false });
+    this.subscribe(this.history.record, { types: History.TYPES, keepsBytes: false });
     // While output holds reading, an endpoint that still delivers data (one that
     // connected since, or that a reply or `.resume` restarted) is stopped too.
     this.subscribe(
@@ -114,7 +114,7 @@ export class Session extends Registry {
         if (ev.type !== 'close' || !open.delete(ev.id) || open.size > 0) return;
         unsubscribe();
         resolve();
-      });
+      }, { types: ['close'] });
     });
     for (const ep of this.list().filter(isLive)) kindOf(ep).shutdown(this, ep);
     const timer = setTimeout(() => {

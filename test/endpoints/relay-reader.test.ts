@@ -1,13 +1,17 @@
 /**
  * Both sockets of a plain relay link read into a buffer of their own (Node's
  * `onread`; the accepted one through a handle handed to a new socket,
- * src/endpoints/relay-reader.ts): each chunk handed on is a copy that later
- * reads do not overwrite (events stay lossless), every byte value passes in
- * chunks up to the read size and past it, `.pause` stops reading at once and
- * `.resume` reads again, and the server still counts the client as one
- * connection until it closes (`--max`: test/endpoints/relay.test.ts).
+ * src/endpoints/relay-reader.ts). While nothing downstream keeps a chunk, it
+ * is lent (a view of that buffer, read into again at once); otherwise it is
+ * a copy or a buffer of its own. Either way the far end and every holder see
+ * the bytes as they were read: the events (the test log copies them, as it
+ * says), `.expect`'s window, a subscriber that keeps bytes, JavaScript's
+ * 'data' listeners. Every byte value passes in chunks up to the read size and
+ * past it, `.pause` stops reading at once and `.resume` reads again, and the
+ * server still counts the client as one connection until it closes (`--max`:
+ * test/endpoints/relay.test.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
@@ -59,6 +63,11 @@ describe('the sockets of a link read into buffers of their own', () => {
     const up = rig.log.of('relay').filter((ev: RelayEvent) => ev.from === 'c1');
     expect(Buffer.concat(up.map((ev) => ev.data)).toString()).toBe(letters.map((l) => l.repeat(1000)).join(''));
     for (const ev of up) expect(new Set(ev.data.toString()).size).toBe(1);
+    // Nothing kept the chunks, so each was lent and its buffer read into again.
+    for (const ep of [target, linkSocket(rig, 'c1')]) {
+      expect(ep.reader?.lent).toBeGreaterThanOrEqual(letters.length);
+      expect(ep.reader?.fresh).toBe(0);
+    }
   });
 
   it('the server counts an adopted client as one connection until its link closes; .close p1 then closes the relay', async () => {
@@ -142,5 +151,78 @@ describe('JavaScript on a link socket (SPEC 2: every id is the live Node object)
     await receive(client, 'down');
     await until(() => heard.c1 === 'up' && heard.c2 === 'down');
     expect(heard).toEqual({ c1: 'up', c2: 'down' });
+  });
+});
+
+describe('a lent chunk is never seen changed (the read buffer is reused only when nothing keeps it)', () => {
+  /** Write `text` from `from`, and wait until `to` has it: one read on the relay's side each. */
+  const step = async (from: net.Socket, to: net.Socket, text: string): Promise<void> => {
+    from.write(text);
+    await receive(to, text);
+  };
+
+  it('.expect on a link socket finds bytes read before later reads reused the buffer', async () => {
+    const { rig, client, server } = await oneLink();
+    const first = `${'x'.repeat(8000)}NEEDLE`;
+    await step(server, client, first);
+    await step(server, client, 'y'.repeat(8006));
+    expect(linkSocket(rig, 'c2').reader?.lent).toBeGreaterThanOrEqual(2);
+    await rig.ok('.expect c2 "NEEDLE" --timeout 5s');
+    await rig.ok(`.expect c2 "${'y'.repeat(100)}" --timeout 5s`);
+  });
+
+  it('a subscriber that may keep bytes (one added from JavaScript) turns lending off; what it kept stays as it was read', async () => {
+    const { rig, client, server } = await oneLink();
+    const kept: Buffer[] = [];
+    const off = rig.ctx.session.subscribe((ev) => {
+      if (ev.type === 'relay' && ev.from === 'c2') kept.push(ev.data);
+    });
+    const reader = linkSocket(rig, 'c2').reader;
+    const lentBefore = reader?.lent;
+    for (const letter of ['A', 'B', 'C']) await step(server, client, letter.repeat(5000));
+    expect(reader?.lent).toBe(lentBefore);
+    expect(Buffer.concat(kept).toString()).toBe(['A', 'B', 'C'].map((l) => l.repeat(5000)).join(''));
+    off();
+    await step(server, client, 'D'.repeat(5000));
+    expect(reader?.lent).toBeGreaterThan(lentBefore ?? 0);
+  });
+
+  it("a JavaScript 'data' listener on a link socket turns lending off; the chunks it kept stay as they were read", async () => {
+    const { rig, client, server } = await oneLink();
+    const kept: Buffer[] = [];
+    const target = linkSocket(rig, 'c2');
+    target.socket.on('data', (d: Buffer) => kept.push(d));
+    const lentBefore = target.reader?.lent;
+    for (const letter of ['E', 'F', 'G']) await step(server, client, letter.repeat(5000));
+    expect(target.reader?.lent).toBe(lentBefore);
+    expect(Buffer.concat(kept).toString()).toBe(['E', 'F', 'G'].map((l) => l.repeat(5000)).join(''));
+  });
+
+  it('32 MiB of random bytes each way through an echo target: every byte arrives, and the events carry every byte in order', async () => {
+    const peer = await peerServer({ echo: true });
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port}`);
+    const client = await peerClient(relayPort(rig));
+    const atClient = collect(client);
+    await rig.log.waitFor(is('connect', 'c2'));
+    const sent = createHash('sha256');
+    const MiB = 1024 * 1024;
+    for (let i = 0; i < 32; i++) {
+      const piece = randomBytes(MiB);
+      sent.update(piece);
+      if (!client.write(piece)) await new Promise((resolve) => client.once('drain', resolve));
+    }
+    client.end();
+    const back = await atClient.ended;
+    const digest = sent.digest('hex');
+    expect(back.length).toBe(32 * MiB);
+    expect(createHash('sha256').update(back).digest('hex')).toBe(digest);
+    await rig.log.waitFor(is('close', 'c2'));
+    const relayed = (from: string): string => createHash('sha256').update(Buffer.concat(rig.log.of('relay').filter((ev: RelayEvent) => ev.from === from).map((ev) => ev.data))).digest('hex');
+    expect(relayed('c1')).toBe(digest);
+    expect(relayed('c2')).toBe(digest);
+    // The first chunk each way finds an idle receiver: at least that one was lent.
+    expect(linkSocket(rig, 'c1').reader?.lent).toBeGreaterThan(0);
+    expect(linkSocket(rig, 'c2').reader?.lent).toBeGreaterThan(0);
   });
 });

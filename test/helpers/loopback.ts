@@ -55,9 +55,19 @@ export interface EventLog {
   of<T extends SessionEvent['type']>(type: T, id?: string): Array<Extract<SessionEvent, { type: T }>>;
 }
 
+/**
+ * The event with a copy of its bytes: the log keeps events past the emit,
+ * and a relay may read its next chunk into the memory of the last one while
+ * every subscriber says it keeps no bytes (SubscribeOptions.keepsBytes). The
+ * test logs say so, so every relay test runs the path a user's session runs.
+ */
+function owned(ev: SessionEvent): SessionEvent {
+  return 'data' in ev && Buffer.isBuffer(ev.data) ? ({ ...ev, data: Buffer.from(ev.data) } as SessionEvent) : ev;
+}
+
 export function recordEvents(session: Session): EventLog {
   const events: SessionEvent[] = [];
-  session.subscribe((ev) => events.push(ev));
+  session.subscribe((ev) => events.push(owned(ev)), { keepsBytes: false });
   return {
     events,
     waitFor(predicate: (ev: SessionEvent) => boolean, ms = 3000): Promise<SessionEvent> {
@@ -85,13 +95,17 @@ export function waitForEvent(
   const seen: SessionEvent[] = [];
   ms = patience(ms);
   return new Promise((resolve, reject) => {
-    const unsubscribe = session.subscribe((ev) => {
-      seen.push(ev);
-      if (!predicate(ev)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(ev);
-    });
+    const unsubscribe = session.subscribe(
+      (event) => {
+        const ev = owned(event);
+        seen.push(ev);
+        if (!predicate(ev)) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(ev);
+      },
+      { keepsBytes: false },
+    );
     const timer = setTimeout(() => {
       unsubscribe();
       const all = before.length > 0 ? before : seen;

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compilePattern, type BytePattern } from '../../src/protocols/pattern.js';
 import type { SessionEvent } from '../../src/session/events.js';
-import { EXPECT_COALESCE, EXPECT_WINDOW, ExpectBuffers, type Pattern } from '../../src/observers/expect.js';
+import { EXPECT_WINDOW, ExpectBuffers, type Pattern } from '../../src/observers/expect.js';
+
+/** A chunk as a flood brings them, bytes. */
+const CHUNK = 4 * 1024;
 
 // The linear-time pattern module (re2js) and how ExpectBuffers uses it: pure, no sockets.
 
@@ -142,7 +145,7 @@ describe('ExpectBuffers with RE2', () => {
     }) as typeof Buffer.concat;
     try {
       for (let i = 0; i < 1000; i++) {
-        b.record(data('c1', Buffer.alloc(EXPECT_COALESCE, 0x62)));
+        b.record(data('c1', Buffer.alloc(CHUNK, 0x62)));
         await Promise.resolve();
       }
     } finally {
@@ -162,7 +165,7 @@ describe('ExpectBuffers with RE2', () => {
     const p = b.expect('c1', { kind: 'regex', regex: counted }, 10_000, never).catch(() => undefined);
     const chunks = 4000;
     for (let i = 0; i < chunks; i++) {
-      b.record(data('c1', Buffer.alloc(EXPECT_COALESCE, 0x61)));
+      b.record(data('c1', Buffer.alloc(CHUNK, 0x61)));
       await Promise.resolve();
     }
     // A rescan per chunk would search ~2 GiB here (window up to 1 MiB × 4,000); the bound is a few windows per RESCAN_MS.
