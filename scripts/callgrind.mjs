@@ -3,7 +3,7 @@
 // workload: steady under any machine load, unlike wall clock. Usage:
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
 //     startup-snapshot|startup-prompt-snapshot|repl-file|repl-file-global|
-//     pingpong|pingpong-node|accept|accept-node|udp|udp-node|udp-window|udp-window-node|json|json-node
+//     pingpong|pingpong-node|accept|accept-node|echo-bulk|echo-bulk-node|udp|udp-node|udp-window|udp-window-node|json|json-node
 //     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". CG_THREADS=1 counts each thread
 // apart and adds the main thread's share (the JavaScript; V8's helper threads
@@ -356,6 +356,9 @@ const WORKLOADS = {
   'udp-node': async () => serve([NODE_PEER, 'udp-echo'], udp),
   'udp-window': async () => serve(socklab(['.udp 0 --reply echo']), udpWindow),
   'udp-window-node': async () => serve([NODE_PEER, 'udp-echo'], udpWindow),
+  // Row 1's echo in small: CG_JSON_MIB MiB of the bench's payload echoed, events shown (human, folded).
+  'echo-bulk': async () => serve(socklab(['.listen 0 --reply echo']), bulkEcho),
+  'echo-bulk-node': async () => serve([NODE_PEER, 'echo'], bulkEcho),
   json: async () => serveToFile((port) => [SOCKLAB, '--no-color', '--json', '-e', `.listen ${port} --reply echo`], bulkEcho),
   'json-node': async () => serve([NODE_PEER, 'echo'], bulkEcho),
   'relay-bulk': async () => relay('socklab', tcpBulk),

@@ -10,6 +10,11 @@ export const EXPECT_WINDOW = 1024 * 1024;
  * on every chunk would move an array of thousands of small chunks per chunk.
  */
 export const EXPECT_SLACK = 256 * 1024;
+/**
+ * Chunks at least this long that the caller owns (nobody writes into their
+ * memory again: a socket's 'data' chunk) are kept by reference, not copied.
+ */
+export const EXPECT_KEEP_OWNED = 4 * 1024;
 /** Bytes per block a window copies chunks into. */
 export const WINDOW_BLOCK = 16 * 1024;
 /** Free blocks kept for reuse, over all windows of the process: at most 2 MiB. */
@@ -29,12 +34,13 @@ interface Segment {
 /**
  * The bytes a stream received since its last match, searched incrementally:
  * the one search of `.expect` (per socket) and `.on` (per rule and socket).
- * Every chunk is copied into blocks of WINDOW_BLOCK bytes that the window
- * owns and, once dropped, hands back to a small pool shared by all windows:
- * a window never keeps a caller's Buffer, so a relay may read every chunk
- * into one buffer it reuses (docs/performance.md, "Round 2, session 5:
- * relay"), and a flood costs no allocation per chunk. No view of a block
- * leaves the window (`take` and `all` copy). Bytes are joined only when a
+ * A chunk is copied into blocks of WINDOW_BLOCK bytes that the window owns
+ * and, once dropped, hands back to a small pool shared by all windows, unless
+ * the caller owns it and it is long (EXPECT_KEEP_OWNED): then it is kept by
+ * reference. So a relay may read every chunk into one buffer it reuses
+ * (docs/performance.md, "Round 2, session 5: relay"), a TCP socket's long
+ * chunks cost no copy, and a flood of short ones no object per chunk. No view
+ * of a block leaves the window (`take` and `all` copy). Bytes are joined only when a
  * search looks, and a search looks only at what is new (a regex of unbounded
  * length rescans the whole window at most every RESCAN_MS or when the window
  * grew by a quarter, so a flood costs a bounded multiple of its size). The
@@ -55,10 +61,18 @@ export class ByteWindow {
   /** True when a regex left new bytes unsearched until its rescan is due (`rescanDue` says when). */
   deferred = false;
 
-  /** Keep a copy of a chunk: onto the end of the last block, then into fresh blocks. The chunk is not kept. */
-  append(data: Uint8Array): void {
+  /**
+   * Keep a chunk's bytes: a copy onto the end of the last block, then into
+   * blocks from the pool. `owned`: nobody writes into the chunk's memory
+   * again, so a long one may be kept by reference.
+   */
+  append(data: Uint8Array, owned = false): void {
     const n = data.length;
     this.bytes += n;
+    if (owned && n >= EXPECT_KEEP_OWNED) {
+      this.segs.push({ buf: Buffer.from(data.buffer, data.byteOffset, n), start: 0, end: n, pooled: false });
+      return;
+    }
     let at = 0;
     const last = this.segs[this.segs.length - 1];
     if (last !== undefined && last.pooled && last.end < WINDOW_BLOCK) {

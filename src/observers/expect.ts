@@ -54,7 +54,8 @@ export class ExpectBuffers {
       // A relayed chunk is what its link socket (`from`) received.
       const s = this.stream(ev.type === 'relay' ? ev.from : ev.id);
       const w = s.window;
-      w.append(ev.data);
+      // A socket's 'data' chunk is its own (Node reads each into fresh memory); a relayed one may be lent (relay-reader.ts).
+      w.append(ev.data, ev.type === 'data');
       this.total += ev.data.length;
       if (w.bytes > EXPECT_WINDOW + EXPECT_SLACK) this.total -= w.trim(EXPECT_WINDOW);
       if (this.total > EXPECT_BUDGET && w.bytes > EXPECT_MIN_KEEP) this.total -= w.trim(EXPECT_MIN_KEEP);

@@ -1,19 +1,20 @@
 /**
  * ByteWindow against a model (one Buffer of everything appended, cut as the
- * window is cut): appends of every size (within a block, and across blocks),
- * trims, literal and regex searches and takes, in any order, must see exactly
- * the model's bytes. The caller's chunk is overwritten after each append (a
- * relay reads the next chunk into the same memory), and what `take` returned
+ * window is cut): appends of every size (within a block, across blocks, and
+ * long owned chunks kept by reference), trims, literal and regex searches and
+ * takes, in any order, must see exactly the model's bytes. A chunk the caller
+ * does not own is overwritten after its append (a relay reads the next chunk
+ * into the same memory), and what `take` returned
  * is checked again at the end (blocks go back to a pool and are reused).
  * Pure: no sockets.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteWindow, WINDOW_BLOCK, type Pattern } from '../../src/observers/byte-window.js';
+import { ByteWindow, EXPECT_KEEP_OWNED, WINDOW_BLOCK, type Pattern } from '../../src/observers/byte-window.js';
 import { compilePattern } from '../../src/protocols/pattern.js';
 
 type Op =
-  | { op: 'append'; bytes: Buffer }
+  | { op: 'append'; bytes: Buffer; owned: boolean }
   | { op: 'trim'; keep: number }
   | { op: 'find'; needle: Buffer; regex: boolean }
   | { op: 'all' }
@@ -22,10 +23,11 @@ type Op =
 const byte = fc.integer({ min: 0x61, max: 0x64 }); // a-d: needles are found often
 const chunk = fc.oneof(
   fc.array(byte, { minLength: 1, maxLength: 70 }),
+  fc.array(byte, { minLength: EXPECT_KEEP_OWNED, maxLength: EXPECT_KEEP_OWNED + 100 }),
   fc.array(byte, { minLength: WINDOW_BLOCK - 100, maxLength: WINDOW_BLOCK + 100 }),
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: chunk.map((b) => ({ op: 'append' as const, bytes: Buffer.from(b) })) },
+  { weight: 8, arbitrary: fc.record({ b: chunk, owned: fc.boolean() }).map(({ b, owned }) => ({ op: 'append' as const, bytes: Buffer.from(b), owned })) },
   { weight: 1, arbitrary: fc.nat({ max: 3 * WINDOW_BLOCK }).map((keep) => ({ op: 'trim' as const, keep })) },
   { weight: 2, arbitrary: fc.record({ needle: fc.array(byte, { minLength: 1, maxLength: 4 }).map((b) => Buffer.from(b)), regex: fc.boolean() }).map((r) => ({ op: 'find' as const, ...r })) },
   { weight: 1, arbitrary: fc.constant({ op: 'all' as const }) },
@@ -49,8 +51,9 @@ describe('ByteWindow', () => {
         for (const o of ops) {
           if (o.op === 'append') {
             const chunk = Buffer.from(o.bytes);
-            w.append(chunk);
-            chunk.fill(0x7a); // z: never in a needle
+            w.append(chunk, o.owned);
+            // A chunk the caller does not own is overwritten at once (a relay reads the next one into it).
+            if (!o.owned) chunk.fill(0x7a); // z: never in a needle
             model = Buffer.concat([model, o.bytes]);
           } else if (o.op === 'trim') {
             const dropped = w.trim(o.keep);
