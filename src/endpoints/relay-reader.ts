@@ -40,9 +40,9 @@ export class OwnBufferReader {
   lend: () => boolean = () => false;
   /** After a lent chunk was delivered: is the buffer free to read into again? */
   free: () => boolean = () => false;
-  /** Chunks handed on as views of the buffer (lent), for `.show` and tests. */
+  /** Chunks handed on as views of the buffer (lent); read by tests and when profiling. */
   lent = 0;
-  /** Read buffers taken after the first (a chunk kept the last one), for `.show` and tests. */
+  /** Read buffers taken after the first (something kept the last one); read by tests and when profiling. */
   fresh = 0;
   private buffer = Buffer.allocUnsafe(RELAY_READ_BUFFER);
 

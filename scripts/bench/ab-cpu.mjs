@@ -1,0 +1,88 @@
+// A/B of two or more builds by the server's CPU time and page faults, which a
+// loaded machine moves far less than throughput. Usage:
+//   node scripts/bench/ab-cpu.mjs [--mode relay|echo] [--rounds N] [--mib N] ROOT[@ENV=VALUE,…] …
+// Each ROOT is a checkout with `npm run build` done (a git worktree of another
+// commit, say). relay: 256 MiB echoed through `socklab -e '.proxy 0 PORT'` in
+// front of a bare Node echo target in this process; echo: through
+// `.listen 0 --reply echo`. Builds alternate round by round; per run it prints
+// the socklab process's CPU (utime + stime, /proc/PID/stat, ms) and minor page
+// faults over the transfer, then the median of each build.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const [value] = args.splice(i, 2).slice(1);
+  return value;
+};
+const mode = opt('--mode', 'relay');
+const rounds = Number(opt('--rounds', '3'));
+const total = Number(opt('--mib', '256')) * 1024 * 1024;
+if (args.length === 0 || !['relay', 'echo'].includes(mode)) {
+  process.stderr.write('usage: node scripts/bench/ab-cpu.mjs [--mode relay|echo] [--rounds N] [--mib N] ROOT[@ENV=VALUE,…] …\n');
+  process.exit(2);
+}
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+
+function stat(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { cpu: (Number(f[11]) + Number(f[12])) * TICK_MS, minflt: Number(f[7]) };
+}
+
+const target = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
+await new Promise((r) => target.once('listening', r));
+
+async function one(root, env) {
+  const line = mode === 'echo' ? '.listen 0 --reply echo' : `.proxy 0 ${target.address().port}`;
+  const p = spawn(process.execPath, [`${root}/bin/socklab.js`, '--no-color', '-e', line], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  let text = '';
+  const port = await new Promise((resolve) =>
+    p.stdout.on('data', (d) => {
+      text = (text + d).slice(-4096);
+      const m = /(?:p1|s1)\s+listening on 127\.0\.0\.1:(\d+)/.exec(text);
+      if (m) resolve(Number(m[1]));
+    }),
+  );
+  const before = stat(p.pid);
+  const c = net.connect(port, '127.0.0.1');
+  await new Promise((r) => c.once('connect', r));
+  const chunk = Buffer.alloc(65536, 'socklab bench payload 0123456789\n');
+  let got = 0;
+  let sent = 0;
+  const t0 = Date.now();
+  await new Promise((resolve) => {
+    c.on('data', (d) => {
+      got += d.length;
+      if (got >= total) resolve();
+    });
+    const more = () => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!c.write(chunk)) return void c.once('drain', more);
+      }
+    };
+    more();
+  });
+  const after = stat(p.pid);
+  c.destroy();
+  p.stdin.end('.exit\n');
+  await new Promise((r) => p.once('exit', r));
+  return { ms: Date.now() - t0, cpu: after.cpu - before.cpu, minflt: after.minflt - before.minflt };
+}
+
+const results = new Map();
+for (let round = 0; round < rounds; round++) {
+  for (const spec of args) {
+    const [root, envs] = spec.split('@');
+    const env = envs ? Object.fromEntries(envs.split(',').map((kv) => kv.split('='))) : {};
+    const r = await one(root, env);
+    results.set(spec, [...(results.get(spec) ?? []), r]);
+    console.log(`${spec}  cpu ${r.cpu} ms  faults ${r.minflt}  wall ${r.ms} ms`);
+  }
+}
+const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+for (const [spec, rs] of results) console.log(`median ${spec}  cpu ${median(rs.map((r) => r.cpu))} ms  faults ${median(rs.map((r) => r.minflt))}  wall ${median(rs.map((r) => r.ms))} ms`);
+target.close();
