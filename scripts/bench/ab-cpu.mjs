@@ -1,6 +1,6 @@
 // A/B of two or more builds by the server's CPU time and page faults, which a
 // loaded machine moves far less than throughput. Usage:
-//   node scripts/bench/ab-cpu.mjs [--mode relay|echo] [--rounds N] [--mib N] ROOT[@ENV=VALUE,…] …
+//   node scripts/bench/ab-cpu.mjs [--mode relay|echo] [--rounds N] [--mib N] [--node-args '--cpu-prof …'] ROOT[@ENV=VALUE,…] …
 // Each ROOT is a checkout with `npm run build` done (a git worktree of another
 // commit, say). relay: 256 MiB echoed through `socklab -e '.proxy 0 PORT'` in
 // front of a bare Node echo target in this process; echo: through
@@ -21,8 +21,9 @@ const opt = (name, fallback) => {
 const mode = opt('--mode', 'relay');
 const rounds = Number(opt('--rounds', '3'));
 const total = Number(opt('--mib', '256')) * 1024 * 1024;
+const nodeArgs = opt('--node-args', '').split(' ').filter(Boolean);
 if (args.length === 0 || !['relay', 'echo'].includes(mode)) {
-  process.stderr.write('usage: node scripts/bench/ab-cpu.mjs [--mode relay|echo] [--rounds N] [--mib N] ROOT[@ENV=VALUE,…] …\n');
+  process.stderr.write("usage: node scripts/bench/ab-cpu.mjs [--mode relay|echo] [--rounds N] [--mib N] [--node-args '--cpu-prof …'] ROOT[@ENV=VALUE,…] …\n");
   process.exit(2);
 }
 const TICK_MS = 10; // USER_HZ = 100 on Linux
@@ -37,7 +38,7 @@ await new Promise((r) => target.once('listening', r));
 
 async function one(root, env) {
   const line = mode === 'echo' ? '.listen 0 --reply echo' : `.proxy 0 ${target.address().port}`;
-  const p = spawn(process.execPath, [`${root}/bin/socklab.js`, '--no-color', '-e', line], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const p = spawn(process.execPath, [...nodeArgs, `${root}/bin/socklab.js`, '--no-color', '-e', line], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let text = '';
   const port = await new Promise((resolve) =>
     p.stdout.on('data', (d) => {

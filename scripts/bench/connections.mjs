@@ -11,14 +11,23 @@ const MESSAGE = 64;
 const CYCLES = 5_000;
 const IDLE = 10_000;
 
+/**
+ * Row 3 two ways (issue 17 item 1): client and server on one CPU, and
+ * "the other way": both CPUs free. Either way the server is a child process
+ * whose human output goes to a pipe this process reads, as a terminal or
+ * `| tee` would.
+ */
 export async function pingPongRows(rounds, log) {
-  return onOneCore(async (pinned) => {
+  const run = (kind) => () => withServer(kind, (port) => pingPong(port, ROUND_TRIPS, MESSAGE, 60_000).then((r) => r.rate));
+  const one = await onOneCore(async (pinned) => {
     log(`ping-pong: ${ROUND_TRIPS} × ${MESSAGE} B, Nagle off, ${pinned ? 'client and server on one CPU' : 'unpinned (no taskset)'}`);
-    const run = (kind) => () => withServer(kind, (port) => pingPong(port, ROUND_TRIPS, MESSAGE, 60_000).then((r) => r.rate));
     const r = await interleave(rounds, { node: run('node-echo'), socklab: run('socklab-echo') }, log);
     const label = `3. ping-pong 64 B × 50k${pinned ? ', one CPU' : ''}`;
-    return [row(label, 'rt/s', r.node.median, r.socklab.median, 'higher', 0.9)];
+    return row(label, 'rt/s', r.node.median, r.socklab.median, 'higher', 0.9);
   });
+  log('ping-pong, the other way: both CPUs free, the server\'s output read from a pipe by this process');
+  const both = await interleave(rounds, { node: run('node-echo'), socklab: run('socklab-echo') }, log);
+  return [one, row('3b. ping-pong 64 B × 50k, two CPUs', 'rt/s', both.node.median, both.socklab.median, 'higher', 0.9)];
 }
 
 export async function acceptRows(rounds, log) {
