@@ -5,13 +5,14 @@
 // is in it. bin/socklab.js uses the cache only with the bundle it was made for.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BUNDLE = `${ROOT}dist/socklab.cjs`;
 const CACHE = `${ROOT}dist/socklab.cache`;
+const PKG = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8'));
 
 const result = await build({
   entryPoints: [`${ROOT}src/cli.ts`],
@@ -20,9 +21,11 @@ const result = await build({
   format: 'cjs',
   target: 'node20',
   external: ['node-forge', 're2js'],
-  // The sources are ES modules: `import.meta.url` is the bundle's own URL.
-  define: { 'import.meta.url': '__socklab_url' },
-  banner: { js: "'use strict';const __socklab_url = require('node:url').pathToFileURL(__filename).href;" },
+  // The sources are ES modules: `import.meta.url` is the bundle's own URL, made
+  // when first read (node:url's pathToFileURL at every start cost ~1 M instructions).
+  // The version is the package's (src/cli.ts reads package.json without it).
+  define: { 'import.meta.url': '__socklab.url', SOCKLAB_BUILD_VERSION: JSON.stringify(PKG.version) },
+  banner: { js: "'use strict';const __socklab = { get url() { const url = require('node:url').pathToFileURL(__filename).href; Object.defineProperty(this, 'url', { value: url }); return url; } };" },
   write: false,
   // No comments or indentation: less to read and decode at every start (stack traces still name functions).
   minifyWhitespace: true,
