@@ -76,11 +76,16 @@ function cacheFor(stamp) {
   }
 }
 
-/** Compile and run the bundle's top level: { script (vm.Script), stamp, exports (runMain, …) }. */
+/**
+ * Compile and run the bundle's top level: { script (vm.Script), stamp, exports (runMain, …) }.
+ * The file is its stamp line, then the bundle already wrapped in CommonJS's module
+ * function (scripts/bundle.mjs), compiled as read: ASCII, so read as latin1, the
+ * cheapest decoding, and no wrapped copy of the text is made.
+ */
 function compileBundle() {
-  const source = readFileSync(BUNDLE, 'utf8');
+  const source = readFileSync(BUNDLE, 'latin1');
   const stamp = source.slice(0, source.indexOf('\n') + 1);
-  const script = new vm.Script(Module.wrap(source), { filename: BUNDLE, cachedData: cacheFor(stamp) });
+  const script = new vm.Script(source, { filename: BUNDLE, cachedData: cacheFor(stamp) });
   const bundle = { exports: {} };
   script.runInThisContext().call(bundle.exports, bundle.exports, Module.createRequire(BUNDLE), bundle, BUNDLE, dirname(BUNDLE));
   return { script, stamp, exports: bundle.exports };

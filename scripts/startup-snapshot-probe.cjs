@@ -42,7 +42,8 @@ function bundleRequire(id) {
 }
 bundleRequire.resolve = realRequire.resolve;
 
-const run = vm.runInThisContext(Module.wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE });
+// The bundle is stored wrapped in its module function (scripts/bundle.mjs).
+const run = vm.runInThisContext(readFileSync(BUNDLE, 'latin1'), { filename: BUNDLE });
 const bundle = { exports: {} };
 run.call(bundle.exports, bundle.exports, bundleRequire, bundle, BUNDLE, dirname(BUNDLE));
 

@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
  * before; its first call costs the module's load once (docs/performance.md,
  * "Round 2, session 3").
  */
-const load = createRequire(import.meta.url);
+// Made at the first load: createRequire resolves a file URL (~0.6 M instructions at start-up).
+let requireHere: NodeJS.Require | undefined;
+const load = (id: string): unknown => (requireHere ??= createRequire(import.meta.url))(id);
 
 let tlsModule: typeof import('node:tls') | undefined;
 let cryptoModule: typeof import('node:crypto') | undefined;

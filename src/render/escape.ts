@@ -63,15 +63,24 @@ function decode(bytes: Uint8Array, i: number, n: number): number {
   );
 }
 
-// Escapes of single bytes as ASCII, 4 slots per byte value, for the byte writer below.
-const BYTE_ESC = new Uint8Array(256 * 4);
-const BYTE_ESC_LEN = new Uint8Array(256);
-for (let b = 0; b < 256; b++) {
-  const t = BYTE_TEXT[b]!;
-  BYTE_ESC_LEN[b] = t.length;
-  for (let k = 0; k < t.length; k++) BYTE_ESC[b * 4 + k] = t.charCodeAt(k);
+/** Escapes of single bytes as ASCII, 4 slots per byte value (`len` the slots used), for the byte writer below. */
+interface ByteEscapes {
+  codes: Uint8Array;
+  len: Uint8Array;
 }
-const HEX_CODES = Uint8Array.from(HEX, (c) => c.charCodeAt(0));
+// Built at the first byte that needs one, not at start-up (~2.7 M instructions of interpreted loops).
+let byteEscapes: ByteEscapes | undefined;
+function makeByteEscapes(): ByteEscapes {
+  const codes = new Uint8Array(256 * 4);
+  const len = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) {
+    const t = BYTE_TEXT[b]!;
+    len[b] = t.length;
+    for (let k = 0; k < t.length; k++) codes[b * 4 + k] = t.charCodeAt(k);
+  }
+  return { codes, len };
+}
+const HEX_CODES = Buffer.from(HEX, 'latin1');
 
 /** Escapes `bytes[0, end)`, showing at most `limit` bytes; returns the text and the bytes shown. */
 function escapeRange(bytes: Uint8Array, end: number, limit: number): { text: string; shown: number } {
@@ -95,8 +104,9 @@ function escapeRange(bytes: Uint8Array, end: number, limit: number): { text: str
     const n = b < 0x80 ? 0 : sequenceLength(bytes, i, end);
     if (n <= 0) {
       // Invalid bytes go one at a time: the next ones are judged again on their own.
-      const len = BYTE_ESC_LEN[b]!;
-      for (let k = 0; k < len; k++) out[o++] = BYTE_ESC[b * 4 + k]!;
+      const esc = (byteEscapes ??= makeByteEscapes());
+      const len = esc.len[b]!;
+      for (let k = 0; k < len; k++) out[o++] = esc.codes[b * 4 + k]!;
       i++;
     } else if (i + n > stop) {
       break; // never split a character at the cut
