@@ -67,23 +67,25 @@ export class History {
   private first = 0;
   /** Steps dropped off the front. */
   dropped = 0;
-  private readonly kinds = new Uint8Array(SLOTS);
-  private readonly times = new Float64Array(SLOTS);
+  // The columns are made at the first step (`allocate`): a session that sees
+  // none, or not yet (every start-up), does not pay for ~0.5 MB of them.
+  private kinds = new Uint8Array(0);
+  private times = new Float64Array(0);
   /** Time of the last chunk merged into a byte step (its own time when only one). */
-  private readonly lasts = new Float64Array(SLOTS);
-  private readonly byteCounts = new Float64Array(SLOTS);
-  private readonly chunkCounts = new Float64Array(SLOTS);
-  private readonly previewLengths = new Uint8Array(SLOTS);
-  private readonly ring = Buffer.alloc(SLOTS * PREVIEW);
-  private readonly ids = strings();
+  private lasts = new Float64Array(0);
+  private byteCounts = new Float64Array(0);
+  private chunkCounts = new Float64Array(0);
+  private previewLengths = new Uint8Array(0);
+  private ring = Buffer.alloc(0);
+  private ids: (string | undefined)[] = [];
   /**
    * The step's strings, by kind: a datagram's peer; a relay's `from` and `to`;
    * a connect's or accept's `local`, `remote` (and `server`); a bound
    * socket's `local`; a handshake's label and role; an error's code.
    */
-  private readonly a = strings();
-  private readonly b = strings();
-  private readonly c = strings();
+  private a: (string | undefined)[] = [];
+  private b: (string | undefined)[] = [];
+  private c: (string | undefined)[] = [];
 
   /** The event kinds that make a step (`record`'s `types` when subscribed); the others change nothing. */
   static readonly TYPES = ['connect', 'accept', 'listening', 'relay', 'datagram', 'send', 'data', 'secure', 'shutdown', 'end', 'close', 'timeout', 'error'] as const;
@@ -165,6 +167,7 @@ export class History {
 
   /** Write a step into the next slot of the ring (the front cut in batches past the limit); returns the slot. */
   private push(kind: number, t: number, id: string, a: string | undefined, b: string | undefined, c: string | undefined): number {
+    if (this.pushed === 0) this.allocate();
     const slot = this.pushed % SLOTS;
     this.pushed++;
     // Cut in batches, as the array of steps this replaced was (splice per step moved 5,000 entries).
@@ -181,6 +184,21 @@ export class History {
     this.b[slot] = b;
     this.c[slot] = c;
     return slot;
+  }
+
+  /** Make the columns, SLOTS long each (at the first step). */
+  private allocate(): void {
+    this.kinds = new Uint8Array(SLOTS);
+    this.times = new Float64Array(SLOTS);
+    this.lasts = new Float64Array(SLOTS);
+    this.byteCounts = new Float64Array(SLOTS);
+    this.chunkCounts = new Float64Array(SLOTS);
+    this.previewLengths = new Uint8Array(SLOTS);
+    this.ring = Buffer.alloc(SLOTS * PREVIEW);
+    this.ids = strings();
+    this.a = strings();
+    this.b = strings();
+    this.c = strings();
   }
 
   private pushBytes(kind: number, t: number, id: string, data: Buffer, a: string | undefined, b: string | undefined): void {
