@@ -10,9 +10,9 @@ export const VIEWER_QUEUE_BYTES = 256 * 1024;
 /** Entries a viewer that fell out of the ring is sent after its resync (the newest). */
 export const RESYNC_ENTRIES = 500;
 
-/** What a viewer needs of the page besides the ring: the current table and diagram frames. */
+/** What a viewer needs of the page besides the ring: the current table and diagram frames, encoded. */
 export interface Snapshots {
-  frames(): string;
+  frames(): Buffer;
 }
 
 /**
@@ -64,13 +64,16 @@ export class Viewer {
       this.snapshotsDue = false;
       this.res.write(this.snapshots.frames());
     }
-    // Frames go out in batches up to the bound: a burst of events costs one write per viewer.
+    // Frames go out in batches up to the bound: a burst of events costs one write per viewer,
+    // and viewers in step share one encoded batch (Ring#encoded).
     while (this.next <= this.ring.last) {
       if (!this.room()) return;
-      let batch = '';
-      do batch += this.ring.get(this.next++) as string;
-      while (this.next <= this.ring.last && this.res.writableLength + batch.length < VIEWER_QUEUE_BYTES);
-      this.res.write(batch);
+      let end = this.next;
+      let chars = 0;
+      do chars += (this.ring.get(end++) as string).length;
+      while (end <= this.ring.last && this.res.writableLength + chars < VIEWER_QUEUE_BYTES);
+      this.res.write(this.ring.encoded(this.next, end));
+      this.next = end;
     }
   }
 
