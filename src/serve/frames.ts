@@ -16,21 +16,45 @@ export interface FrameSources {
   diagram(): string;
 }
 
+/** One snapshot's frame as viewers are sent it: numbered, so a viewer sends only a frame it has not sent. */
+export class SnapshotFrame {
+  private frame = '';
+  private encoded: Buffer | undefined;
+  /** Goes up by one each time the frame changes; 0: none yet. */
+  version = 0;
+
+  /** Take `frame` as the current one; false when it is what was there. */
+  set(frame: string): boolean {
+    if (frame === this.frame) return false;
+    this.frame = frame;
+    this.encoded = undefined;
+    this.version++;
+    return true;
+  }
+
+  /** The frame encoded once: the same Buffer for every viewer until it changes. */
+  get bytes(): Buffer {
+    this.encoded ??= Buffer.from(this.frame);
+    return this.encoded;
+  }
+}
+
 /**
  * The table and diagram frames the viewers are sent. Each is rebuilt only
  * when it is stale (and the diagram only when its turn came, see
- * DIAGRAM_SHARE); both are encoded once into one Buffer that every viewer
- * is written, instead of a string each viewer's connection encodes again.
- * `clock` is in ms (performance.now; tests give their own).
+ * DIAGRAM_SHARE) and sent again only when it changed: a table whose ages
+ * moved does not send a diagram of 30 KB that did not. Each is encoded once
+ * into a Buffer that every viewer is written, instead of a string each
+ * viewer's connection encodes again. `clock` is in ms (performance.now;
+ * tests give their own).
  */
 export class SnapshotFrames {
-  private table = '';
-  private diagram = '';
+  readonly table = new SnapshotFrame();
+  readonly diagram = new SnapshotFrame();
   private tableStale = true;
   private diagramStale = true;
   /** Clock time before which the diagram is not rebuilt. */
   private diagramDue = 0;
-  private encoded: Buffer | undefined;
 
   constructor(
     private readonly sources: FrameSources,
@@ -53,30 +77,20 @@ export class SnapshotFrames {
     return this.diagramStale;
   }
 
-  /** Rebuild what is stale (the diagram when its turn came). True when the frames changed. */
+  /** Rebuild what is stale (the diagram when its turn came). True when a frame changed. */
   refresh(): boolean {
     let changed = false;
     if (this.tableStale) {
       this.tableStale = false;
-      const frame = `event: table\ndata: ${this.sources.table()}\n\n`;
-      changed = frame !== this.table;
-      this.table = frame;
+      changed = this.table.set(`event: table\ndata: ${this.sources.table()}\n\n`);
     }
     const began = this.diagramStale ? this.clock() : 0;
     if (this.diagramStale && began >= this.diagramDue) {
       this.diagramStale = false;
       const frame = `event: diagram\ndata: ${this.sources.diagram()}\n\n`;
       this.diagramDue = began + (this.clock() - began) / DIAGRAM_SHARE;
-      if (frame !== this.diagram) changed = true;
-      this.diagram = frame;
+      changed = this.diagram.set(frame) || changed;
     }
-    if (changed) this.encoded = undefined;
     return changed;
-  }
-
-  /** The frames as last refreshed, encoded once (the same Buffer until they change). */
-  frames(): Buffer {
-    this.encoded ??= Buffer.from(this.table + this.diagram);
-    return this.encoded;
   }
 }
