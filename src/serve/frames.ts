@@ -4,11 +4,11 @@ import { performance } from 'node:perf_hooks';
  * The most of the time the diagram may take to rebuild: after a rebuild that
  * took C ms the next one waits until C / DIAGRAM_SHARE ms after it began.
  * A class session's diagram (a few hundred steps, well under 1 ms) is not
- * held back; 5,000 steps of a flood (20–50 ms here) wait 1–2.5 s between
- * rebuilds instead of 500 ms, so the page costs the echo it watches ~2 %,
+ * held back; 5,000 steps of a flood (20–50 ms here) wait 2–5 s between
+ * rebuilds instead of 500 ms, so the page costs the echo it watches ~1 %,
  * not 10–40 % (bench row 16).
  */
-export const DIAGRAM_SHARE = 0.02;
+export const DIAGRAM_SHARE = 0.01;
 
 /** The page's two snapshots, each as the JSON a frame carries (rebuilt from the session when called). */
 export interface FrameSources {
