@@ -4,7 +4,7 @@
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
 //     startup-snapshot|startup-prompt-snapshot|repl-file|repl-file-global|
 //     pingpong|pingpong-node|accept|accept-node|echo-bulk|echo-bulk-node|udp|udp-node|udp-window|udp-window-node|json|json-node
-//     |framed|framed-node|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
+//     |framed|framed-node|serve-echo|serve-echo-none|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". CG_THREADS=1 counts each thread
 // apart and adds the main thread's share (the JavaScript; V8's helper threads
 // compile and collect garbage, mostly on another CPU). Needs `npm run build` and valgrind
@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import tls from 'node:tls';
+import http from 'node:http';
 import { join } from 'node:path';
 import { ROOT, SOCKLAB, NODE_PEER } from './bench/servers.mjs';
 import { freePort, waitListening } from './bench/procs.mjs';
@@ -33,6 +34,8 @@ const JSON_MIB = Number(process.env.CG_JSON_MIB ?? 16);
 /** Bytes echoed by the bulk workloads (relay-bulk, tls-echo). */
 const BULK = Number(process.env.CG_BULK_MIB ?? 32) * 1024 * 1024;
 const THREADS = process.env.CG_THREADS === '1';
+/** Page viewers (event-stream readers, outside valgrind) of the serve-echo workload, as bench row 16 has. */
+const VIEWERS = Number(process.env.CG_VIEWERS ?? 10);
 /** The main thread's instructions of the last run (CG_THREADS=1 only). */
 let lastMain;
 
@@ -233,6 +236,36 @@ async function tlsBulk(port) {
   await bulk(sock);
 }
 
+/** `n` readers of the page's event stream at `port` (what EventSource does); each `destroy()`s. */
+function pageViewers(port, n) {
+  return Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+    const req = http.get(`http://127.0.0.1:${port}/events`, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`viewer got ${res.statusCode}`));
+      res.resume();
+      res.on('error', () => {});
+      resolve(req);
+    });
+    req.on('error', reject);
+  })));
+}
+
+/**
+ * Bench row 16 under callgrind: socklab echoes CG_BULK_MIB MiB with `.serve 0`
+ * and CG_VIEWERS page viewers reading (`serve-echo`), or with no page
+ * (`serve-echo-none`). The page's snapshots are timed (every 500 ms), so
+ * valgrind's slowness makes them weigh more per byte here than in the bench.
+ */
+async function serveEcho(page) {
+  const c = underCallgrind(socklab(page ? ['.serve 0', '.listen 0 --reply echo'] : ['.listen 0 --reply echo']));
+  const port = Number((await c.wait(LISTENING))[1]);
+  const viewers = page ? await pageViewers(Number((await c.wait(/serving the page at http:\/\/127\.0\.0\.1:(\d+)\//))[1]), VIEWERS) : [];
+  await tcpBulk(port);
+  for (const v of viewers) v.destroy();
+  c.proc.stdin.end('.exit\n');
+  setTimeout(() => c.proc.kill('SIGTERM'), 5000).unref();
+  return c.done;
+}
+
 /** A bare Node echo target outside valgrind, for the relay workloads; its port. */
 async function echoTarget() {
   const proc = spawn(process.execPath, [NODE_PEER, 'echo'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -371,6 +404,8 @@ const WORKLOADS = {
   'relay-pingpong-node-in-domain': async () => relay('relay-in-domain', pingpong),
   'relay-bulk-node': async () => relay('relay', tcpBulk),
   'relay-pingpong-node-onread': async () => relay('relay-onread', pingpong),
+  'serve-echo': async () => serveEcho(true),
+  'serve-echo-none': async () => serveEcho(false),
   'tls-echo': async () => tlsServer('socklab'),
   'tls-echo-node': async () => tlsServer('node'),
   framed: async () => serve(socklab([".listen 0 --frame len16 --reply '{data}'"]), (port) => pingpong(port, LEN16_MESSAGE)),

@@ -47,6 +47,21 @@ export class Ring {
     this.firstSeq += cut;
   }
 
+  /**
+   * Entries `from` … `to - 1` (all kept) as one encoded Buffer. The last one
+   * made is kept: viewers that read in step ask for the same run in one
+   * turn, and it is encoded once for all of them, not once per viewer.
+   */
+  encoded(from: number, to: number): Buffer {
+    const m = this.made;
+    if (m !== undefined && m.from === from && m.to === to) return m.bytes;
+    const bytes = Buffer.from(this.frames.slice(from - this.firstSeq, to - this.firstSeq).join(''));
+    this.made = { from, to, bytes };
+    return bytes;
+  }
+
+  private made: { from: number; to: number; bytes: Buffer } | undefined;
+
   /** The frame of entry `seq`, or undefined when it is not kept (too old, or not yet). */
   get(seq: number): string | undefined {
     return this.frames[seq - this.firstSeq];

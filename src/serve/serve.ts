@@ -10,6 +10,7 @@ import type { Settings } from '../settings.js';
 import { loadAssets } from './assets.js';
 import { PageFeed } from './feed.js';
 import { SECURITY_HEADERS, refuse, route } from './http.js';
+import { SnapshotFrames } from './frames.js';
 import { diagramSnapshot, tableSnapshot } from './snapshots.js';
 import { Viewer } from './viewer.js';
 import { nodeCrypto } from '../lazy-builtins.js';
@@ -74,20 +75,27 @@ export async function startServing(session: Session, options: ServeOptions): Pro
   const host = options.host ?? '127.0.0.1';
   const token = host === 'localhost' || isLoopback(host) ? undefined : nodeCrypto().randomBytes(18).toString('base64url');
   const viewers = new Set<Viewer>();
-  // The table and the diagram are rebuilt at most every SNAPSHOT_MS while something changed,
-  // and sent only when they differ from what the viewers have.
-  let stale = true;
-  let frames = '';
+  // The table and the diagram are rebuilt at most every SNAPSHOT_MS while something changed (the
+  // diagram no more often than DIAGRAM_SHARE allows), and sent only when they differ from what the viewers have.
+  const snapshots = new SnapshotFrames({
+    table: () => JSON.stringify(tableSnapshot(session)),
+    diagram: () => JSON.stringify(diagramSnapshot(session)),
+  });
   let timer: NodeJS.Timeout | undefined;
   let pumping = false;
-  const snapshots = {
-    frames(): string {
-      if (stale) {
-        stale = false;
-        frames = `event: table\ndata: ${JSON.stringify(tableSnapshot(session))}\n\nevent: diagram\ndata: ${JSON.stringify(diagramSnapshot(session))}\n\n`;
-      }
-      return frames;
-    },
+  const send = (): void => {
+    if (snapshots.refresh()) for (const v of viewers) v.touch();
+  };
+  const tick = (): void => {
+    timer = undefined;
+    send();
+    // A costly diagram waits for its turn: look again (the table meanwhile goes on every SNAPSHOT_MS).
+    if (snapshots.diagramWaiting) arm();
+  };
+  const arm = (): void => {
+    if (timer !== undefined || viewers.size === 0) return;
+    timer = setTimeout(tick, SNAPSHOT_MS);
+    timer.unref();
   };
   const feed = new PageFeed(
     options.settings,
@@ -101,24 +109,17 @@ export async function startServing(session: Session, options: ServeOptions): Pro
       });
     },
     () => {
-      stale = true;
-      if (timer !== undefined || viewers.size === 0) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        const before = frames;
-        if (snapshots.frames() !== before) for (const v of viewers) v.touch();
-      }, SNAPSHOT_MS);
-      timer.unref();
+      snapshots.stale();
+      arm();
     },
   );
   const unsubscribe = session.subscribe(feed.handle, KEEPS_NO_BYTES);
   // Ages (and counters of quiet sockets) change with no event: a modest refresh keeps the page as `.ls` would be now.
-  const rebuild = (): void => {
-    stale = true;
-    const before = frames;
-    if (snapshots.frames() !== before) for (const v of viewers) v.touch();
+  const refreshTable = (): void => {
+    snapshots.staleTable();
+    send();
   };
-  const refresh = setInterval(() => viewers.size > 0 && rebuild(), TABLE_REFRESH_MS);
+  const refresh = setInterval(() => viewers.size > 0 && refreshTable(), TABLE_REFRESH_MS);
   refresh.unref();
 
   let refusedSince = 0;
@@ -143,11 +144,12 @@ export async function startServing(session: Session, options: ServeOptions): Pro
     const resume = after !== undefined && after <= feed.ring.last;
     const hello = { mode: resume ? 'resume' : 'fresh', earlier: resume ? 0 : feed.ring.first - 1 };
     res.write(`retry: 1000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`);
-    // A new viewer gets the table as it is now, not as it was at the last event (and so do the others).
-    rebuild();
     const viewer = new Viewer(res, feed.ring, snapshots, resume ? after + 1 : feed.ring.first, feed.tag);
     viewers.add(viewer);
     res.on('close', () => viewers.delete(viewer));
+    // A new viewer gets the table as it is now, not as it was at the last event (and so do the others).
+    refreshTable();
+    if (snapshots.diagramWaiting) arm();
     viewer.pump();
   };
 

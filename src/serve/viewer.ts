@@ -10,9 +10,17 @@ export const VIEWER_QUEUE_BYTES = 256 * 1024;
 /** Entries a viewer that fell out of the ring is sent after its resync (the newest). */
 export const RESYNC_ENTRIES = 500;
 
-/** What a viewer needs of the page besides the ring: the current table and diagram frames. */
+/** A snapshot's current frame as a viewer needs it (`SnapshotFrame`). */
+export interface Snapshot {
+  /** 0 while there is none; goes up each time the frame changes. */
+  readonly version: number;
+  readonly bytes: Buffer;
+}
+
+/** What a viewer needs of the page besides the ring: the current table and diagram. */
 export interface Snapshots {
-  frames(): string;
+  readonly table: Snapshot;
+  readonly diagram: Snapshot;
 }
 
 /**
@@ -26,7 +34,9 @@ export interface Snapshots {
 export class Viewer {
   /** Sequence number of the next entry to send. */
   private next: number;
-  private snapshotsDue = true;
+  /** The table's and the diagram's version this viewer was sent last (-1: send the current one). */
+  private tableSent = -1;
+  private diagramSent = -1;
   private waiting = false;
   /** Times this viewer was resynced (for tests and the bench). */
   resyncs = 0;
@@ -50,9 +60,8 @@ export class Viewer {
     return this.res.writableLength;
   }
 
-  /** The table or diagram changed: send the current ones when there is room. */
+  /** The table or diagram changed: send what changed when there is room. */
   touch(): void {
-    this.snapshotsDue = true;
     this.pump();
   }
 
@@ -60,17 +69,25 @@ export class Viewer {
   pump(): void {
     if (this.waiting || this.res.destroyed || this.res.writableEnded) return;
     if (this.next < this.ring.first) this.resync();
-    if (this.snapshotsDue && this.room()) {
-      this.snapshotsDue = false;
-      this.res.write(this.snapshots.frames());
+    const { table, diagram } = this.snapshots;
+    if (this.tableSent !== table.version && this.room()) {
+      this.tableSent = table.version;
+      if (table.version > 0) this.res.write(table.bytes);
     }
-    // Frames go out in batches up to the bound: a burst of events costs one write per viewer.
+    if (this.diagramSent !== diagram.version && this.room()) {
+      this.diagramSent = diagram.version;
+      if (diagram.version > 0) this.res.write(diagram.bytes);
+    }
+    // Frames go out in batches up to the bound: a burst of events costs one write per viewer,
+    // and viewers in step share one encoded batch (Ring#encoded).
     while (this.next <= this.ring.last) {
       if (!this.room()) return;
-      let batch = '';
-      do batch += this.ring.get(this.next++) as string;
-      while (this.next <= this.ring.last && this.res.writableLength + batch.length < VIEWER_QUEUE_BYTES);
-      this.res.write(batch);
+      let end = this.next;
+      let chars = 0;
+      do chars += (this.ring.get(end++) as string).length;
+      while (end <= this.ring.last && this.res.writableLength + chars < VIEWER_QUEUE_BYTES);
+      this.res.write(this.ring.encoded(this.next, end));
+      this.next = end;
     }
   }
 
@@ -92,6 +109,7 @@ export class Viewer {
     // Carries the id of the entry before the restart: a reconnect from here resumes without a gap.
     this.res.write(`id: ${this.tag}.${restart - 1}\nevent: resync\ndata: ${JSON.stringify({ missed })}\n\n`);
     this.next = restart;
-    this.snapshotsDue = true;
+    this.tableSent = -1;
+    this.diagramSent = -1;
   }
 }

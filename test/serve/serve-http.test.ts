@@ -172,6 +172,9 @@ describe('the event stream', () => {
     clock += 60_000;
     expect(ageOf(await first.waitFor((f) => f.event === 'table' && ageOf(f) === '4m00s'))).toBe('4m00s');
     expect(ageOf(await late.waitFor((f) => f.event === 'table' && ageOf(f) === '4m00s'))).toBe('4m00s');
+    // Only the table moved: the diagram (tens of KB in a busy session) was sent to each viewer once, not with every table.
+    expect(first.frames.filter((f) => f.event === 'diagram')).toHaveLength(1);
+    expect(late.frames.filter((f) => f.event === 'diagram')).toHaveLength(1);
   });
 
   it('resumes after Last-Event-ID with no gap and no duplicate', async () => {

@@ -1,0 +1,105 @@
+/**
+ * The page's snapshot frames: the diagram's rebuilding held to DIAGRAM_SHARE
+ * of the time (a clock of the test's own, no waiting), each frame sent again
+ * only when it changed, and one encoded Buffer shared by every viewer.
+ */
+import { describe, expect, it } from 'vitest';
+import { DIAGRAM_SHARE, SnapshotFrame, SnapshotFrames } from '../../src/serve/frames.js';
+import { Ring } from '../../src/serve/ring.js';
+
+/** Frames whose diagram takes `diagramMs` of the test's clock to build; counts the builds. */
+function rig(diagramMs: number) {
+  let now = 1000;
+  let tables = 0;
+  let diagrams = 0;
+  const frames = new SnapshotFrames(
+    {
+      table: () => JSON.stringify({ n: ++tables }),
+      diagram: () => {
+        now += diagramMs;
+        return JSON.stringify({ n: ++diagrams });
+      },
+    },
+    () => now,
+  );
+  return {
+    frames,
+    advance: (ms: number) => void (now += ms),
+    builds: () => ({ tables, diagrams }),
+  };
+}
+
+describe('SnapshotFrames', () => {
+  it('rebuilds a cheap diagram at every refresh after a change, and nothing when nothing changed', () => {
+    const r = rig(0);
+    expect(r.frames.refresh()).toBe(true);
+    expect(r.builds()).toEqual({ tables: 1, diagrams: 1 });
+    expect(r.frames.refresh()).toBe(false);
+    r.frames.stale();
+    r.advance(500);
+    expect(r.frames.refresh()).toBe(true);
+    expect(r.builds()).toEqual({ tables: 2, diagrams: 2 });
+    expect(r.frames.diagramWaiting).toBe(false);
+  });
+
+  it('holds a costly diagram back until its rebuilding is DIAGRAM_SHARE of the time; the table goes on', () => {
+    const r = rig(100);
+    r.frames.refresh();
+    const turn = 100 / DIAGRAM_SHARE;
+    r.frames.stale();
+    r.advance(500);
+    expect(r.frames.refresh()).toBe(true);
+    expect(r.builds()).toEqual({ tables: 2, diagrams: 1 });
+    expect(r.frames.diagramWaiting).toBe(true);
+    // Its turn comes `turn` ms after the last rebuild began (the 100 ms it took count).
+    r.advance(turn - 500 - 100 - 1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(1);
+    r.advance(1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(2);
+    expect(r.frames.diagramWaiting).toBe(false);
+    expect(JSON.parse(r.frames.diagram.bytes.toString().split('data: ')[1] as string)).toEqual({ n: 2 });
+  });
+
+  it('a table refresh alone leaves the diagram as it is (same version, same Buffer)', () => {
+    const r = rig(0);
+    r.frames.refresh();
+    const diagram = r.frames.diagram.bytes;
+    const version = r.frames.diagram.version;
+    r.frames.staleTable();
+    expect(r.frames.refresh()).toBe(true);
+    expect(r.builds()).toEqual({ tables: 2, diagrams: 1 });
+    expect(r.frames.diagram.version).toBe(version);
+    expect(r.frames.diagram.bytes).toBe(diagram);
+  });
+});
+
+describe('SnapshotFrame', () => {
+  it('numbers each change, not a frame set again unchanged, and encodes it once for every reader', () => {
+    const f = new SnapshotFrame();
+    expect(f.version).toBe(0);
+    expect(f.set('event: table\ndata: {"a":"é"}\n\n')).toBe(true);
+    expect(f.set('event: table\ndata: {"a":"é"}\n\n')).toBe(false);
+    expect(f.version).toBe(1);
+    const bytes = f.bytes;
+    expect(f.bytes).toBe(bytes);
+    expect(bytes.toString('utf8')).toBe('event: table\ndata: {"a":"é"}\n\n');
+    expect(f.set('event: table\ndata: {}\n\n')).toBe(true);
+    expect(f.version).toBe(2);
+    expect(f.bytes).not.toBe(bytes);
+  });
+});
+
+describe('Ring#encoded', () => {
+  it('gives viewers in step one Buffer for the same entries, and the right bytes for others', () => {
+    const ring = new Ring();
+    for (let i = 1; i <= 5; i++) ring.push(`id: t.${i}\nevent: log\ndata: "ü${i}"\n\n`);
+    const a = ring.encoded(2, 5);
+    expect(ring.encoded(2, 5)).toBe(a);
+    expect(a.toString('utf8')).toBe([2, 3, 4].map((i) => ring.get(i)).join(''));
+    const b = ring.encoded(1, 6);
+    expect(b.toString('utf8')).toBe([1, 2, 3, 4, 5].map((i) => ring.get(i)).join(''));
+    expect(ring.encoded(2, 5).toString('utf8')).toBe(a.toString('utf8'));
+  });
+});
