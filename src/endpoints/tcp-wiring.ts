@@ -12,74 +12,133 @@ type WriteCallback = (error?: Error | null) => void;
 type WritevChunk = { chunk: Buffer | string; encoding: BufferEncoding };
 
 /**
+ * What the shared listeners of one wired socket read: they are the same
+ * functions for every socket (`this` is the socket, its wiring hangs on it),
+ * so accepting a connection makes one object here, not six closures and two
+ * write wrappers.
+ */
+interface Wiring {
+  readonly reg: Registry;
+  readonly ep: SocketEndpoint;
+  /** `--reply discard`: data is counted, no data event. */
+  readonly discard: boolean;
+  /** An 'error' came before the close (a TLS socket closes without Node's hadError flag). */
+  errored: boolean;
+  /** The socket's own `_write` and `_writev`, which the counting ones call. */
+  readonly write: (chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback) => void;
+  readonly writev: (chunks: WritevChunk[], cb: WriteCallback) => void;
+}
+
+const WIRING = Symbol('socklab.wiring');
+
+type WiredSocket = net.Socket & {
+  [WIRING]: Wiring;
+  _write(chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void;
+  _writev(chunks: WritevChunk[], cb: WriteCallback): void;
+};
+
+/**
  * Attach a socket's Node events to the session's event stream. This is the
  * data path: per chunk it counts bytes, hands the Buffer on and nothing more.
  */
 export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard: boolean }): void {
-  const { socket, id } = ep;
-  countWrites(reg, ep);
-
-  const discard = options.discard;
-  socket.on('data', (data: Buffer) => {
-    ep.bytesIn += data.length;
-    ep.chunksIn++;
-    // One clock read per chunk: the event's time is when it arrived.
-    const t = (ep.lastDataAt = reg.now());
-    if (ep.frame) {
-      if (!discard) reg.emit({ type: 'data', t, id, data, framed: true });
-      ep.frame.push(data);
-      return;
-    }
-    if (!discard) reg.emit({ type: 'data', t, id, data });
-    if (ep.reply === undefined) return;
-    // The answer's send event follows the data event at once (see noteSent).
-    replying = ep;
-    try {
-      ep.reply(data);
-    } finally {
-      replying = undefined;
-    }
-  });
-  socket.on('end', () => {
-    const reset = resetBehindEof(socket);
-    if (reset) {
-      // Not a FIN: the peer reset. Ending the socket with the error makes Node do what it does
-      // for a reset it sees (error, then close with hadError), instead of a clean close.
-      socket.destroy(reset);
-      return;
-    }
-    ep.state = ep.state === SocketState.LOCAL_FIN ? SocketState.CLOSING : SocketState.REMOTE_FIN;
-    reg.emit({ type: 'end', t: reg.now(), id });
-  });
+  const socket = ep.socket as WiredSocket;
+  socket[WIRING] = { reg, ep, discard: options.discard, errored: false, write: socket._write, writev: socket._writev };
+  // Every byte written, by any API, passes through _write/_writev exactly once;
+  // wrapping them (not write()) also catches end(data) and writes queued while
+  // connecting.
+  socket._write = countedWrite;
+  socket._writev = countedWritev;
+  socket.on('data', onData);
+  socket.on('end', onEnd);
   // 'finish': our FIN went out, whoever called end() (a command, a reply, JS).
-  socket.on('finish', () => {
-    if (ep.state === SocketState.OPEN) ep.state = SocketState.LOCAL_FIN;
-    else if (ep.state === SocketState.REMOTE_FIN) ep.state = SocketState.CLOSING;
-    reg.emit({ type: 'shutdown', t: reg.now(), id });
-  });
-  // A TLS socket passes on the error of the TCP socket beneath (ECONNREFUSED) and then closes
-  // without Node's hadError flag: the close still follows an error.
-  let errored = false;
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    errored = true;
-    const code = errorCode(err);
-    // A TLS error may say its situation itself (watchTls: `--ca` given, or our own close).
-    const context = (err as { context?: ErrorContext }).context ?? (ep.connectedAt === undefined ? connectContext(ep, code) : undefined);
-    const path = (ep.options as ConnectOptions).path ?? '';
-    const message = context === 'socket-path-not-socket' ? `${path} exists and is not a socket: pick another path` : errorMessage(err);
-    reg.emit({ type: 'error', t: reg.now(), id, code, message, ...(context && { context }) });
-  });
+  socket.on('finish', onFinish);
+  socket.on('error', onError);
   // Every idle timeout, socklab's own (`--timeout`, `--idle`) or one set from JavaScript
   // (`c1.setTimeout(500)`), comes through this one listener: one event per timeout.
-  socket.on('timeout', () => {
-    const destroyed = ep.idleDestroy === true && isLiveSocket(ep);
-    reg.emit({ type: 'timeout', t: reg.now(), id, ms: socket.timeout ?? 0, destroyed });
-    if (destroyed) {
-      ep.state = SocketState.DESTROYED;
-      socket.destroy();
-    }
-  });
-  socket.on('close', (hadError: boolean) => socketClosed(reg, ep, hadError || errored));
+  socket.on('timeout', onTimeout);
+  socket.on('close', onClose);
+}
+
+function onData(this: WiredSocket, data: Buffer): void {
+  const { reg, ep, discard } = this[WIRING];
+  ep.bytesIn += data.length;
+  ep.chunksIn++;
+  // One clock read per chunk: the event's time is when it arrived.
+  const t = (ep.lastDataAt = reg.now());
+  if (ep.frame) {
+    if (!discard) reg.emit({ type: 'data', t, id: ep.id, data, framed: true });
+    ep.frame.push(data);
+    return;
+  }
+  if (!discard) reg.emit({ type: 'data', t, id: ep.id, data });
+  if (ep.reply === undefined) return;
+  // The answer's send event follows the data event at once (see noteSent).
+  replying = ep;
+  try {
+    ep.reply(data);
+  } finally {
+    replying = undefined;
+  }
+}
+
+function onEnd(this: WiredSocket): void {
+  const { reg, ep } = this[WIRING];
+  const reset = resetBehindEof(this);
+  if (reset) {
+    // Not a FIN: the peer reset. Ending the socket with the error makes Node do what it does
+    // for a reset it sees (error, then close with hadError), instead of a clean close.
+    this.destroy(reset);
+    return;
+  }
+  ep.state = ep.state === SocketState.LOCAL_FIN ? SocketState.CLOSING : SocketState.REMOTE_FIN;
+  reg.emit({ type: 'end', t: reg.now(), id: ep.id });
+}
+
+function onFinish(this: WiredSocket): void {
+  const { reg, ep } = this[WIRING];
+  if (ep.state === SocketState.OPEN) ep.state = SocketState.LOCAL_FIN;
+  else if (ep.state === SocketState.REMOTE_FIN) ep.state = SocketState.CLOSING;
+  reg.emit({ type: 'shutdown', t: reg.now(), id: ep.id });
+}
+
+function onError(this: WiredSocket, err: NodeJS.ErrnoException): void {
+  const wiring = this[WIRING];
+  const { reg, ep } = wiring;
+  wiring.errored = true;
+  const code = errorCode(err);
+  // A TLS error may say its situation itself (watchTls: `--ca` given, or our own close).
+  const context = (err as { context?: ErrorContext }).context ?? (ep.connectedAt === undefined ? connectContext(ep, code) : undefined);
+  const path = (ep.options as ConnectOptions).path ?? '';
+  const message = context === 'socket-path-not-socket' ? `${path} exists and is not a socket: pick another path` : errorMessage(err);
+  reg.emit({ type: 'error', t: reg.now(), id: ep.id, code, message, ...(context && { context }) });
+}
+
+function onTimeout(this: WiredSocket): void {
+  const { reg, ep } = this[WIRING];
+  const destroyed = ep.idleDestroy === true && isLiveSocket(ep);
+  reg.emit({ type: 'timeout', t: reg.now(), id: ep.id, ms: this.timeout ?? 0, destroyed });
+  if (destroyed) {
+    ep.state = SocketState.DESTROYED;
+    this.destroy();
+  }
+}
+
+function onClose(this: WiredSocket, hadError: boolean): void {
+  const { reg, ep, errored } = this[WIRING];
+  socketClosed(reg, ep, hadError || errored);
+}
+
+function countedWrite(this: WiredSocket, chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void {
+  const { reg, ep, write } = this[WIRING];
+  noteSent(reg, ep, chunk, encoding);
+  write.call(this, chunk, encoding, cb);
+}
+
+function countedWritev(this: WiredSocket, chunks: WritevChunk[], cb: WriteCallback): void {
+  const { reg, ep, writev } = this[WIRING];
+  for (const c of chunks) noteSent(reg, ep, c.chunk, c.encoding);
+  writev.call(this, chunks, cb);
 }
 
 /** The socket is gone: its state, its server's set, the `close` event, and the registry keeps only its record. */
@@ -229,26 +288,6 @@ class SocketReplyTarget implements ReplyTarget {
 }
 
 export { parseReply };
-
-// Every byte written, by any API, passes through _write/_writev exactly once;
-// wrapping them (not write()) also catches end(data) and writes queued while
-// connecting.
-function countWrites(reg: Registry, ep: SocketEndpoint): void {
-  const socket = ep.socket as net.Socket & {
-    _write(chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void;
-    _writev(chunks: WritevChunk[], cb: WriteCallback): void;
-  };
-  const write = socket._write;
-  const writev = socket._writev;
-  socket._write = function (chunk, encoding, cb) {
-    noteSent(reg, ep, chunk, encoding);
-    write.call(this, chunk, encoding, cb);
-  };
-  socket._writev = function (chunks, cb) {
-    for (const c of chunks) noteSent(reg, ep, c.chunk, c.encoding);
-    writev.call(this, chunks, cb);
-  };
-}
 
 function noteSent(reg: Registry, ep: SocketEndpoint, chunk: Buffer | string, encoding: BufferEncoding): void {
   const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;

@@ -26,10 +26,29 @@ export function escapeMessage(s: string): string {
 // and the arrows and marks socklab's own lines use (`← FIN`, `c3 ⇒ c4`, `… (+N B)`): none of
 // them is in the escaped class (a test checks), and an accept/close cycle prints two such lines.
 export const MESSAGE_MARKS = '←→⇒⇐⇄—…↳';
-const PLAIN_MESSAGE = new RegExp(`^[\\x20-\\x7e\\n${MESSAGE_MARKS}]*$`);
+// The marks all lie in U+2000–U+21FF: 1 where a code unit there is one of them.
+const MARK_BASE = 0x2000;
+const MARKS = new Uint8Array(0x200);
+for (let k = 0; k < MESSAGE_MARKS.length; k++) MARKS[MESSAGE_MARKS.charCodeAt(k) - MARK_BASE] = 1;
+
+/**
+ * True when escapeMessage leaves `s` as it is by the fast rule above. A loop
+ * over code units, not a RegExp: the RegExp test (with its non-Latin-1 class)
+ * was 9 % of the busy time of an accept loop, which checks ~8 short lines per
+ * connection (docs/performance.md, "Round 2, session 5").
+ */
+function isPlainMessage(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x7f) {
+      if (c < 0x20 && c !== 0x0a) return false;
+    } else if (c < MARK_BASE || c >= MARK_BASE + 0x200 || MARKS[c - MARK_BASE] !== 1) return false;
+  }
+  return true;
+}
 
 function escapeString(s: string, quoted: boolean): string {
-  if (!quoted && PLAIN_MESSAGE.test(s)) return s;
+  if (!quoted && isPlainMessage(s)) return s;
   let text = '';
   let i = 0;
   const len = s.length;

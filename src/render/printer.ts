@@ -87,11 +87,15 @@ export class HumanPrinter {
     }
     // Bytes held back as the start of a character, and the summary of a fold,
     // come before the FIN, error (a reset) or close that ended the stream.
-    const ends = ev.type === 'close' || (ev.type === 'error' && ev.id !== undefined);
-    if (ev.type === 'end' || ends) this.flushHeld(ev.id as string, ev.t);
-    if (ev.type === 'end') this.unfold(ev.id, true, '←');
-    else if (ev.type === 'shutdown') this.unfold(ev.id, true, '→');
-    else if (ends) this.unfold(ev.id as string, true);
+    // Only a socket that showed bytes has display state: none at all (a connect/close
+    // loop that sends nothing) costs no lookups per FIN and close.
+    if (this.ordered.size > 0) {
+      const ends = ev.type === 'close' || (ev.type === 'error' && ev.id !== undefined);
+      if (ev.type === 'end' || ends) this.flushHeld(ev.id as string, ev.t);
+      if (ev.type === 'end') this.unfold(ev.id, true, '←');
+      else if (ev.type === 'shutdown') this.unfold(ev.id, true, '→');
+      else if (ends) this.unfold(ev.id as string, true);
+    }
     const line = formatEvent(ev, this.options());
     if (line !== undefined) {
       this.line(line);
@@ -316,10 +320,12 @@ export class HumanPrinter {
         this.streams[dir].delete(id);
         this.ordered.delete(s);
       }
-      this.explained.delete(id + 'data');
-      this.explained.delete(id + 'send');
-      this.explained.delete(id + 'datagram');
-      this.explained.delete(id + 'message');
+      if (this.explained.size > 0) {
+        this.explained.delete(id + 'data');
+        this.explained.delete(id + 'send');
+        this.explained.delete(id + 'datagram');
+        this.explained.delete(id + 'message');
+      }
     }
   }
 }

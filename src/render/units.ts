@@ -29,9 +29,16 @@ export function formatAge(ms: number): string {
 
 let clockSecond = -1;
 let clockPrefix = '';
+let clockT = Number.NaN;
+let clockText = '';
 
-/** `HH:MM:SS.mmm` in local time. (The `HH:MM:SS.` of the last second is reused: this runs per line.) */
+/**
+ * `HH:MM:SS.mmm` in local time. (The `HH:MM:SS.` of the last second is reused,
+ * and the whole text of the last millisecond: this runs per line, and the
+ * accepted, FIN and closed lines of one connection often share a millisecond.)
+ */
 export function formatClock(t: number): string {
+  if (t === clockT) return clockText;
   const second = Math.floor(t / 1000);
   if (second !== clockSecond) {
     const d = new Date(t);
@@ -39,7 +46,9 @@ export function formatClock(t: number): string {
     clockSecond = second;
     clockPrefix = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.`;
   }
-  return clockPrefix + String(t - second * 1000).padStart(3, '0');
+  clockT = t;
+  clockText = clockPrefix + String(t - second * 1000).padStart(3, '0');
+  return clockText;
 }
 
 /** Lay rows out in columns (first row is the header). */

@@ -64,6 +64,8 @@ export class Registry {
   private readonly relayKeepers = new Set<Subscriber>();
   /** Per event kind, the subscribers that want it, in order: built on first use, cleared on unsubscribe. */
   private readonly byType = new Map<string, Subscriber[]>();
+  /** Counts the clears of `byType`, so an emit under way sees that its list was replaced with one number compared. */
+  private lists = 0;
   /** One counter per id prefix (s, c, u, …): ids are never reused. */
   private readonly counters = new Map<string, number>();
 
@@ -81,14 +83,14 @@ export class Registry {
    */
   subscribe(fn: Subscriber, options: SubscribeOptions = {}): () => void {
     const types = options.types === undefined ? undefined : new Set<string>(options.types);
-    if (this.subscribers.has(fn)) this.byType.clear();
+    if (this.subscribers.has(fn)) this.clearLists();
     this.subscribers.set(fn, types);
     if (options.keepsBytes !== false && (types === undefined || types.has('relay'))) this.relayKeepers.add(fn);
     else this.relayKeepers.delete(fn);
     // Appended to the lists built already, so an emit under way still reaches it, as with a Set.
     for (const [type, list] of this.byType) if (types === undefined || types.has(type)) list.push(fn);
     return () => {
-      if (this.subscribers.delete(fn)) this.byType.clear();
+      if (this.subscribers.delete(fn)) this.clearLists();
       this.relayKeepers.delete(fn);
     };
   }
@@ -96,6 +98,11 @@ export class Registry {
   /** True when some subscriber of `relay` events may keep a chunk's Buffer past the emit (a relay must not reuse its memory then). */
   get relayBytesKept(): boolean {
     return this.relayKeepers.size > 0;
+  }
+
+  private clearLists(): void {
+    this.byType.clear();
+    this.lists++;
   }
 
   private listFor(type: string): Subscriber[] {
@@ -111,10 +118,12 @@ export class Registry {
   /** Hand an event to every subscriber that wants its kind. A subscriber that throws does not stop the others. */
   emit(event: SessionEvent): void {
     const list = this.listFor(event.type);
-    // By index: a subscriber added during this emit is reached; one removed is skipped.
+    const lists = this.lists;
+    // By index: a subscriber added during this emit is reached; one removed is skipped
+    // (once the lists were cleared, each is looked up: no map lookup per call otherwise).
     for (let i = 0; i < list.length; i++) {
       const fn = list[i] as Subscriber;
-      if (list !== this.byType.get(event.type) && !this.subscribers.has(fn)) continue;
+      if (lists !== this.lists && !this.subscribers.has(fn)) continue;
       try {
         fn(event);
       } catch (err) {

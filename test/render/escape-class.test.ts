@@ -123,3 +123,17 @@ describe('the marks escapeMessage passes without looking at each character', () 
     }
   });
 });
+
+describe("escapeMessage's fast path (a loop over code units beside the marks' range)", () => {
+  it('lets no escaped code point through in a line made of marks and ASCII', () => {
+    // Every code point below U+2400 (the marks live in U+2000–U+21FF, beside LRM, RLO and other
+    // escaped ones) and both halves of a surrogate pair, after a mark, inside otherwise plain text.
+    const cps = [...Array.from({ length: 0x2400 }, (_, cp) => cp), 0xd800, 0xdfff, 0xfeff, 0xfffd];
+    for (const cp of cps) {
+      const ch = String.fromCharCode(cp);
+      const line = `c3 ← ${ch} → c4 …`;
+      const kept = cp === 0x0a || cp === 0x22 || cp === 0x5c || !isShownEscaped(cp);
+      expect(escapeMessage(line) === line).toBe(kept);
+    }
+  });
+});

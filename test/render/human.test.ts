@@ -225,11 +225,11 @@ describe('formatCount', () => {
 });
 
 describe('formatClock', () => {
-  it('is HH:MM:SS.mmm in local time, also across second boundaries', async () => {
+  it('is HH:MM:SS.mmm in local time, also across second boundaries, for the same millisecond twice and after going back', async () => {
     const { formatClock } = await import('../../src/render/units.js');
     const p = (n: number, w = 2) => String(n).padStart(w, '0');
     const base = Date.UTC(2026, 10, 22, 13, 59, 58, 990);
-    for (const dt of [0, 5, 9, 10, 11, 1009, 1010, 2000, 60_000, 3_600_000]) {
+    for (const dt of [0, 0, 5, 5, 9, 10, 11, 1009, 1010, 1010, 2000, 60_000, 3_600_000, 5, 1005]) {
       const t = base + dt;
       const d = new Date(t);
       expect(formatClock(t)).toBe(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`);
