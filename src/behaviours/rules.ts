@@ -156,12 +156,43 @@ export class RuleEngine {
     }
     const key = 'dir' in ev ? `${id} ${String(ev.dir)}` : id;
     let w = s.windows.get(key);
+    // Nothing waits from earlier chunks: the chunk alone is the window (searched in place, not copied), and
+    // only what follows its last match is kept. Up to EXPECT_MIN_KEEP bytes no trim below would cut it, so
+    // the matches are the ones the window would find.
+    if ((w === undefined || w.bytes === 0) && bytes.length <= EXPECT_MIN_KEEP) {
+      const at = this.scanChunk(s, bytes, ev);
+      if (at === undefined || at === bytes.length) return;
+      if (w === undefined) s.windows.set(key, (w = new ByteWindow()));
+      w.append(bytes.subarray(at));
+      this.total += bytes.length - at;
+      return;
+    }
     if (w === undefined) s.windows.set(key, (w = new ByteWindow()));
     w.append(bytes);
     this.total += bytes.length;
     if (w.bytes > EXPECT_WINDOW + EXPECT_SLACK) this.total -= w.trim(EXPECT_WINDOW);
     if (this.total > EXPECT_BUDGET && w.bytes > EXPECT_MIN_KEEP) this.total -= w.trim(EXPECT_MIN_KEEP);
     this.scan(s, w, ev);
+  }
+
+  /**
+   * `scan` on one chunk that is the whole window (nothing waits before it): fire once per match, each
+   * consumed, searching the bytes after it as a window of their own (`^` at its start). Returns where the
+   * unmatched rest starts, or undefined once the rule is suspended or removed (its windows are gone).
+   */
+  private scanChunk(s: RuleState, bytes: Buffer, ev: SessionEvent): number | undefined {
+    const pattern = s.rule.pattern as Pattern;
+    let at = 0;
+    while (at < bytes.length) {
+      if (s.rule.suspended !== undefined || !this.states.has(s.rule.id)) return undefined;
+      const rest = at === 0 ? bytes : bytes.subarray(at);
+      const m = findIn(rest, pattern);
+      if (m === undefined) break;
+      // An empty match at the start would fire forever without consuming a byte.
+      at += Math.max(m.end, 1);
+      this.fire(s, ev, groupsOf(rest, m));
+    }
+    return s.rule.suspended !== undefined || !this.states.has(s.rule.id) ? undefined : at;
   }
 
   /** Fire once per match in the window, each match consumed, until none is left or the rule is suspended. */
