@@ -5,7 +5,7 @@ import type { PatternMatch } from '../protocols/pattern.js';
 import { kindOf, type Endpoint } from '../session/endpoint.js';
 import type { SessionEvent } from '../session/events.js';
 import type { Session } from '../session/session.js';
-import type { RuleCommand, Substitutions } from './rule-command.js';
+import type { Firing, RuleCommand, Substitutions } from './rule-command.js';
 
 /**
  * The events a rule can wait for (SPEC 12). `message` (framed sockets) and
@@ -25,8 +25,8 @@ export const RULE_QUEUE_LIMIT = 1000;
 
 /** How a rule runs its lines (given by its `.on` line). */
 export interface RuleRunner {
-  /** Run one line; rejects with what the command threw. */
-  run(line: string, rule: Rule): Promise<void>;
+  /** Run one firing's line; rejects with what the command threw. */
+  run(firing: Firing, rule: Rule): Promise<void>;
   /** Free what it holds (a JavaScript evaluator) when the rule is removed. */
   close?(): void;
 }
@@ -229,21 +229,21 @@ export class RuleEngine {
     if (s.pending >= RULE_QUEUE_LIMIT) return this.suspend(s, `has ${RULE_QUEUE_LIMIT.toLocaleString('en')} commands waiting to run (they cannot keep up)`);
     // On a relay, $id is the link socket that received the chunk (c3), as on any socket's data; the event's id is the relay.
     const id = ev.type === 'relay' ? ev.from : (ev as { id: string }).id;
-    let line: string;
+    let firing: Firing;
     try {
-      line = rule.command.line({ id, remote: remoteOf(this.session, ev), groups } satisfies Substitutions);
+      firing = rule.command.fire({ id, remote: rule.command.usesRemote ? remoteOf(this.session, ev) : undefined, groups } satisfies Substitutions);
     } catch (err) {
       return this.failed(s, rule.command.text, err);
     }
     rule.fired++;
-    this.session.emit({ type: 'rule', t: now, rule: rule.id, id, command: line });
+    this.session.emit({ type: 'rule', t: now, rule: rule.id, id, command: firing.line });
     s.pending++;
     s.queue = s.queue.then(() =>
-      s.run.run(line, rule).then(
+      s.run.run(firing, rule).then(
         () => void s.pending--,
         (err: unknown) => {
           s.pending--;
-          this.failed(s, line, err);
+          this.failed(s, firing.line, err);
         },
       ),
     );

@@ -36,7 +36,7 @@ function rig(pattern: Pattern, command = '.sendln $id $0', event: RuleEventName 
   const engine = rulesOf(session);
   const lines: string[] = [];
   const log = recordEvents(session);
-  engine.add({ target: 'all', event, pattern, line: '.on all data …', command: parseRuleCommand(command, COMMANDS) }, { run: async (line) => void lines.push(line) });
+  engine.add({ target: 'all', event, pattern, line: '.on all data …', command: parseRuleCommand(command, COMMANDS) }, { run: async ({ line }) => void lines.push(line) });
   return {
     engine,
     lines,
