@@ -4,7 +4,7 @@
 //   node scripts/callgrind.mjs [startup|startup-node|startup-prompt|startup-prompt-node|tls-listen|
 //     startup-snapshot|startup-prompt-snapshot|repl-file|repl-file-global|
 //     pingpong|pingpong-node|accept|accept-node|echo-bulk|echo-bulk-node|udp|udp-node|udp-window|udp-window-node|json|json-node
-//     |framed|framed-node|serve-echo|serve-echo-none|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
+//     |framed|framed-node|rules|rules-node|serve-echo|serve-echo-none|relay-bulk|relay-bulk-socat|relay-pingpong|relay-pingpong-socat|relay-pingpong-node|relay-pingpong-node-domain|relay-pingpong-node-in-domain|relay-bulk-node|tls-echo|tls-echo-node] …
 // Each prints "WORKLOAD  N instructions". CG_THREADS=1 counts each thread
 // apart and adds the main thread's share (the JavaScript; V8's helper threads
 // compile and collect garbage, mostly on another CPU). Needs `npm run build` and valgrind
@@ -103,6 +103,11 @@ const socklab = (lines) => {
   for (const l of lines) args.push('-e', l);
   return args;
 };
+
+// A 64-byte line (bench row 15's), answered by a rule or a bare Node line echo.
+const LINE = Buffer.from(`${'p'.repeat(63)}\n`);
+// The rule of bench row 15 (scripts/bench/servers.mjs, socklab-rule-echo).
+const RULE_ECHO = ['.listen 0', '.on s1 data /([^\\n]*)\\n/ .sendln $id $1'];
 
 // A 64-byte payload with a len16 prefix (66 B on the wire), as bench row 14 sends.
 const LEN16_MESSAGE = Buffer.alloc(66, 112);
@@ -409,6 +414,9 @@ const WORKLOADS = {
   'tls-echo': async () => tlsServer('socklab'),
   'tls-echo-node': async () => tlsServer('node'),
   framed: async () => serve(socklab([".listen 0 --frame len16 --reply '{data}'"]), (port) => pingpong(port, LEN16_MESSAGE)),
+  // Row 15 unpaced: under valgrind the server answers far below the rule guard (1,000 firings a second).
+  rules: async () => serve(socklab(RULE_ECHO), (port) => pingpong(port, LINE)),
+  'rules-node': async () => serve([NODE_PEER, 'line-echo'], (port) => pingpong(port, LINE)),
   'framed-node': async () => serve([NODE_PEER, 'len16-echo'], (port) => pingpong(port, LEN16_MESSAGE)),
 };
 

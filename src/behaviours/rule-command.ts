@@ -1,7 +1,7 @@
 import type { CommandTable } from '../commands/define.js';
-import { isCommandLine, prepareCommand } from '../commands/dispatch.js';
+import { isCommandLine, MAX_LINE_LENGTH, prepareCommand, preparedCommand, type PreparedCommand } from '../commands/dispatch.js';
 import { SocklabError, messageOf } from '../errors.js';
-import { parseArgs, splitCommand, type ParsedArgs } from '../parse/command-line.js';
+import { parseArgs, splitCommand } from '../parse/command-line.js';
 import { decodeEscapes, isQuoted } from '../parse/payload.js';
 import { payloadLiteral } from '../parse/payload-literal.js';
 import { findCommand } from '../commands/session.js';
@@ -18,9 +18,24 @@ export interface Substitutions {
   groups: ReadonlyArray<Uint8Array | undefined>;
 }
 
+/** What one firing runs. */
+export interface Firing {
+  /** The line, as the `rule` event shows it and an error names it. */
+  line: string;
+  /**
+   * Its command and words, made from the COMMAND read at `.on` time, so the
+   * line is not read again; undefined when the runner reads `line` as a
+   * typed line is read (JavaScript, or a dot-command without `$0…$9`/`$remote`).
+   */
+  prepared?: PreparedCommand;
+}
+
+/** A rule's line may hold a whole window of escaped capture: up to 4 characters a byte. */
+export const RULE_LINE_LIMIT = 5 * MAX_LINE_LENGTH;
+
 /**
- * A rule's COMMAND, read once when the rule is made. `line()` builds the
- * line a firing runs.
+ * A rule's COMMAND, read once when the rule is made. `fire()` builds what a
+ * firing runs.
  *
  * Security (SPEC 12; the peer chooses the captured bytes): `$id` is one of
  * our ids and may stand anywhere. `$remote` and `$0…$9` may stand only in
@@ -28,10 +43,12 @@ export interface Substitutions {
  * `.sendln`), and only in a text payload; the payload of a firing
  * is then built as bytes (the template's escapes decoded, the peer's bytes
  * as they came) and written back as one `"quoted"` payload literal with every
- * unsafe byte escaped (payloadLiteral). So a capture can never add an
- * option, a second command, an `as NAME`, a path (`file:`), or be read as
- * an escape, and it arrives as exactly the peer's bytes. A JavaScript
- * COMMAND takes `$id` only.
+ * unsafe byte escaped (payloadLiteral). That literal becomes the PAYLOAD
+ * word of words read once per `$id` (the command's words before it, with a
+ * `""` payload, read and checked as a typed line): the peer's bytes are never
+ * split into words. So a capture can never add an option, a second command,
+ * an `as NAME`, a path (`file:`), or be read as an escape, and it arrives as
+ * exactly the peer's bytes. A JavaScript COMMAND takes `$id` only.
  */
 export interface RuleCommand {
   /** As typed. */
@@ -40,8 +57,12 @@ export interface RuleCommand {
   readonly js: boolean;
   /** The command's name without the dot (`sendln`), for dot-commands. */
   readonly name: string | undefined;
+  /** True when it substitutes `$remote` (a firing looks the peer up only then). */
+  readonly usesRemote: boolean;
   /** The line a firing runs. */
   line(values: Substitutions): string;
+  /** The line a firing runs, and its words when they are made without reading it again. */
+  fire(values: Substitutions): Firing;
 }
 
 /** `$id`, `$remote`, `$0`…`$9`: the substitutions, wherever they stand. */
@@ -65,7 +86,7 @@ export function parseRuleCommand(text: string, commands: CommandTable): RuleComm
     if (peer) {
       throw new SocklabError('E_USAGE', `${peer[0]} in a JavaScript COMMAND: a peer's bytes never become code; JavaScript takes $id only (read the bytes with .expect, or use a dot-command: .sendln $id PONG $1)`);
     }
-    return { text: trimmed, js: true, name: undefined, line: (v) => withId(trimmed, v.id) };
+    return asTyped(trimmed, true, undefined);
   }
   const { name } = splitCommand(trimmed);
   const command = findCommand(commands, name);
@@ -75,10 +96,10 @@ export function parseRuleCommand(text: string, commands: CommandTable): RuleComm
   const peer = PEER_TOKEN.exec(trimmed);
   if (!peer) {
     prepareCommand({ commands }, sample);
-    return { text: trimmed, js: false, name: command.name, line: (v) => withId(trimmed, v.id) };
+    return asTyped(trimmed, false, command.name);
   }
   const restStart = trimmed.length - splitCommand(trimmed).rest.length;
-  let args: ParsedArgs;
+  let args;
   try {
     args = parseArgs(command.args, splitCommand(trimmed).rest, restStart);
   } catch (err) {
@@ -96,21 +117,60 @@ export function parseRuleCommand(text: string, commands: CommandTable): RuleComm
   prepareCommand({ commands }, sample);
   const head = trimmed.slice(0, payloadAt);
   const parts = templateParts(isQuoted(payload) ? payload.slice(1, -1) : payload, payloadAt + (isQuoted(payload) ? 2 : 1));
-  return {
-    text: trimmed,
-    js: false,
-    name: command.name,
-    line(v) {
-      const literal = payloadLiteral(Buffer.concat(parts.map((p) => (typeof p === 'string' ? valueOf(p, v) : p))));
-      const line = withId(head, v.id) + literal;
-      // Defence in depth: the built line must read back as the same words with this one payload.
-      const back = parseArgs(command.args, splitCommand(line).rest);
-      if (back.positionals.at(-1) !== literal || back.alias !== undefined || Object.keys(back.options).join() !== Object.keys(args.options).join()) {
-        throw new SocklabError('E_USAGE', `rule command ${trimmed}: the substituted line does not read back as one payload; not run`);
-      }
-      return line;
-    },
+  const optionNames = Object.keys(args.options).join();
+  // The words before the payload, read once per `$id` (the last one kept: a rule mostly answers one socket at a time).
+  let wordsOf: { id: string; head: string; prepared: PreparedCommand } | undefined;
+  const words = (id: string): { id: string; head: string; prepared: PreparedCommand } => {
+    if (wordsOf?.id === id) return wordsOf;
+    const line = withId(head, id);
+    const prepared = prepareCommand({ commands }, `${line}""`, RULE_LINE_LIMIT);
+    const back = prepared.args;
+    if (back.positionals.at(-1) !== '""' || back.alias !== undefined || Object.keys(back.options).join() !== optionNames) {
+      throw new SocklabError('E_USAGE', `rule command ${trimmed}: its words do not read back with one payload at the end; not run`);
+    }
+    return (wordsOf = { id, head: line, prepared });
   };
+  const fire = (v: Substitutions): Firing => {
+    const literal = payloadLiteral(payloadBytes(parts, v));
+    // Defence in depth: payloadLiteral makes one "…" word; anything else is not run.
+    if (!isOneLiteral(literal)) throw new SocklabError('E_USAGE', `rule command ${trimmed}: the substituted payload is not one quoted literal; not run`);
+    const { head: line, prepared } = words(v.id);
+    const args = { positionals: [...prepared.args.positionals.slice(0, -1), literal], options: { ...prepared.args.options } };
+    return { line: line + literal, prepared: preparedCommand(prepared.command, args) };
+  };
+  return { text: trimmed, js: false, name: command.name, usesRemote: parts.includes('$remote'), fire, line: (v) => fire(v).line };
+}
+
+/** A COMMAND whose line the runner reads as a typed line (`$id` replaced): JavaScript, or no peer substitution. */
+function asTyped(text: string, js: boolean, name: string | undefined): RuleCommand {
+  const line = (v: Substitutions): string => withId(text, v.id);
+  return { text, js, name, usesRemote: false, line, fire: (v) => ({ line: line(v) }) };
+}
+
+/**
+ * True when `literal` is one `"…"` word with no line break in it: every `"`
+ * and `\\` inside is escaped (payloadLiteral's output always is).
+ */
+function isOneLiteral(literal: string): boolean {
+  const last = literal.length - 1;
+  if (last < 1 || literal.charCodeAt(0) !== 0x22 || literal.charCodeAt(last) !== 0x22) return false;
+  for (let i = 1; i < last; i++) {
+    const c = literal.charCodeAt(i);
+    if (c === 0x5c) {
+      // The escaped character must be inside the quotes, not the closing one.
+      if (++i >= last) return false;
+    } else if (c === 0x22 || c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) return false;
+  }
+  return true;
+}
+
+/** The payload's bytes: the template's literal parts and the values of its tokens, in order. */
+function payloadBytes(parts: ReadonlyArray<Buffer | string>, v: Substitutions): Uint8Array {
+  if (parts.length === 1) {
+    const only = parts[0] as Buffer | string;
+    return typeof only === 'string' ? valueOf(only, v) : only;
+  }
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? valueOf(p, v) : p)));
 }
 
 function onlyInPayload(token: string, name: string, why?: string): SocklabError {
@@ -122,11 +182,17 @@ function onlyInPayload(token: string, name: string, why?: string): SocklabError 
 function templateParts(payload: string, column: number): Array<Buffer | string> {
   const parts: Array<Buffer | string> = [];
   let at = 0;
+  const literal = (from: number, to?: number): void => {
+    const bytes = decodeEscapes(payload.slice(from, to), column + from);
+    // An empty literal part adds nothing: `$1` alone is one part, sent without a copy.
+    if (bytes.length > 0) parts.push(bytes);
+  };
   for (const m of payload.matchAll(TOKEN)) {
-    parts.push(decodeEscapes(payload.slice(at, m.index), column + at), m[0]);
+    literal(at, m.index);
+    parts.push(m[0]);
     at = m.index + m[0].length;
   }
-  parts.push(decodeEscapes(payload.slice(at), column + at));
+  literal(at);
   return parts;
 }
 

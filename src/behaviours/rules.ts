@@ -6,7 +6,7 @@ import type { PatternMatch } from '../protocols/pattern.js';
 import { kindOf, type Endpoint } from '../session/endpoint.js';
 import type { SessionEvent } from '../session/events.js';
 import type { Session } from '../session/session.js';
-import type { RuleCommand, Substitutions } from './rule-command.js';
+import type { Firing, RuleCommand, Substitutions } from './rule-command.js';
 
 /**
  * The events a rule can wait for (SPEC 12). `message` (framed sockets) and
@@ -26,8 +26,8 @@ export const RULE_QUEUE_LIMIT = 1000;
 
 /** How a rule runs its lines (given by its `.on` line). */
 export interface RuleRunner {
-  /** Run one line; rejects with what the command threw. */
-  run(line: string, rule: Rule): Promise<void>;
+  /** Run one firing's line; rejects with what the command threw. */
+  run(firing: Firing, rule: Rule): Promise<void>;
   /** Free what it holds (a JavaScript evaluator) when the rule is removed. */
   close?(): void;
 }
@@ -157,12 +157,43 @@ export class RuleEngine {
     }
     const key = 'dir' in ev ? `${id} ${String(ev.dir)}` : id;
     let w = s.windows.get(key);
+    // Nothing waits from earlier chunks: the chunk alone is the window (searched in place, not copied), and
+    // only what follows its last match is kept. Up to EXPECT_MIN_KEEP bytes no trim below would cut it, so
+    // the matches are the ones the window would find.
+    if ((w === undefined || w.bytes === 0) && bytes.length <= EXPECT_MIN_KEEP) {
+      const at = this.scanChunk(s, bytes, ev);
+      if (at === undefined || at === bytes.length) return;
+      if (w === undefined) s.windows.set(key, (w = new ByteWindow()));
+      w.append(bytes.subarray(at));
+      this.total += bytes.length - at;
+      return;
+    }
     if (w === undefined) s.windows.set(key, (w = new ByteWindow()));
     w.append(bytes);
     this.total += bytes.length;
     if (w.bytes > EXPECT_WINDOW + EXPECT_SLACK) this.total -= w.trim(EXPECT_WINDOW);
     if (this.total > EXPECT_BUDGET && w.bytes > EXPECT_MIN_KEEP) this.total -= w.trim(EXPECT_MIN_KEEP);
     this.scan(s, w, ev);
+  }
+
+  /**
+   * `scan` on one chunk that is the whole window (nothing waits before it): fire once per match, each
+   * consumed, searching the bytes after it as a window of their own (`^` at its start). Returns where the
+   * unmatched rest starts, or undefined once the rule is suspended or removed (its windows are gone).
+   */
+  private scanChunk(s: RuleState, bytes: Buffer, ev: SessionEvent): number | undefined {
+    const pattern = s.rule.pattern as Pattern;
+    let at = 0;
+    while (at < bytes.length) {
+      if (s.rule.suspended !== undefined || !this.states.has(s.rule.id)) return undefined;
+      const rest = at === 0 ? bytes : bytes.subarray(at);
+      const m = findIn(rest, pattern);
+      if (m === undefined) break;
+      // An empty match at the start would fire forever without consuming a byte.
+      at += Math.max(m.end, 1);
+      this.fire(s, ev, groupsOf(rest, m));
+    }
+    return s.rule.suspended !== undefined || !this.states.has(s.rule.id) ? undefined : at;
   }
 
   /** Fire once per match in the window, each match consumed, until none is left or the rule is suspended. */
@@ -199,21 +230,21 @@ export class RuleEngine {
     if (s.pending >= RULE_QUEUE_LIMIT) return this.suspend(s, `has ${RULE_QUEUE_LIMIT.toLocaleString('en')} commands waiting to run (they cannot keep up)`);
     // On a relay, $id is the link socket that received the chunk (c3), as on any socket's data; the event's id is the relay.
     const id = ev.type === 'relay' ? ev.from : (ev as { id: string }).id;
-    let line: string;
+    let firing: Firing;
     try {
-      line = rule.command.line({ id, remote: remoteOf(this.session, ev), groups } satisfies Substitutions);
+      firing = rule.command.fire({ id, remote: rule.command.usesRemote ? remoteOf(this.session, ev) : undefined, groups } satisfies Substitutions);
     } catch (err) {
       return this.failed(s, rule.command.text, err);
     }
     rule.fired++;
-    this.session.emit({ type: 'rule', t: now, rule: rule.id, id, command: line });
+    this.session.emit({ type: 'rule', t: now, rule: rule.id, id, command: firing.line });
     s.pending++;
     s.queue = s.queue.then(() =>
-      s.run.run(line, rule).then(
+      s.run.run(firing, rule).then(
         () => void s.pending--,
         (err: unknown) => {
           s.pending--;
-          this.failed(s, line, err);
+          this.failed(s, firing.line, err);
         },
       ),
     );

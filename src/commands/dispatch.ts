@@ -20,16 +20,28 @@ export function isBlankOrComment(line: string): boolean {
   return t === '' || t.startsWith('#');
 }
 
+/** A command line found and read, ready to run. */
+export interface PreparedCommand {
+  command: Command;
+  args: ParsedArgs;
+  run: (c: CommandContext) => Promise<void>;
+}
+
+/** @throws SocklabError E_LIMIT when `line` is longer than `maxLength` characters. */
+export function checkLineLength(line: string, maxLength = MAX_LINE_LENGTH): void {
+  if (line.length > maxLength) {
+    throw new SocklabError('E_LIMIT', `line of ${line.length} characters is longer than ${maxLength}: use file:PATH for large payloads`);
+  }
+}
+
 /** Find and parse a command line without running it (scripts check every line first). */
 export function prepareCommand(
   ctx: Pick<CommandContext, 'commands'>,
   line: string,
   /** Longest line accepted; a rule's line may be longer (a 1 MiB capture, escaped). */
   maxLength = MAX_LINE_LENGTH,
-): { command: Command; args: ParsedArgs; run: (c: CommandContext) => Promise<void> } {
-  if (line.length > maxLength) {
-    throw new SocklabError('E_LIMIT', `line of ${line.length} characters is longer than ${maxLength}: use file:PATH for large payloads`);
-  }
+): PreparedCommand {
+  checkLineLength(line, maxLength);
   const { name, rest } = splitCommand(line);
   const command = findCommand(ctx.commands, name);
   // splitCommand reads the trimmed line; `rest` is its tail, so this is where it starts.
@@ -38,6 +50,11 @@ export function prepareCommand(
   const badName = args.alias === undefined ? undefined : aliasProblem(args.alias);
   if (badName !== undefined) throw new SocklabError('E_USAGE', badName);
   command.check?.(args, ctx.commands);
+  return preparedCommand(command, args);
+}
+
+/** A command with words already read (and checked), ready to run: its files pass the permission check as it runs. */
+export function preparedCommand(command: Command, args: ParsedArgs): PreparedCommand {
   return {
     command,
     args,

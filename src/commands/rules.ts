@@ -1,5 +1,5 @@
 import { SocklabError } from '../errors.js';
-import { parseRuleCommand, type RuleCommand } from '../behaviours/rule-command.js';
+import { parseRuleCommand, RULE_LINE_LIMIT, type RuleCommand } from '../behaviours/rule-command.js';
 import { BYTE_EVENTS, RULE_EVENTS, rulesOf, type Rule, type RuleEventName, type RuleRunner } from '../behaviours/rules.js';
 import type { Pattern } from '../observers/byte-window.js';
 import { parseRegexPattern } from '../observers/expect.js';
@@ -10,7 +10,7 @@ import { createJsEvaluator, type JsEvaluator } from '../script/js-eval.js';
 import { isLive, type Endpoint } from '../session/endpoint.js';
 import { findCommand } from './session.js';
 import { defineCommand, type CommandContext, type CommandTable } from './define.js';
-import { isCommandLine, prepareCommand, MAX_LINE_LENGTH } from './dispatch.js';
+import { checkLineLength, isCommandLine, prepareCommand } from './dispatch.js';
 
 /** The words of `.on TARGET EVENT [PATTERN] COMMAND`, before anything is compiled. */
 interface RuleWords {
@@ -93,11 +93,12 @@ function runnerFor(ctx: CommandContext, js: boolean): RuleRunner {
   const scoped = Object.create(ctx, { signal: { value: undefined } }) as CommandContext;
   let evaluator: JsEvaluator | undefined;
   return {
-    async run(line, rule) {
+    async run({ line, prepared }, rule) {
       if (!js) {
         // As typed lines run, but not recorded (the `.on` line is) and without a `command` event: the `rule` event says it.
-        const prepared = prepareCommand(scoped, line, RULE_LINE_LIMIT);
-        await prepared.run(scoped);
+        // Words made from the COMMAND read at `.on` time (a payload of the peer's bytes) are not read again.
+        if (prepared !== undefined) checkLineLength(line, RULE_LINE_LIMIT);
+        await (prepared ?? prepareCommand(scoped, line, RULE_LINE_LIMIT)).run(scoped);
         return;
       }
       evaluator ??= createJsEvaluator(scoped, `rule ${rule.id}`);
@@ -120,9 +121,6 @@ function refuseOnRelay(ep: Endpoint, command: RuleCommand, commands: CommandTabl
   if (args.positionals[0] !== 'c1') return;
   throw new SocklabError('E_USAGE', `on a relay, $id is the link socket that received (c3), which cannot send (its bytes come from the other side of the link): send to the client or the server by name, or use .destroy $id, .pause $id, .close ${ep.id}, .fault ${ep.id}`);
 }
-
-/** A rule's line may hold a whole window of escaped capture: up to 4 characters a byte. */
-const RULE_LINE_LIMIT = 5 * MAX_LINE_LENGTH;
 
 function listing(rules: Rule[]): string {
   if (rules.length === 0) return 'no rules: .on TARGET EVENT [PATTERN] COMMAND adds one (.help on)';

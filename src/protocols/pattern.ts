@@ -94,10 +94,14 @@ export function compilePattern(text: string): BytePattern | undefined {
     throw new SocklabError('E_BAD_PAYLOAD', `bad regex ${text}: ${why}`, { cause: err });
   }
   const groups = re.groupCount();
+  const engine = re.re2();
   return {
     source: text,
     maxLength: maxLength(body),
     find(bytes, from = 0) {
+      // From the first byte: one run of the engine for the match and its groups (a Matcher runs it
+      // once for the match, then again from its start for the groups).
+      if (from === 0) return fromIndex(engine.findUTF8SubmatchIndex(bytes) as number[] | null, groups);
       const matcher = re.matcher(bytes);
       if (!matcher.find(from)) return undefined;
       const captures: Array<Span | undefined> = [];
@@ -108,6 +112,17 @@ export function compilePattern(text: string): BytePattern | undefined {
       return { start: matcher.start(), end: matcher.end(), captures };
     },
   };
+}
+
+/** A match from RE2's index pairs (`[start, end, group 1 start, group 1 end, …]`, -1 for a group that took no part). */
+function fromIndex(a: number[] | null, groups: number): PatternMatch | undefined {
+  if (a === null) return undefined;
+  const captures: Array<Span | undefined> = [];
+  for (let g = 1; g <= groups; g++) {
+    const start = a[2 * g] ?? -1;
+    captures.push(start < 0 ? undefined : { start, end: a[2 * g + 1] ?? -1 });
+  }
+  return { start: a[0] ?? 0, end: a[1] ?? 0, captures };
 }
 
 /** Refuse, by name, the first construct outside a character class that RE2 does not have. */

@@ -6,7 +6,8 @@
  * name, path or escape).
  */
 import { describe, expect, it } from 'vitest';
-import { parseRuleCommand, type Substitutions } from '../../src/behaviours/rule-command.js';
+import { parseRuleCommand, RULE_LINE_LIMIT, type Substitutions } from '../../src/behaviours/rule-command.js';
+import { prepareCommand } from '../../src/commands/dispatch.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { parseArgs, splitCommand } from '../../src/parse/command-line.js';
 import { decodePayload } from '../../src/parse/payload.js';
@@ -101,5 +102,31 @@ describe('hostile captures arrive as exactly the peer\'s bytes, in the payload, 
     expect(back.positionals).toHaveLength(2);
     expect(back.positionals[0]).toBe('c2');
     expect(back.payload.equals(Buffer.concat([Buffer.from('got: '), bytes]))).toBe(true);
+    // What a firing runs: the words its line reads as when typed, made without reading the line again.
+    const firing = cmd.fire(values(bytes));
+    expect(firing.line).toBe(line);
+    const typed = prepareCommand({ commands: COMMANDS }, line, RULE_LINE_LIMIT);
+    expect(firing.prepared?.command).toBe(typed.command);
+    expect(firing.prepared?.args).toEqual(typed.args);
+  });
+});
+
+describe('a firing\'s words, made from the COMMAND read once', () => {
+  it('with options and several substitutions: the words the typed line reads as, for each $id in turn', () => {
+    const cmd = parseRuleCommand('.send --repeat 2 --chunk 3 $id "[$0|$1|$remote|$id]\\n"', COMMANDS);
+    expect(cmd.usesRemote).toBe(true);
+    for (const id of ['c2', 'c3', 'c2', 'c17', 'c17']) {
+      const firing = cmd.fire(values('--eol " as x', id));
+      expect(firing.line).toBe(`.send --repeat 2 --chunk 3 ${id} "[whole|--eol \\" as x|127.0.0.1:5555|${id}]\\n"`);
+      const typed = prepareCommand({ commands: COMMANDS }, firing.line, RULE_LINE_LIMIT);
+      expect(firing.prepared?.args).toEqual(typed.args);
+      expect(firing.prepared?.args.positionals[0]).toBe(id);
+    }
+  });
+
+  it('a COMMAND without $remote does not ask for the peer; one without a peer substitution is read as typed', () => {
+    expect(parseRuleCommand('.sendln $id PONG $1', COMMANDS).usesRemote).toBe(false);
+    const close = parseRuleCommand('.close $id', COMMANDS).fire(values(''));
+    expect(close).toEqual({ line: '.close c2' });
   });
 });
