@@ -59,5 +59,27 @@ describe('subscribe(fn, { types })', () => {
     reg.emit(data('c1'));
     expect(seen).toEqual(['note', 'data']);
   });
+});
 
+describe('subscribe(fn, { keepsBytes })', () => {
+  it('counts as keeping relayed bytes only a subscriber that may receive relay events and does not say it keeps none', () => {
+    const reg = new Registry();
+    expect(reg.relayBytesKept).toBe(false);
+    reg.subscribe(() => {}, { keepsBytes: false });
+    reg.subscribe(() => {}, { types: ['close', 'data'] });
+    expect(reg.relayBytesKept).toBe(false);
+    const offAll = reg.subscribe(() => {});
+    expect(reg.relayBytesKept).toBe(true);
+    offAll();
+    expect(reg.relayBytesKept).toBe(false);
+    const keeper = (): void => {};
+    reg.subscribe(keeper, { types: ['relay'] });
+    expect(reg.relayBytesKept).toBe(true);
+    // The same function subscribed again with keepsBytes: false replaces its options.
+    const off = reg.subscribe(keeper, { types: ['relay'], keepsBytes: false });
+    expect(reg.relayBytesKept).toBe(false);
+    reg.subscribe(keeper, { types: ['relay'] });
+    off();
+    expect(reg.relayBytesKept).toBe(false);
+  });
 });
