@@ -155,7 +155,9 @@ export class RuleEngine {
       if (m !== undefined) this.fire(s, ev, groupsOf(bytes, m));
       return;
     }
-    const key = 'dir' in ev ? `${id} ${String(ev.dir)}` : id;
+    // A relayed chunk's window is its link socket's (`from`): two links of one relay are two streams,
+    // and the window goes when that socket closes.
+    const key = ev.type === 'relay' ? ev.from : id;
     let w = s.windows.get(key);
     // Nothing waits from earlier chunks: the chunk alone is the window (searched in place, not copied), and
     // only what follows its last match is kept. Up to EXPECT_MIN_KEEP bytes no trim below would cut it, so

@@ -201,7 +201,7 @@ export const record = defineCommand({
       } else if (replayDepth(ctx.session) <= depth) {
         ctx.print('not recorded: a JavaScript entry typed over several lines (a script line is one whole statement: type it on one line to record it)');
       }
-    });
+    }, { types: ['command'] });
     const stop = (): void => {
       offSucceeded();
       offJs();

@@ -9,6 +9,11 @@ import { performance } from 'node:perf_hooks';
  * not 10–40 % (bench row 16).
  */
 export const DIAGRAM_SHARE = 0.01;
+/**
+ * The longest the diagram waits for its next rebuild, ms: one rebuild slowed
+ * by the GC or a loaded machine must not freeze it for minutes.
+ */
+export const DIAGRAM_MAX_WAIT = 5000;
 
 /** The page's two snapshots, each as the JSON a frame carries (rebuilt from the session when called). */
 export interface FrameSources {
@@ -88,7 +93,7 @@ export class SnapshotFrames {
     if (this.diagramStale && began >= this.diagramDue) {
       this.diagramStale = false;
       const frame = `event: diagram\ndata: ${this.sources.diagram()}\n\n`;
-      this.diagramDue = began + (this.clock() - began) / DIAGRAM_SHARE;
+      this.diagramDue = began + Math.min(DIAGRAM_MAX_WAIT, (this.clock() - began) / DIAGRAM_SHARE);
       changed = this.diagram.set(frame) || changed;
     }
     return changed;

@@ -57,4 +57,27 @@ describe('.on on a relay', () => {
     await rig.ok('.on p1 relay /x/ .sendln c9 about $id');
     expect(rig.log.of('command-error')).toHaveLength(3);
   });
+
+  it('two links of one relay are two streams: bytes of one never complete a match begun on the other (review 5)', async () => {
+    const peer = await peerServer();
+    const rig = commandRig();
+    await rig.ok(`.proxy 0 ${peer.port} as p`);
+    await rig.ok('.on p relay /PING\\n/ .show $id');
+    const relayPort = Number((rig.ctx.session.get('p') as RelayEndpoint).address.split(':').at(-1));
+    const a = await peerClient(relayPort);
+    const atA = await peer.nextSocket();
+    const b = await peerClient(relayPort);
+    const atB = await peer.nextSocket();
+    await rig.log.waitFor(is('connect', 'c4'));
+    a.write('PI');
+    await receive(atA, 'PI');
+    b.write('NG\n');
+    await receive(atB, 'NG\n');
+    // The rule runs in the turn its chunk is relayed, before the target can have it.
+    expect(rig.log.of('rule')).toEqual([]);
+    a.write('NG\n');
+    const fired = await rig.log.waitFor(is('rule'));
+    expect([fired.id, fired.command]).toEqual(['c1', '.show c1']);
+    expect(rig.log.of('rule')).toHaveLength(1);
+  });
 });

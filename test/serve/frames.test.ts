@@ -4,7 +4,7 @@
  * only when it changed, and one encoded Buffer shared by every viewer.
  */
 import { describe, expect, it } from 'vitest';
-import { DIAGRAM_SHARE, SnapshotFrame, SnapshotFrames } from '../../src/serve/frames.js';
+import { DIAGRAM_MAX_WAIT, DIAGRAM_SHARE, SnapshotFrame, SnapshotFrames } from '../../src/serve/frames.js';
 import { Ring } from '../../src/serve/ring.js';
 
 /** Frames whose diagram takes `diagramMs` of the test's clock to build; counts the builds. */
@@ -43,16 +43,17 @@ describe('SnapshotFrames', () => {
   });
 
   it('holds a costly diagram back until its rebuilding is DIAGRAM_SHARE of the time; the table goes on', () => {
-    const r = rig(100);
+    const r = rig(40);
     r.frames.refresh();
-    const turn = 100 / DIAGRAM_SHARE;
+    const turn = 40 / DIAGRAM_SHARE;
+    expect(turn).toBeLessThan(DIAGRAM_MAX_WAIT);
     r.frames.stale();
     r.advance(500);
     expect(r.frames.refresh()).toBe(true);
     expect(r.builds()).toEqual({ tables: 2, diagrams: 1 });
     expect(r.frames.diagramWaiting).toBe(true);
-    // Its turn comes `turn` ms after the last rebuild began (the 100 ms it took count).
-    r.advance(turn - 500 - 100 - 1);
+    // Its turn comes `turn` ms after the last rebuild began (the 40 ms it took count).
+    r.advance(turn - 500 - 40 - 1);
     r.frames.refresh();
     expect(r.builds().diagrams).toBe(1);
     r.advance(1);
@@ -60,6 +61,18 @@ describe('SnapshotFrames', () => {
     expect(r.builds().diagrams).toBe(2);
     expect(r.frames.diagramWaiting).toBe(false);
     expect(JSON.parse(r.frames.diagram.bytes.toString().split('data: ')[1] as string)).toEqual({ n: 2 });
+  });
+
+  it('waits at most DIAGRAM_MAX_WAIT after a rebuild that a stall made slow (1 s would otherwise mean 100 s)', () => {
+    const r = rig(1000);
+    r.frames.refresh();
+    r.frames.stale();
+    r.advance(DIAGRAM_MAX_WAIT - 1000 - 1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(1);
+    r.advance(1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(2);
   });
 
   it('a table refresh alone leaves the diagram as it is (same version, same Buffer)', () => {
