@@ -10,9 +10,11 @@ import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, cleanupProcesses, hasCommand, runCli, spawnProcess } from '../helpers/cli.js';
-import { tempDir, until } from '../helpers/loopback.js';
+import { closeAll, tempDir, until } from '../helpers/loopback.js';
 
 afterEach(cleanupProcesses);
+// tempDir() folders are removed with the rest of what loopback tracks.
+afterEach(closeAll);
 
 /** True when process `pid` has `path` open (a link in /proc/PID/fd). */
 function holds(pid: number, path: string): boolean {

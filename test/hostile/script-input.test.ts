@@ -9,9 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, cleanupProcesses, hasCommand, spawnProcess } from '../helpers/cli.js';
-import { tempDir } from '../helpers/loopback.js';
+import { closeAll, tempDir } from '../helpers/loopback.js';
 
 afterEach(cleanupProcesses);
+// tempDir() folders are removed with the rest of what loopback tracks.
+afterEach(closeAll);
 
 /** Peak RSS allowed for a refused script, in KiB: the node process itself is ~50 MiB. */
 const RSS_BOUND_KIB = 160 * 1024;

@@ -1,11 +1,14 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/commands/index.js';
 import { checkScript, MAX_REPLAY_DEPTH } from '../../src/script/check.js';
 import { checkFile, scriptPermissions, type Permissions } from '../../src/script/permissions.js';
 import { thrown } from '../helpers/errors.js';
-import { tempDir } from '../helpers/loopback.js';
+import { closeAll, tempDir } from '../helpers/loopback.js';
+
+// tempDir() folders are removed with the rest of what loopback tracks.
+afterEach(closeAll);
 
 const NONE = { js: false, read: false, write: false };
 
