@@ -40,7 +40,15 @@ function slowlyRead(args: string[], perTick: number) {
     for (const w of waiters) w();
   }, 1);
   cleanups.push(() => clearInterval(timer));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // How the child ended, for a timeout's message: a line lost at exit, a wait that timed out in the
+  // child, or a kill from outside each look different here (docs/reliability.md, "Open: …").
+  let endedAs = 'still running';
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      endedAs = `exited with code ${code} signal ${signal} after ${lines.length} lines`;
+      resolve(code);
+    }),
+  );
   const until = (pred: () => boolean, ms: number, what: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
@@ -49,7 +57,8 @@ function slowlyRead(args: string[], perTick: number) {
         waiters = waiters.filter((w) => w !== check);
         resolve();
       };
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stderr: ${stderr}; last line: ${(lines[lines.length - 1] ?? '').slice(0, 200)} (${lines.length} lines)`)), patience(ms));
+      const state = (): string => `child ${endedAs}; unread ${child.stdout.readableLength} B, stdout ended ${child.stdout.readableEnded}, partial line ${text.length} B`;
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stderr: ${stderr}; last line: ${(lines[lines.length - 1] ?? '').slice(0, 200)} (${lines.length} lines); ${state()}`)), patience(ms));
       waiters.push(check);
       check();
     });
