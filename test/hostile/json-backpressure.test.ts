@@ -12,14 +12,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { MiB, memoryOf } from './helpers.js';
 import { patience } from '../helpers/patience.js';
+import { readSlowly } from '../helpers/slow-reader.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** Start socklab with `args`; its stdout is read at most `perTick` bytes per timer tick. */
-function slowlyRead(args: string[], perTick: number) {
+/** Start socklab with `args`; its stdout is read one chunk per timer tick (test/helpers/slow-reader.ts). */
+function slowlyRead(args: string[]) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', SOCKLAB_HISTORY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(() => child.kill('SIGKILL'));
   let text = '';
@@ -28,18 +29,16 @@ function slowlyRead(args: string[], perTick: number) {
   const lines: string[] = [];
   let waiters: Array<() => void> = [];
   const ended = new Promise<void>((resolve) => child.stdout.once('end', resolve));
-  // The slow reader: a fixed amount per tick, whatever socklab would write.
-  const timer = setInterval(() => {
-    const chunk = child.stdout.read(Math.min(perTick, child.stdout.readableLength || perTick)) as Buffer | null;
-    if (!chunk) return;
+  // The slow reader: one chunk per tick, whatever socklab would write.
+  const stop = readSlowly(child.stdout, (chunk) => {
     text += chunk.toString('utf8');
     const cut = text.lastIndexOf('\n');
     if (cut === -1) return;
     lines.push(...text.slice(0, cut).split('\n'));
     text = text.slice(cut + 1);
     for (const w of waiters) w();
-  }, 1);
-  cleanups.push(() => clearInterval(timer));
+  });
+  cleanups.push(stop);
   // How the child ended, for a timeout's message: a line lost at exit, a wait that timed out in the
   // child, or a kill from outside each look different here (docs/reliability.md, "Open: …").
   let endedAs = 'still running';
@@ -67,7 +66,7 @@ function slowlyRead(args: string[], perTick: number) {
 
 describe('--json into a slow pipe', () => {
   it('every data event and the close arrive; the child stays bounded; exit 0', async () => {
-    const lab = slowlyRead(['--json', '-e', '.listen 0', '-e', '.wait s1 accept as peer', '-e', '.wait peer close --timeout 120s', '--exit'], 64 * 1024);
+    const lab = slowlyRead(['--json', '-e', '.listen 0', '-e', '.wait s1 accept as peer', '-e', '.wait peer close --timeout 120s', '--exit']);
     await lab.until(() => lab.lines.some((l) => l.includes('"event":"listening"')), 10_000, 'listening');
     const port = (JSON.parse(lab.lines.find((l) => l.includes('"event":"listening"'))!) as { port: number }).port;
 
