@@ -49,6 +49,18 @@ describe('formatEvent: one line per event kind', () => {
     expect(line.replace(/\x1b\[\d+m/g, '')).toBe(expected.error);
   });
 
+  it('each colour is its own', () => {
+    const colored: HumanOptions = { time: false, colors: pc.createColors(true) };
+    const opening = (ev: SessionEvent): string | undefined => /\x1b\[1m.*?\x1b\[22m {2}(\x1b\[\d+m)/.exec(formatEvent(ev, colored) ?? '')?.[1];
+    expect(opening(SAMPLES.accept)).toBe('\x1b[32m'); // green
+    expect(opening(SAMPLES.error)).toBe('\x1b[31m'); // red
+    expect(opening(SAMPLES.end)).toBe('\x1b[33m'); // yellow
+    expect(opening(SAMPLES.data)).toBe('\x1b[36m'); // cyan
+    expect(opening(SAMPLES.send)).toBe('\x1b[35m'); // magenta
+    expect(opening(SAMPLES.close)).toBe('\x1b[2m'); // dim
+    expect(opening(SAMPLES.rule)).toBe('\x1b[34m'); // blue
+  });
+
   it('listening variants: alias, path, IPv6, exposed', () => {
     const l = SAMPLES.listening;
     expect(show({ ...l, alias: 'srv', reply: undefined })).toBe('s1   listening on 127.0.0.1:9000 as srv');
