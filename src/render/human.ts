@@ -102,8 +102,8 @@ export function formatEvent(ev: SessionEvent, options: HumanOptions, payload = '
   const described = describe(ev);
   const text = (described[2] === true ? described[1] : escapeMessage(described[1])) + payload;
   const c = options.colors;
-  const head = lineHead('id' in ev && ev.id !== undefined ? ev.id : ev.type === 'command-error' ? '!' : '-', c);
-  const time = options.time ? clockPart(ev.t, c) : '';
+  const head = HEAD.get('id' in ev && ev.id !== undefined ? ev.id : ev.type === 'command-error' ? '!' : '-', c);
+  const time = options.time ? CLOCK.get(ev.t, c) : '';
   return `${time}${head}${paintOf(c, described[0])(text)}`;
 }
 
@@ -134,32 +134,27 @@ function paintOf(c: Colors, paint: Paint): (text: string) => string {
 // The parts of the last line that the next one often shares (a connection's
 // FIN and close lines: the same id; a burst: the same millisecond), kept as
 // formatClock keeps its last text: built once, not per line.
-let headId: string | undefined;
-let headColors: Colors | undefined;
-let headText = '';
-let clockT: number | undefined;
-let clockColors: Colors | undefined;
-let clockText = '';
+class LastPart<K> {
+  private key: K | undefined;
+  private colors: Colors | undefined;
+  private text = '';
+
+  constructor(private readonly make: (key: K, c: Colors) => string) {}
+
+  get(key: K, c: Colors): string {
+    if (key !== this.key || c !== this.colors) {
+      this.key = key;
+      this.colors = c;
+      this.text = this.make(key, c);
+    }
+    return this.text;
+  }
+}
 
 /** `c12  `: the id (escaped, padded to 3) and two spaces. */
-function lineHead(id: string, c: Colors): string {
-  if (id !== headId || c !== headColors) {
-    headId = id;
-    headColors = c;
-    headText = `${c.bold(escapeMessage(id).padEnd(3))}  `;
-  }
-  return headText;
-}
-
+const HEAD = new LastPart<string>((id, c) => `${c.bold(escapeMessage(id).padEnd(3))}  `);
 /** `HH:MM:SS.mmm  ` (dimmed). */
-function clockPart(t: number, c: Colors): string {
-  if (t !== clockT || c !== clockColors) {
-    clockT = t;
-    clockColors = c;
-    clockText = `${c.dim(formatClock(t))}  `;
-  }
-  return clockText;
-}
+const CLOCK = new LastPart<number>((t, c) => `${c.dim(formatClock(t))}  `);
 
 /**
  * The summary line of folded data events: `c2 ← 48,213 chunks, 1.2 GiB in 1.0 s`
