@@ -4,17 +4,24 @@ import type { SessionEvent } from '../session/events.js';
 /** Events a `.wait` can wait for. */
 export const WAITABLE = ['listening', 'connect', 'accept', 'data', 'message', 'datagram', 'secure', 'end', 'close', 'error', 'timeout'] as const;
 export type WaitableEvent = (typeof WAITABLE)[number];
-const IS_WAITABLE: ReadonlySet<string> = new Set(WAITABLE);
 /** The event kinds `record` reads: `session.subscribe(queue.record, { types: QUEUED_TYPES })`. */
 export const QUEUED_TYPES = [...WAITABLE, 'relay'] as const;
 
 /** Accepted-socket ids kept per server for `.wait … accept` that no wait has taken yet. */
 export const MAX_QUEUED_IDS = 10_000;
 
+/** Each waitable kind's place in an endpoint's counts. */
+const INDEX: ReadonlyMap<string, number> = new Map(WAITABLE.map((kind, i) => [kind, i]));
+const ACCEPT = WAITABLE.indexOf('accept');
+const DATA = WAITABLE.indexOf('data');
+/** The last place of the counts: 1 once some kind of the endpoint has a slot (a wait or an accept touched it). */
+const SLOTTED = WAITABLE.length;
+/** A new endpoint's counts: one zero per kind, then SLOTTED. */
+const ZEROS: readonly number[] = [...WAITABLE.map(() => 0), 0];
+
+/** What a wait or an accept needs beyond the count of one endpoint's kind. */
 interface Slot {
-  /** How many such events happened. */
-  count: number;
-  /** How many of them earlier waits consumed. */
+  /** How many of the kind's events earlier waits consumed. */
   consumed: number;
   /** For `accept`: the ids of accepted sockets no wait has consumed yet, oldest first. */
   ids: string[] | undefined;
@@ -29,29 +36,29 @@ interface Slot {
  * socket receiving millions of chunks costs one number.
  */
 export class EventQueue {
-  // By endpoint id, then by kind: the data path looks up two keys, builds no string.
-  private readonly slots = new Map<string, Partial<Record<WaitableEvent, Slot>>>();
+  // By endpoint id: one array of small integers, a count per kind (INDEX), so
+  // an event costs one map lookup and an increment, and an endpoint one array
+  // (not an object per kind, keyed by the kind's name: a connect/close loop made
+  // three objects per socket and missed the property caches). The slots (what
+  // a wait or an accept keeps besides) are apart, made only when needed.
+  private readonly counts = new Map<string, number[]>();
+  private readonly slots = new Map<string, Array<Slot | undefined>>();
 
   /** The subscriber: `session.subscribe(queue.record)`. */
   readonly record = (ev: SessionEvent): void => {
-    let id: string | undefined;
-    let socketId: string | undefined;
-    if (ev.type === 'accept') {
-      id = ev.server;
-      socketId = ev.id;
-    } else if (ev.type === 'relay') {
-      // What a link socket received, relayed: `.wait c3 data` waits for it.
-      return this.count(ev.from, 'data', undefined);
-    } else if (IS_WAITABLE.has(ev.type) && 'id' in ev) {
-      id = ev.id;
-    }
-    if (id === undefined) return;
-    this.count(id, ev.type as WaitableEvent, socketId);
+    if (ev.type === 'accept') return this.count(ev.server, ACCEPT, ev.id);
+    // What a link socket received, relayed: `.wait c3 data` waits for it.
+    if (ev.type === 'relay') return this.count(ev.from, DATA, undefined);
+    const k = INDEX.get(ev.type);
+    if (k === undefined || !('id' in ev) || ev.id === undefined) return;
+    this.count(ev.id, k, undefined);
   };
 
-  private count(id: string, kind: WaitableEvent, socketId: string | undefined): void {
-    const slot = this.slot(id, kind);
-    slot.count++;
+  private count(id: string, k: number, socketId: string | undefined): void {
+    const counts = this.countsOf(id);
+    (counts[k] as number)++;
+    if (socketId === undefined && counts[SLOTTED] === 0) return;
+    const slot = this.slot(id, counts, k);
     if (socketId !== undefined) {
       slot.ids ??= [];
       slot.ids.push(socketId);
@@ -70,8 +77,10 @@ export class EventQueue {
    * accepted socket's id); reject with E_TIMEOUT after `timeoutMs`.
    */
   wait(id: string, kind: WaitableEvent, timeoutMs: number, describe: () => string, signal?: AbortSignal): Promise<string | undefined> {
-    const slot = this.slot(id, kind);
-    if (slot.consumed < slot.count && (slot.waiters === undefined || slot.waiters.length === 0)) return Promise.resolve(this.consume(slot));
+    const counts = this.countsOf(id);
+    const k = INDEX.get(kind) as number;
+    const slot = this.slot(id, counts, k);
+    if (slot.consumed < (counts[k] as number) && (slot.waiters === undefined || slot.waiters.length === 0)) return Promise.resolve(this.consume(slot));
     const waiters = (slot.waiters ??= []);
     return new Promise((resolve, reject) => {
       const done = (): void => {
@@ -96,8 +105,12 @@ export class EventQueue {
 
   /** Forget the queues of an endpoint that is gone (keeps a long session bounded). */
   forget(id: string): void {
-    const kinds = this.slots.get(id);
-    if (kinds && !Object.values(kinds).some((slot) => slot.waiters !== undefined && slot.waiters.length > 0)) this.slots.delete(id);
+    const slots = this.slots.get(id);
+    if (slots !== undefined) {
+      if (slots.some((slot) => slot?.waiters !== undefined && slot.waiters.length > 0)) return;
+      this.slots.delete(id);
+    }
+    this.counts.delete(id);
   }
 
   private consume(slot: Slot): string | undefined {
@@ -105,12 +118,22 @@ export class EventQueue {
     return slot.ids?.shift();
   }
 
-  private slot(id: string, kind: WaitableEvent): Slot {
-    let kinds = this.slots.get(id);
-    if (!kinds) {
-      kinds = {};
-      this.slots.set(id, kinds);
+  private countsOf(id: string): number[] {
+    let counts = this.counts.get(id);
+    if (counts === undefined) {
+      counts = ZEROS.slice();
+      this.counts.set(id, counts);
     }
-    return (kinds[kind] ??= { count: 0, consumed: 0, ids: undefined, waiters: undefined });
+    return counts;
+  }
+
+  private slot(id: string, counts: number[], k: number): Slot {
+    let slots = this.slots.get(id);
+    if (slots === undefined) {
+      slots = [];
+      this.slots.set(id, slots);
+      counts[SLOTTED] = 1;
+    }
+    return (slots[k] ??= { consumed: 0, ids: undefined, waiters: undefined });
   }
 }

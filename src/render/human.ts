@@ -12,7 +12,9 @@ export interface HumanOptions {
 }
 
 type Paint = keyof Pick<Colors, 'green' | 'red' | 'yellow' | 'cyan' | 'magenta' | 'dim' | 'blue'>;
-type Describe<T> = (ev: T) => [Paint, string];
+/** A description; `true` third marks a fixed text known to need no escaping (PLAIN_LINES, checked by a test). */
+type Described = readonly [Paint, string] | readonly [Paint, string, true];
+type Describe<T> = (ev: T) => Described;
 type Table = { [K in SessionEvent['type']]?: Describe<Extract<SessionEvent, { type: K }>> };
 
 /**
@@ -27,6 +29,16 @@ function detail(code: string, message: string): string {
   if (word === undefined || (word !== code && word !== `${code}:`)) return message.trim();
   return message.slice(words![0].length).replace(/^[\s:]+/, '').trim();
 }
+
+// The fixed lines of a connection's end (a connect/close loop prints three per
+// connection): one tuple each, not built per event, and not scanned by
+// escapeMessage each time (a test checks that it would leave each as it is).
+const FIN_IN = ['yellow', '← FIN (peer ended its side)', true] as const;
+const FIN_OUT = ['yellow', '→ FIN (we ended our side; still reading)', true] as const;
+const CLOSED = ['dim', 'closed', true] as const;
+const CLOSED_AFTER_ERROR = ['dim', 'closed after an error', true] as const;
+/** The fixed descriptions formatEvent does not escape (for the test that checks they need not be). */
+export const PLAIN_LINES: readonly string[] = [FIN_IN[1], FIN_OUT[1], CLOSED[1], CLOSED_AFTER_ERROR[1]];
 
 // What each event says. formatEvent escapes the whole description (paths,
 // names, messages, Node's error text), so no entry needs to remember to.
@@ -52,22 +64,20 @@ const DESCRIBE: Table = {
   message: (ev) => ['cyan', `← msg ${formatBytes(ev.data.length)}`],
   datagram: (ev) => ['cyan', `← ${formatBytes(ev.data.length)} from ${ev.from}`],
   secure: (ev) => [ev.authorized || ev.peerCertificate === null ? 'green' : 'yellow', describeSecure(ev)],
-  end: () => ['yellow', '← FIN (peer ended its side)'],
-  shutdown: () => ['yellow', '→ FIN (we ended our side; still reading)'],
+  end: () => FIN_IN,
+  shutdown: () => FIN_OUT,
   stop: (ev) => [
     'yellow',
     ev.destroyed !== undefined
       ? `stopped accepting; destroyed ${ev.destroyed} connection${ev.destroyed === 1 ? '' : 's'}`
       : `stopped accepting; ${ev.open} connection${ev.open === 1 ? '' : 's'} stay${ev.open === 1 ? 's' : ''} open`,
   ],
-  close: (ev) => [
-    'dim',
+  close: (ev) =>
     ev.aborted
-      ? `closed (${ev.stillSending ? 'reset: the peer was still sending when the grace ended, and closing on unread bytes sends an RST' : ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`
+      ? ['dim', `closed (${ev.stillSending ? 'reset: the peer was still sending when the grace ended, and closing on unread bytes sends an RST' : ev.reset ? 'aborted by us' : 'destroyed by us'}${ev.discarded ? `; ${formatBytes(ev.discarded)} still queued, discarded` : ''})`]
       : ev.hadError
-        ? 'closed after an error'
-        : 'closed',
-  ],
+        ? CLOSED_AFTER_ERROR
+        : CLOSED,
   error: (ev) => {
     const what = detail(ev.code, ev.message);
     const hint = errorHint(ev.code, ev.context);
@@ -86,16 +96,65 @@ const DESCRIBE: Table = {
  * view of the bytes of `send`/`data` events (`  "hello\n"`, or hex lines).
  */
 export function formatEvent(ev: SessionEvent, options: HumanOptions, payload = ''): string | undefined {
-  const describe = DESCRIBE[ev.type] as Describe<SessionEvent> | undefined;
+  const describe = DESCRIBERS.get(ev.type);
   if (!describe) return undefined;
   // The payload is escaped already (and may hold our colours for hex lines): it goes on after.
-  const [paint, described] = describe(ev);
-  const text = escapeMessage(described) + payload;
+  const described = describe(ev);
+  const text = (described[2] === true ? described[1] : escapeMessage(described[1])) + payload;
   const c = options.colors;
-  const id = escapeMessage('id' in ev && ev.id !== undefined ? ev.id : ev.type === 'command-error' ? '!' : '-');
-  const time = options.time ? `${c.dim(formatClock(ev.t))}  ` : '';
-  return `${time}${c.bold(id.padEnd(3))}  ${c[paint](text)}`;
+  const head = HEAD.get('id' in ev && ev.id !== undefined ? ev.id : ev.type === 'command-error' ? '!' : '-', c);
+  const time = options.time ? CLOCK.get(ev.t, c) : '';
+  return `${time}${head}${paintOf(c, described[0])(text)}`;
 }
+
+// By kind in a Map, not `DESCRIBE[ev.type]`: a property read by a name that
+// changes with every line misses V8's inline cache (a megamorphic lookup per line).
+const DESCRIBERS: ReadonlyMap<string, Describe<SessionEvent>> = new Map(Object.entries(DESCRIBE) as Array<[string, Describe<SessionEvent>]>);
+
+/** `c[paint]` without a read by a changing name (see DESCRIBERS). */
+function paintOf(c: Colors, paint: Paint): (text: string) => string {
+  switch (paint) {
+    case 'green':
+      return c.green;
+    case 'red':
+      return c.red;
+    case 'yellow':
+      return c.yellow;
+    case 'cyan':
+      return c.cyan;
+    case 'magenta':
+      return c.magenta;
+    case 'dim':
+      return c.dim;
+    case 'blue':
+      return c.blue;
+  }
+}
+
+// The parts of the last line that the next one often shares (a connection's
+// FIN and close lines: the same id; a burst: the same millisecond), kept as
+// formatClock keeps its last text: built once, not per line.
+class LastPart<K> {
+  private key: K | undefined;
+  private colors: Colors | undefined;
+  private text = '';
+
+  constructor(private readonly make: (key: K, c: Colors) => string) {}
+
+  get(key: K, c: Colors): string {
+    if (key !== this.key || c !== this.colors) {
+      this.key = key;
+      this.colors = c;
+      this.text = this.make(key, c);
+    }
+    return this.text;
+  }
+}
+
+/** `c12  `: the id (escaped, padded to 3) and two spaces. */
+const HEAD = new LastPart<string>((id, c) => `${c.bold(escapeMessage(id).padEnd(3))}  `);
+/** `HH:MM:SS.mmm  ` (dimmed). */
+const CLOCK = new LastPart<number>((t, c) => `${c.dim(formatClock(t))}  `);
 
 /**
  * The summary line of folded data events: `c2 ← 48,213 chunks, 1.2 GiB in 1.0 s`

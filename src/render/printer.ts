@@ -55,6 +55,7 @@ export class HumanPrinter {
   private pending: string[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
 
   /**
    * `batchMs` 0 writes once per turn of the event loop (a terminal: every
@@ -166,8 +167,11 @@ export class HumanPrinter {
     this.pending.push(text);
     if (!this.scheduled) {
       this.scheduled = true;
-      if (this.batchMs > 0) setTimeout(this.flushNow, this.batchMs);
-      else setImmediate(this.flushNow);
+      // One timer re-armed per batch (refresh), not a new one: a busy pipe starts a batch per 10 ms.
+      if (this.batchMs > 0) {
+        if (this.batchTimer === undefined) this.batchTimer = setTimeout(this.flushNow, this.batchMs);
+        else this.batchTimer.refresh();
+      } else setImmediate(this.flushNow);
     }
   }
 

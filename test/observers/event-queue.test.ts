@@ -198,6 +198,42 @@ describe('EventQueue timeout', () => {
   });
 });
 
+describe('EventQueue counts kept without a slot (the common case: no wait ever asked)', () => {
+  it('events counted before the first wait are all there when it comes', async () => {
+    const q = new EventQueue();
+    q.record(data('c1'));
+    q.record(end('c1'));
+    q.record(data('c1'));
+    q.record(data('c1'));
+    for (let i = 0; i < 3; i++) expect(await state(q.wait('c1', 'data', 1000, describeState))).toEqual({ value: undefined });
+    expect(await state(q.wait('c1', 'data', 1000, describeState))).toBe('pending');
+    expect(await state(q.wait('c1', 'end', 1000, describeState))).toEqual({ value: undefined });
+  });
+
+  it('once one kind is waited on, the other kinds of that endpoint still count', async () => {
+    const q = new EventQueue();
+    const closed = q.wait('c1', 'close', 1000, describeState);
+    q.record(data('c1'));
+    q.record(data('c1'));
+    q.record(end('c1'));
+    expect(await state(closed)).toBe('pending');
+    q.record(close('c1'));
+    expect(await state(closed)).toEqual({ value: undefined });
+    expect(await state(q.wait('c1', 'data', 1000, describeState))).toEqual({ value: undefined });
+    expect(await state(q.wait('c1', 'data', 1000, describeState))).toEqual({ value: undefined });
+    expect(await state(q.wait('c1', 'end', 1000, describeState))).toEqual({ value: undefined });
+  });
+
+  it('an endpoint whose waits are done is forgotten whole', async () => {
+    const q = new EventQueue();
+    q.record(accept('s1', 'c2'));
+    expect(await q.wait('s1', 'accept', 100, describeState)).toBe('c2');
+    q.record(accept('s1', 'c3'));
+    q.forget('s1');
+    await expect(q.wait('s1', 'accept', 10, describeState)).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+  });
+});
+
 describe('EventQueue.forget', () => {
   it('drops the counts of a gone endpoint', async () => {
     const q = new EventQueue();

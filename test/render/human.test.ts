@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { formatEvent, formatFold, type HumanOptions } from '../../src/render/human.js';
+import { formatEvent, formatFold, PLAIN_LINES, type HumanOptions } from '../../src/render/human.js';
+import { escapeMessage } from '../../src/render/escape.js';
 import { FOLD_AFTER, FOLD_INTERVAL, HumanPrinter } from '../../src/render/printer.js';
 import type { SessionEvent, SessionEventType } from '../../src/session/events.js';
 import { defaultSettings, type Settings } from '../../src/settings.js';
@@ -48,6 +49,18 @@ describe('formatEvent: one line per event kind', () => {
     expect(line.replace(/\x1b\[\d+m/g, '')).toBe(expected.error);
   });
 
+  it('each colour is its own', () => {
+    const colored: HumanOptions = { time: false, colors: pc.createColors(true) };
+    const opening = (ev: SessionEvent): string | undefined => /\x1b\[1m.*?\x1b\[22m {2}(\x1b\[\d+m)/.exec(formatEvent(ev, colored) ?? '')?.[1];
+    expect(opening(SAMPLES.accept)).toBe('\x1b[32m'); // green
+    expect(opening(SAMPLES.error)).toBe('\x1b[31m'); // red
+    expect(opening(SAMPLES.end)).toBe('\x1b[33m'); // yellow
+    expect(opening(SAMPLES.data)).toBe('\x1b[36m'); // cyan
+    expect(opening(SAMPLES.send)).toBe('\x1b[35m'); // magenta
+    expect(opening(SAMPLES.close)).toBe('\x1b[2m'); // dim
+    expect(opening(SAMPLES.rule)).toBe('\x1b[34m'); // blue
+  });
+
   it('listening variants: alias, path, IPv6, exposed', () => {
     const l = SAMPLES.listening;
     expect(show({ ...l, alias: 'srv', reply: undefined })).toBe('s1   listening on 127.0.0.1:9000 as srv');
@@ -72,6 +85,26 @@ describe('formatEvent: one line per event kind', () => {
     expect(show({ ...SAMPLES.error, code: 'EWEIRD', message: 'something EWEIRD odd' })).toBe('c3   error EWEIRD odd');
     expect(show({ ...SAMPLES['command-error'], source: 'demo.lab:12' })).toMatch(/^! {4}demo\.lab:12: unknown command/);
     expect(show({ ...SAMPLES.note, message: 'GET /\x1b[2J' })).toBe('c2   GET /\\x1b[2J');
+  });
+
+  it('the fixed lines it does not escape are ones escaping would leave as they are', () => {
+    expect(PLAIN_LINES.length).toBeGreaterThan(0);
+    for (const text of PLAIN_LINES) expect(escapeMessage(text)).toBe(text);
+  });
+
+  // The id part and the clock part of the last line are reused for the next one: the lines
+  // just outside that (another id, another millisecond, colours switched on) are built anew.
+  it('a line with another id, time or colours than the one before is its own', () => {
+    const timed: HumanOptions = { ...plain, time: true };
+    const colored: HumanOptions = { time: true, colors: pc.createColors(true) };
+    expect(formatEvent(SAMPLES.end, timed)).toBe('03:04:05.006  c2   ← FIN (peer ended its side)');
+    expect(formatEvent({ ...SAMPLES.end, id: 'c3' }, timed)).toBe('03:04:05.006  c3   ← FIN (peer ended its side)');
+    expect(formatEvent({ ...SAMPLES.end, id: 'c3', t: T + 1 }, timed)).toBe('03:04:05.007  c3   ← FIN (peer ended its side)');
+    expect(formatEvent({ ...SAMPLES.end, id: 'c3', t: T + 1 }, colored)).toBe(
+      '\x1b[2m03:04:05.007\x1b[22m  \x1b[1mc3 \x1b[22m  \x1b[33m← FIN (peer ended its side)\x1b[39m',
+    );
+    expect(formatEvent({ ...SAMPLES.end, id: 'c3', t: T + 1 }, timed)).toBe('03:04:05.007  c3   ← FIN (peer ended its side)');
+    expect(formatEvent({ ...SAMPLES.note, id: 'c3\x1b[2J', t: T + 1 }, timed)).toBe('03:04:05.007  c3\\x1b[2J  HTTP GET / (0 B body) → 200, 5 B');
   });
 
   it('send and data carry the formatted payload', () => {
