@@ -1,4 +1,4 @@
-import type { Step } from '../observers/history.js';
+import { stepList, type Step, type StepList } from '../observers/history.js';
 import { cutEscaped, escapeBytes, escapeMessage } from './escape.js';
 import { formatBytes, formatCount } from './units.js';
 
@@ -11,13 +11,52 @@ type Row =
   | { arrow: false; at: string; label: string };
 
 /**
+ * A row before its label is made: an arrow of bytes has the index of its
+ * step instead, labelled only when it is drawn (a flood's 5,000 steps make
+ * 5,000 rows, and a drawing keeps the newest 300 or 1,000).
+ */
+type Draft =
+  | { arrow: true; from: string; to: string; label: string | number; style: Style }
+  | { arrow: false; at: string; label: string };
+
+/** Steps as an array, or read in place (`History#view`). */
+export type Steps = readonly Step[] | StepList;
+
+const listOf = (steps: Steps): StepList => ('step' in steps ? steps : stepList(steps as readonly Step[]));
+
+/**
  * Turn steps into rows between participants. A socket whose peer is another
  * socket of this session draws its bytes once (the sender's side); a socket
  * whose peer is outside gets a column named by the peer's address.
  */
-export function timelineRows(steps: Step[], only?: Set<string>): { participants: string[]; rows: Row[] } {
+export function timelineRows(steps: Steps, only?: Set<string>): { participants: string[]; rows: Row[] } {
+  const list = listOf(steps);
+  const all = draftRows(list, only);
+  return { participants: all.participants, rows: all.rows.map((r) => labelled(list, r)) };
+}
+
+/** The rows with labels of bytes left as step indexes (see Draft); only kinds and ids are read of a byte step. */
+function draftRows(steps: StepList, only?: Set<string>): { participants: string[]; rows: Draft[] } {
+  const n = steps.length;
   const addresses = new Map<string, { local: string; remote: string }>();
-  for (const s of steps) if (s.kind === 'connect' || s.kind === 'accept') addresses.set(s.id, { local: s.local, remote: s.remote });
+  // UDP sockets of this session by bound address: a datagram between two of them is drawn between them.
+  const udpAt = new Map<string, string>();
+  // The two sockets of a relay link are drawn as the relay's one column: client, relay, target.
+  const relayOf = new Map<string, string>();
+  // The steps made whole here, by index, made once (a relay's flood is thousands of relay steps).
+  const made = new Map<number, Step>();
+  for (let i = 0; i < n; i++) {
+    const kind = steps.kind(i);
+    if (kind !== 'connect' && kind !== 'accept' && kind !== 'bound' && kind !== 'relay') continue;
+    const s = steps.step(i);
+    made.set(i, s);
+    if (s.kind === 'connect' || s.kind === 'accept') addresses.set(s.id, { local: s.local, remote: s.remote });
+    if (s.kind === 'bound') udpAt.set(s.local, s.id);
+    if (s.kind === 'relay') {
+      relayOf.set(s.from, s.id);
+      relayOf.set(s.to, s.id);
+    } else if (s.kind === 'accept' && s.server?.startsWith('p')) relayOf.set(s.id, s.server);
+  }
   // The socket at the other end has our remote as its local and our local as its remote: one lookup, not a scan per socket.
   const byEnds = new Map<string, string>();
   for (const [id, a] of addresses) byEnds.set(`${a.local}\n${a.remote}`, id);
@@ -25,17 +64,6 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
   for (const [id, a] of addresses) {
     const other = byEnds.get(`${a.remote}\n${a.local}`);
     peerOf.set(id, other !== undefined && other !== id ? other : a.remote);
-  }
-  // UDP sockets of this session by bound address: a datagram between two of them is drawn between them.
-  const udpAt = new Map<string, string>();
-  for (const s of steps) if (s.kind === 'bound') udpAt.set(s.local, s.id);
-  // The two sockets of a relay link are drawn as the relay's one column: client, relay, target.
-  const relayOf = new Map<string, string>();
-  for (const s of steps) {
-    if (s.kind === 'relay') {
-      relayOf.set(s.from, s.id);
-      relayOf.set(s.to, s.id);
-    } else if (s.kind === 'accept' && s.server?.startsWith('p')) relayOf.set(s.id, s.server);
   }
   const col = (id: string): string => relayOf.get(id) ?? id;
   const shown = (id: string) => !only || only.has(id) || (relayOf.has(id) && only.has(relayOf.get(id)!));
@@ -47,17 +75,40 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
     seen.add(name);
     participants.push(name);
   };
-  const rows: Row[] = [];
-  const arrow = (from: string, to: string, label: string, style: Style) => {
+  const rows: Draft[] = [];
+  const arrow = (from: string, to: string, label: string | number, style: Style) => {
     add(from);
     add(to);
     rows.push({ arrow: true, from, to, label, style });
   };
-  for (const s of steps) {
-    if (!shown(s.id)) continue;
-    const peer = col(peerOf.get(s.id) ?? '?');
-    const me = col(s.id);
-    const inside = internal(s.id) && (!only || only.has(peerOf.get(s.id) ?? '') || only.has(peer));
+  // What a step's id decides (whether it is drawn, its column, its peer's), worked out again only when the id
+  // changes: a flood is thousands of steps of one or two sockets.
+  let lastId: string | undefined;
+  let drawn = false;
+  let me = '';
+  let peer = '';
+  let inside = false;
+  for (let i = 0; i < n; i++) {
+    const id = steps.id(i);
+    if (id !== lastId) {
+      lastId = id;
+      drawn = shown(id);
+      peer = col(peerOf.get(id) ?? '?');
+      me = col(id);
+      inside = internal(id) && (!only || only.has(peerOf.get(id) ?? '') || only.has(peer));
+    }
+    if (!drawn) continue;
+    const kind = steps.kind(i);
+    // Bytes between sockets: drawn from the kind and the id alone, labelled later if kept.
+    if (kind === 'send') {
+      arrow(me, peer, i, 'data');
+      continue;
+    }
+    if (kind === 'data') {
+      if (!inside) arrow(peer, me, i, 'data');
+      continue;
+    }
+    const s = made.get(i) ?? steps.step(i);
     // A link socket's notes name it: its column is the relay's.
     const noteOf = (label: string) => (me === s.id ? label : `${s.id} ${label}`);
     switch (s.kind) {
@@ -67,16 +118,10 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
       case 'accept':
         if (!inside) arrow(peer, me, me === s.id ? `connect (accepted by ${s.server})` : `connect (${s.id})`, 'open');
         break;
-      case 'send':
-        arrow(me, peer, bytesLabel(s), 'data');
-        break;
-      case 'data':
-        if (!inside) arrow(peer, me, bytesLabel(s), 'data');
-        break;
       case 'relay': {
         // In: from the sender to the relay, unless a socket of ours sent it (its send is drawn); out: on to the receiver.
-        if (!internal(s.from)) arrow(col(peerOf.get(s.from) ?? '?'), s.id, bytesLabel(s), 'data');
-        arrow(s.id, col(peerOf.get(s.to) ?? '?'), bytesLabel(s), 'data');
+        if (!internal(s.from)) arrow(col(peerOf.get(s.from) ?? '?'), s.id, i, 'data');
+        arrow(s.id, col(peerOf.get(s.to) ?? '?'), i, 'data');
         break;
       }
       case 'secure':
@@ -97,12 +142,12 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
         add(s.id);
         break;
       case 'dgram-out':
-        arrow(s.id, udpAt.get(s.peer) ?? s.peer, bytesLabel(s), 'dgram');
+        arrow(s.id, udpAt.get(s.peer) ?? s.peer, i, 'dgram');
         break;
       case 'dgram-in': {
         const from = udpAt.get(s.peer);
         // Sent by another UDP socket of ours that is drawn: its dgram-out is this arrow already.
-        if (from === undefined || (only && !only.has(from))) arrow(from ?? s.peer, s.id, bytesLabel(s), 'dgram');
+        if (from === undefined || (only && !only.has(from))) arrow(from ?? s.peer, s.id, i, 'dgram');
         break;
       }
       default:
@@ -113,8 +158,16 @@ export function timelineRows(steps: Step[], only?: Set<string>): { participants:
   return { participants, rows };
 }
 
+/** A draft with its label: a byte step's made now from its step. */
+function labelled(steps: StepList, row: Draft): Row {
+  if (typeof row.label === 'string') return row as Row;
+  return { ...row, label: bytesLabel(steps.step(row.label) as ByteStep) };
+}
+
+type ByteStep = Extract<Step, { kind: 'send' | 'data' | 'dgram-out' | 'dgram-in' | 'relay' }>;
+
 /** `6 B "hello\n"`, or `1.0 MiB in 16 chunks "…"` for a run of chunks. */
-function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' | 'dgram-out' | 'dgram-in' | 'relay' }>): string {
+function bytesLabel(s: ByteStep): string {
   const unit = s.kind === 'send' ? 'writes' : s.kind === 'data' || s.kind === 'relay' ? 'chunks' : 'datagrams';
   const chunks = s.chunks > 1 ? ` in ${s.chunks} ${unit}` : '';
   return `${formatBytes(s.bytes)}${chunks} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`;
@@ -137,12 +190,11 @@ export interface Omitted {
  * Bounded: the newest MAX_ROWS rows among at most MAX_COLUMNS columns (see
  * `bounded`); the first line says what was left out.
  */
-export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
-  const all = timelineRows(steps, only);
-  if (all.rows.length === 0) return 'nothing to draw yet: connect something and send a few bytes';
-  const { participants, rows } = bounded(all, limits.rows);
+export function renderTimeline(steps: Steps, only?: Set<string>, limits: { rows?: number } = {}): string {
+  const { participants, rows, all } = drawnTimeline(steps, only, limits.rows);
+  if (all.rows === 0) return 'nothing to draw yet: connect something and send a few bytes';
   const column = new Map(participants.map((p, i) => [p, i]));
-  const omitted: Omitted = { participants: all.participants.length - participants.length, rows: all.rows.length - rows.length };
+  const omitted: Omitted = { participants: all.participants - participants.length, rows: all.rows - rows.length };
   const center = (p: string) => (column.get(p) ?? 0) * COL + Math.floor(COL / 2);
   const width = participants.length * COL;
   const lane = () => {
@@ -177,8 +229,27 @@ export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows
     }
     out.push(line.join('').trimEnd());
   }
-  const note = omittedNote(omitted, all.participants.length, all.rows.length);
+  const note = omittedNote(omitted, all.participants, all.rows);
   return note === undefined ? out.join('\n') : `${note}\n${out.join('\n')}`;
+}
+
+/** The rows a drawing keeps, labelled, and how many rows and participants there were in all. */
+export interface DrawnTimeline {
+  participants: string[];
+  rows: Row[];
+  all: { participants: number; rows: number };
+}
+
+/**
+ * The newest rows (at most `maxRows`, MAX_ROWS) among at most MAX_COLUMNS
+ * participants (see `bounded`), labelled; only the kept rows' labels are
+ * made. What `.timeline`, its Mermaid form and the classroom page draw.
+ */
+export function drawnTimeline(steps: Steps, only?: Set<string>, maxRows?: number): DrawnTimeline {
+  const list = listOf(steps);
+  const all = draftRows(list, only);
+  const { participants, rows } = bounded(all, maxRows);
+  return { participants, rows: rows.map((r) => labelled(list, r)), all: { participants: all.participants.length, rows: all.rows.length } };
 }
 
 /**
@@ -186,12 +257,12 @@ export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows
  * participants: walking back from the newest row, a row is kept when its
  * participants are in, or still fit. Columns keep their order of appearance.
  */
-function bounded(all: { participants: string[]; rows: Row[] }, maxRows = MAX_ROWS): { participants: string[]; rows: Row[] } {
+function bounded<R extends Draft>(all: { participants: string[]; rows: R[] }, maxRows = MAX_ROWS): { participants: string[]; rows: R[] } {
   const limit = Math.min(maxRows, MAX_ROWS);
   const chosen = new Set<string>();
-  const kept: Row[] = [];
+  const kept: R[] = [];
   for (let i = all.rows.length - 1; i >= 0 && kept.length < limit; i--) {
-    const row = all.rows[i] as Row;
+    const row = all.rows[i] as R;
     const needs = (row.arrow ? [row.from, row.to] : [row.at]).filter((p) => !chosen.has(p));
     if (chosen.size + needs.length > MAX_COLUMNS) continue;
     for (const p of needs) chosen.add(p);
@@ -210,13 +281,12 @@ function omittedNote(omitted: Omitted, participants: number, rows: number): stri
 }
 
 /** The same story as a Mermaid `sequenceDiagram`, for slides; bounded as renderTimeline is, with the note as a comment. */
-export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
-  const all = timelineRows(steps, only);
-  const { participants, rows } = bounded(all, limits.rows);
+export function renderMermaid(steps: Steps, only?: Set<string>, limits: { rows?: number } = {}): string {
+  const { participants, rows, all } = drawnTimeline(steps, only, limits.rows);
   const index = new Map(participants.map((p, i) => [p, i]));
   const name = (p: string) => (/^[\w]+$/.test(p) ? p : `P${index.get(p) ?? 0}`);
   const lines = ['sequenceDiagram'];
-  const note = omittedNote({ participants: all.participants.length - participants.length, rows: all.rows.length - rows.length }, all.participants.length, all.rows.length);
+  const note = omittedNote({ participants: all.participants - participants.length, rows: all.rows - rows.length }, all.participants, all.rows);
   if (note !== undefined) lines.push(`    %% ${note}`);
   // Mermaid's own entity escapes for its syntax characters, after the terminal's table.
   const mermaidText = (s: string) => escapeMessage(s).replace(/[;#"\n]/g, (c) => `#${c.charCodeAt(0)};`);
@@ -234,4 +304,3 @@ export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?
 
 /** A row of the diagram, for views that draw it their own way (the classroom page). */
 export type TimelineRow = Row;
-export { bounded as boundedTimeline };
