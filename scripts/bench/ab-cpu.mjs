@@ -5,7 +5,10 @@
 // commit, say). relay: 256 MiB echoed through `socklab -e '.proxy 0 PORT'` in
 // front of a bare Node echo target in this process; echo: through
 // `.listen 0 --reply echo`; serve: the same echo with `.serve 0` and 10 page
-// viewers reading its event stream (bench row 16; compare with echo). Builds alternate round by round; per run it prints
+// viewers reading its event stream (bench row 16; compare with echo). A ROOT
+// with @AB_MODE=echo (or relay, serve) runs in that mode instead, so one run
+// interleaves the page and no page: `ROOT ROOT@AB_MODE=echo --mode serve`.
+// Builds alternate round by round; per run it prints
 // the socklab process's CPU (utime + stime, /proc/PID/stat, ms) and minor page
 // faults over the transfer, then the median of each build.
 import { spawn } from 'node:child_process';
@@ -20,11 +23,11 @@ const opt = (name, fallback) => {
   const [value] = args.splice(i, 2).slice(1);
   return value;
 };
-const mode = opt('--mode', 'relay');
+const defaultMode = opt('--mode', 'relay');
 const rounds = Number(opt('--rounds', '3'));
 const total = Number(opt('--mib', '256')) * 1024 * 1024;
 const nodeArgs = opt('--node-args', '').split(' ').filter(Boolean);
-if (args.length === 0 || !['relay', 'echo', 'serve'].includes(mode)) {
+if (args.length === 0 || !['relay', 'echo', 'serve'].includes(defaultMode)) {
   process.stderr.write("usage: node scripts/bench/ab-cpu.mjs [--mode relay|echo|serve] [--rounds N] [--mib N] [--node-args '--cpu-prof …'] ROOT[@ENV=VALUE,…] …\n");
   process.exit(2);
 }
@@ -51,6 +54,7 @@ function viewers(port, n) {
 }
 
 async function one(root, env) {
+  const mode = env.AB_MODE ?? defaultMode;
   const line = mode === 'relay' ? `.proxy 0 ${target.address().port}` : '.listen 0 --reply echo';
   const lines = mode === 'serve' ? ['-e', '.serve 0', '-e', line] : ['-e', line];
   const p = spawn(process.execPath, [...nodeArgs, `${root}/bin/socklab.js`, '--no-color', ...lines], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
