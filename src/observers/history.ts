@@ -17,7 +17,7 @@ export type Step =
 
 /**
  * Kept steps read by index (0: the oldest) without an object per step: what
- * `History#view` gives (or `stepList` over an array). A drawing reads every
+ * `History#view` gives (the timeline reads an array as one too). A drawing reads every
  * step's kind and id, and makes whole only the steps it needs (the rows it
  * labels, connects, relays), so 5,000 kept steps cost no 5,000 objects.
  */
@@ -29,16 +29,6 @@ export interface StepList {
   id(i: number): string;
   /** Step `i` as an object, its preview a copy. */
   step(i: number): Step;
-}
-
-/** An array of steps read as a StepList. */
-export function stepList(steps: readonly Step[]): StepList {
-  return {
-    length: steps.length,
-    kind: (i) => (steps[i] as Step).kind,
-    id: (i) => (steps[i] as Step).id,
-    step: (i) => steps[i] as Step,
-  };
 }
 
 /** Steps kept; older ones are dropped so a long session stays bounded. */
