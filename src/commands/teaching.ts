@@ -41,7 +41,7 @@ export const timeline = defineCommand({
   examples: ['.timeline', '.timeline c1 c2', '.timeline --last 20', '.timeline --mermaid'],
   run(ctx, a) {
     const only = a.positionals.length > 0 ? new Set(a.positionals.map((ref) => ctx.session.get(ref).id)) : undefined;
-    const { steps, dropped } = ctx.session.history;
+    const { view: steps, dropped } = ctx.session.history;
     const note = dropped > 0 ? `(the first ${dropped} steps are no longer kept)\n` : '';
     const limits = { rows: a.options.last as number | undefined };
     ctx.print(note + (a.options.mermaid === true ? renderMermaid(steps, only, limits) : renderTimeline(steps, only, limits)));

@@ -15,6 +15,22 @@ export type Step =
   | { t: number; kind: 'fin-out' | 'fin-in' | 'rst' | 'closed' | 'timeout'; id: string }
   | { t: number; kind: 'error'; id: string; code: string };
 
+/**
+ * Kept steps read by index (0: the oldest) without an object per step: what
+ * `History#view` gives (the timeline reads an array as one too). A drawing reads every
+ * step's kind and id, and makes whole only the steps it needs (the rows it
+ * labels, connects, relays), so 5,000 kept steps cost no 5,000 objects.
+ */
+export interface StepList {
+  readonly length: number;
+  /** The kind of step `i`. */
+  kind(i: number): Step['kind'];
+  /** The endpoint id of step `i`. */
+  id(i: number): string;
+  /** Step `i` as an object, its preview a copy. */
+  step(i: number): Step;
+}
+
 /** Steps kept; older ones are dropped so a long session stays bounded. */
 export const HISTORY_LIMIT = 5000;
 /** Steps kept past the limit before a batch is dropped. */
@@ -59,7 +75,7 @@ const TIMEOUT = code('timeout');
  * already carry: ids, addresses): an object per step, alive for 5,000 steps,
  * outlived the young generation, so in a ping-pong (two steps per round trip)
  * or a connect/close loop (four per connection) every step was copied twice
- * by the GC and then marked in the old one. `steps` builds the objects when asked.
+ * by the GC and then marked in the old one. `steps` builds the objects when asked; `view` reads the columns in place.
  */
 export class History {
   /** Step number N is in slot N % SLOTS; steps `first` … `pushed - 1` are kept. */
@@ -95,6 +111,22 @@ export class History {
     const steps: Step[] = [];
     for (let n = this.first; n < this.pushed; n++) steps.push(this.stepAt(n % SLOTS));
     return steps;
+  }
+
+  /**
+   * The steps kept, oldest first, read in place from the columns: valid
+   * until the next `record` (read it at once, as a drawing does). What
+   * `steps` gives, with no object per step until `step(i)` asks.
+   */
+  get view(): StepList {
+    const first = this.first;
+    const length = this.pushed - first;
+    return {
+      length,
+      kind: (i) => KINDS[this.kinds[(first + i) % SLOTS] as number] as Step['kind'],
+      id: (i) => this.ids[(first + i) % SLOTS] as string,
+      step: (i) => this.stepAt((first + i) % SLOTS),
+    };
   }
 
   readonly record = (ev: SessionEvent): void => {

@@ -1,124 +1,8 @@
-import type { Step } from '../observers/history.js';
-import { cutEscaped, escapeBytes, escapeMessage } from './escape.js';
-import { formatBytes, formatCount } from './units.js';
+import { cutEscaped, escapeMessage } from './escape.js';
+import { formatCount } from './units.js';
+import { draftRows, labelled, listOf, type Draft, type Row, type Steps } from './timeline-rows.js';
 
-/** `dgram`: a UDP datagram, an arrow with no connection behind it. */
-type Style = 'data' | 'fin' | 'rst' | 'open' | 'dgram';
-
-/** One row of the diagram: an arrow between two columns, or a note on one. */
-type Row =
-  | { arrow: true; from: string; to: string; label: string; style: Style }
-  | { arrow: false; at: string; label: string };
-
-/**
- * Turn steps into rows between participants. A socket whose peer is another
- * socket of this session draws its bytes once (the sender's side); a socket
- * whose peer is outside gets a column named by the peer's address.
- */
-export function timelineRows(steps: Step[], only?: Set<string>): { participants: string[]; rows: Row[] } {
-  const addresses = new Map<string, { local: string; remote: string }>();
-  for (const s of steps) if (s.kind === 'connect' || s.kind === 'accept') addresses.set(s.id, { local: s.local, remote: s.remote });
-  // The socket at the other end has our remote as its local and our local as its remote: one lookup, not a scan per socket.
-  const byEnds = new Map<string, string>();
-  for (const [id, a] of addresses) byEnds.set(`${a.local}\n${a.remote}`, id);
-  const peerOf = new Map<string, string>();
-  for (const [id, a] of addresses) {
-    const other = byEnds.get(`${a.remote}\n${a.local}`);
-    peerOf.set(id, other !== undefined && other !== id ? other : a.remote);
-  }
-  // UDP sockets of this session by bound address: a datagram between two of them is drawn between them.
-  const udpAt = new Map<string, string>();
-  for (const s of steps) if (s.kind === 'bound') udpAt.set(s.local, s.id);
-  // The two sockets of a relay link are drawn as the relay's one column: client, relay, target.
-  const relayOf = new Map<string, string>();
-  for (const s of steps) {
-    if (s.kind === 'relay') {
-      relayOf.set(s.from, s.id);
-      relayOf.set(s.to, s.id);
-    } else if (s.kind === 'accept' && s.server?.startsWith('p')) relayOf.set(s.id, s.server);
-  }
-  const col = (id: string): string => relayOf.get(id) ?? id;
-  const shown = (id: string) => !only || only.has(id) || (relayOf.has(id) && only.has(relayOf.get(id)!));
-  const internal = (id: string) => addresses.has(peerOf.get(id) ?? '') || peerOf.get(id)?.startsWith('c') === true;
-  const seen = new Set<string>();
-  const participants: string[] = [];
-  const add = (name: string) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    participants.push(name);
-  };
-  const rows: Row[] = [];
-  const arrow = (from: string, to: string, label: string, style: Style) => {
-    add(from);
-    add(to);
-    rows.push({ arrow: true, from, to, label, style });
-  };
-  for (const s of steps) {
-    if (!shown(s.id)) continue;
-    const peer = col(peerOf.get(s.id) ?? '?');
-    const me = col(s.id);
-    const inside = internal(s.id) && (!only || only.has(peerOf.get(s.id) ?? '') || only.has(peer));
-    // A link socket's notes name it: its column is the relay's.
-    const noteOf = (label: string) => (me === s.id ? label : `${s.id} ${label}`);
-    switch (s.kind) {
-      case 'connect':
-        arrow(me, peer, me === s.id ? 'connect' : `connect (${s.id})`, 'open');
-        break;
-      case 'accept':
-        if (!inside) arrow(peer, me, me === s.id ? `connect (accepted by ${s.server})` : `connect (${s.id})`, 'open');
-        break;
-      case 'send':
-        arrow(me, peer, bytesLabel(s), 'data');
-        break;
-      case 'data':
-        if (!inside) arrow(peer, me, bytesLabel(s), 'data');
-        break;
-      case 'relay': {
-        // In: from the sender to the relay, unless a socket of ours sent it (its send is drawn); out: on to the receiver.
-        if (!internal(s.from)) arrow(col(peerOf.get(s.from) ?? '?'), s.id, bytesLabel(s), 'data');
-        arrow(s.id, col(peerOf.get(s.to) ?? '?'), bytesLabel(s), 'data');
-        break;
-      }
-      case 'secure':
-        // Both ends report it: drawn once, from the client, unless the client is not ours.
-        if (s.role === 'client') arrow(s.id, peer, s.label, 'open');
-        else if (!inside) arrow(peer, s.id, s.label, 'open');
-        break;
-      case 'fin-out':
-        arrow(me, peer, 'FIN', 'fin');
-        break;
-      case 'fin-in':
-        if (!inside) arrow(peer, me, 'FIN', 'fin');
-        break;
-      case 'rst':
-        arrow(me, peer, 'RST', 'rst');
-        break;
-      case 'bound':
-        add(s.id);
-        break;
-      case 'dgram-out':
-        arrow(s.id, udpAt.get(s.peer) ?? s.peer, bytesLabel(s), 'dgram');
-        break;
-      case 'dgram-in': {
-        const from = udpAt.get(s.peer);
-        // Sent by another UDP socket of ours that is drawn: its dgram-out is this arrow already.
-        if (from === undefined || (only && !only.has(from))) arrow(from ?? s.peer, s.id, bytesLabel(s), 'dgram');
-        break;
-      }
-      default:
-        add(me);
-        rows.push({ arrow: false, at: me, label: noteOf(s.kind === 'error' ? `error ${s.code}` : s.kind) });
-    }
-  }
-  return { participants, rows };
-}
-
-/** `6 B "hello\n"`, or `1.0 MiB in 16 chunks "…"` for a run of chunks. */
-function bytesLabel(s: Extract<Step, { kind: 'send' | 'data' | 'dgram-out' | 'dgram-in' | 'relay' }>): string {
-  const unit = s.kind === 'send' ? 'writes' : s.kind === 'data' || s.kind === 'relay' ? 'chunks' : 'datagrams';
-  const chunks = s.chunks > 1 ? ` in ${s.chunks} ${unit}` : '';
-  return `${formatBytes(s.bytes)}${chunks} "${escapeBytes(s.preview, 16).text}${s.bytes > 16 ? '…' : ''}"`;
-}
+export { timelineRows, type Steps } from './timeline-rows.js';
 
 const COL = 22;
 /** Columns drawn at most: 10,000 sockets would make lines of 220,000 characters. */
@@ -137,12 +21,11 @@ export interface Omitted {
  * Bounded: the newest MAX_ROWS rows among at most MAX_COLUMNS columns (see
  * `bounded`); the first line says what was left out.
  */
-export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
-  const all = timelineRows(steps, only);
-  if (all.rows.length === 0) return 'nothing to draw yet: connect something and send a few bytes';
-  const { participants, rows } = bounded(all, limits.rows);
+export function renderTimeline(steps: Steps, only?: Set<string>, limits: { rows?: number } = {}): string {
+  const { participants, rows, all } = drawnTimeline(steps, only, limits.rows);
+  if (all.rows === 0) return 'nothing to draw yet: connect something and send a few bytes';
   const column = new Map(participants.map((p, i) => [p, i]));
-  const omitted: Omitted = { participants: all.participants.length - participants.length, rows: all.rows.length - rows.length };
+  const omitted: Omitted = { participants: all.participants - participants.length, rows: all.rows - rows.length };
   const center = (p: string) => (column.get(p) ?? 0) * COL + Math.floor(COL / 2);
   const width = participants.length * COL;
   const lane = () => {
@@ -177,8 +60,27 @@ export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows
     }
     out.push(line.join('').trimEnd());
   }
-  const note = omittedNote(omitted, all.participants.length, all.rows.length);
+  const note = omittedNote(omitted, all.participants, all.rows);
   return note === undefined ? out.join('\n') : `${note}\n${out.join('\n')}`;
+}
+
+/** The rows a drawing keeps, labelled, and how many rows and participants there were in all. */
+export interface DrawnTimeline {
+  participants: string[];
+  rows: Row[];
+  all: { participants: number; rows: number };
+}
+
+/**
+ * The newest rows (at most `maxRows`, MAX_ROWS) among at most MAX_COLUMNS
+ * participants (see `bounded`), labelled; only the kept rows' labels are
+ * made. What `.timeline`, its Mermaid form and the classroom page draw.
+ */
+export function drawnTimeline(steps: Steps, only?: Set<string>, maxRows?: number): DrawnTimeline {
+  const list = listOf(steps);
+  const all = draftRows(list, only);
+  const { participants, rows } = bounded(all, maxRows);
+  return { participants, rows: rows.map((r) => labelled(list, r)), all: { participants: all.participants.length, rows: all.rows.length } };
 }
 
 /**
@@ -186,12 +88,12 @@ export function renderTimeline(steps: Step[], only?: Set<string>, limits: { rows
  * participants: walking back from the newest row, a row is kept when its
  * participants are in, or still fit. Columns keep their order of appearance.
  */
-function bounded(all: { participants: string[]; rows: Row[] }, maxRows = MAX_ROWS): { participants: string[]; rows: Row[] } {
+function bounded<R extends Draft>(all: { participants: string[]; rows: R[] }, maxRows = MAX_ROWS): { participants: string[]; rows: R[] } {
   const limit = Math.min(maxRows, MAX_ROWS);
   const chosen = new Set<string>();
-  const kept: Row[] = [];
+  const kept: R[] = [];
   for (let i = all.rows.length - 1; i >= 0 && kept.length < limit; i--) {
-    const row = all.rows[i] as Row;
+    const row = all.rows[i] as R;
     const needs = (row.arrow ? [row.from, row.to] : [row.at]).filter((p) => !chosen.has(p));
     if (chosen.size + needs.length > MAX_COLUMNS) continue;
     for (const p of needs) chosen.add(p);
@@ -210,13 +112,12 @@ function omittedNote(omitted: Omitted, participants: number, rows: number): stri
 }
 
 /** The same story as a Mermaid `sequenceDiagram`, for slides; bounded as renderTimeline is, with the note as a comment. */
-export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?: number } = {}): string {
-  const all = timelineRows(steps, only);
-  const { participants, rows } = bounded(all, limits.rows);
+export function renderMermaid(steps: Steps, only?: Set<string>, limits: { rows?: number } = {}): string {
+  const { participants, rows, all } = drawnTimeline(steps, only, limits.rows);
   const index = new Map(participants.map((p, i) => [p, i]));
   const name = (p: string) => (/^[\w]+$/.test(p) ? p : `P${index.get(p) ?? 0}`);
   const lines = ['sequenceDiagram'];
-  const note = omittedNote({ participants: all.participants.length - participants.length, rows: all.rows.length - rows.length }, all.participants.length, all.rows.length);
+  const note = omittedNote({ participants: all.participants - participants.length, rows: all.rows - rows.length }, all.participants, all.rows);
   if (note !== undefined) lines.push(`    %% ${note}`);
   // Mermaid's own entity escapes for its syntax characters, after the terminal's table.
   const mermaidText = (s: string) => escapeMessage(s).replace(/[;#"\n]/g, (c) => `#${c.charCodeAt(0)};`);
@@ -234,4 +135,3 @@ export function renderMermaid(steps: Step[], only?: Set<string>, limits: { rows?
 
 /** A row of the diagram, for views that draw it their own way (the classroom page). */
 export type TimelineRow = Row;
-export { bounded as boundedTimeline };

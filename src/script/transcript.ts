@@ -59,7 +59,7 @@ export function startTranscript(session: Session, path: string): Transcript {
       active.delete(session);
       const parts = [dropped.commands > 0 && `${dropped.commands} later commands`, dropped.log > 0 && `${dropped.log} characters of later events`].filter(Boolean);
       const omitted = parts.length > 0 ? `left out at the transcript's bounds: ${parts.join(', ')}` : undefined;
-      const markdown = renderTranscript({ started, commands, log, mermaid: renderMermaid(session.history.steps), ...(omitted !== undefined && { omitted }) });
+      const markdown = renderTranscript({ started, commands, log, mermaid: renderMermaid(session.history.view), ...(omitted !== undefined && { omitted }) });
       dropped = { commands: 0, log: 0 };
       writeRegularFile(path, markdown);
     },

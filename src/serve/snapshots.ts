@@ -1,6 +1,6 @@
 import { firstRows } from '../commands/view.js';
 import { escapeMessage } from '../render/escape.js';
-import { boundedTimeline, timelineRows, type TimelineRow } from '../render/timeline.js';
+import { drawnTimeline, type TimelineRow } from '../render/timeline.js';
 import { formatAge, formatBytes, formatCount } from '../render/units.js';
 import { kindOf } from '../session/endpoint.js';
 import type { Session } from '../session/session.js';
@@ -42,14 +42,16 @@ export function tableSnapshot(session: Session, now = session.now()): TableSnaps
   return { header: HEADER, rows, ...(left > 0 && { more: `… ${formatCount(left)} more (.ls in the terminal lists them)` }) };
 }
 
-/** The diagram now, from the session's own timeline model (what `.timeline` draws), newest rows first kept. */
+/**
+ * The diagram now, from the session's own timeline model (what `.timeline` draws), newest rows first kept.
+ * Read from the history's columns in place: only the rows drawn are labelled (a flood keeps 5,000 steps).
+ */
 export function diagramSnapshot(session: Session): DiagramSnapshot {
-  const all = timelineRows(session.history.steps);
-  const { participants, rows } = boundedTimeline(all, PAGE_DIAGRAM_ROWS);
+  const { participants, rows, all } = drawnTimeline(session.history.view, undefined, PAGE_DIAGRAM_ROWS);
   const text = (s: string) => escapeMessage(s);
-  const left = all.rows.length - rows.length;
-  const hidden = all.participants.length - participants.length;
-  const omitted = left > 0 || hidden > 0 ? `showing the newest ${formatCount(rows.length)} of ${formatCount(all.rows.length)} rows${hidden > 0 ? ` and ${formatCount(participants.length)} of ${formatCount(all.participants.length)} participants` : ''}` : undefined;
+  const left = all.rows - rows.length;
+  const hidden = all.participants - participants.length;
+  const omitted = left > 0 || hidden > 0 ? `showing the newest ${formatCount(rows.length)} of ${formatCount(all.rows)} rows${hidden > 0 ? ` and ${formatCount(participants.length)} of ${formatCount(all.participants)} participants` : ''}` : undefined;
   return {
     participants: participants.map(text),
     rows: rows.map((r) => (r.arrow ? { ...r, from: text(r.from), to: text(r.to), label: text(r.label) } : { ...r, at: text(r.at), label: text(r.label) })),
