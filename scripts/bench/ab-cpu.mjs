@@ -6,7 +6,8 @@
 // front of a bare Node echo target in this process; echo: through
 // `.listen 0 --reply echo`. Builds alternate round by round; per run it prints
 // the socklab process's CPU (utime + stime, /proc/PID/stat, ms) and minor page
-// faults over the transfer, then the median of each build.
+// faults over the transfer, then the median of each build. The ROOT `node`
+// (echo mode) runs the bare-Node baseline instead: node-peer.mjs `echo`.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -30,7 +31,7 @@ const TICK_MS = 10; // USER_HZ = 100 on Linux
 
 function stat(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { cpu: (Number(f[11]) + Number(f[12])) * TICK_MS, minflt: Number(f[7]) };
+  return { cpu: (Number(f[11]) + Number(f[12])) * TICK_MS, user: Number(f[11]) * TICK_MS, minflt: Number(f[7]) };
 }
 
 const target = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
@@ -38,12 +39,13 @@ await new Promise((r) => target.once('listening', r));
 
 async function one(root, env) {
   const line = mode === 'echo' ? '.listen 0 --reply echo' : `.proxy 0 ${target.address().port}`;
-  const p = spawn(process.execPath, [...nodeArgs, `${root}/bin/socklab.js`, '--no-color', '-e', line], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const argv = root === 'node' && mode === 'echo' ? [new URL('./node-peer.mjs', import.meta.url).pathname, 'echo'] : [`${root}/bin/socklab.js`, '--no-color', '-e', line];
+  const p = spawn(process.execPath, [...nodeArgs, ...argv], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let text = '';
   const port = await new Promise((resolve) =>
     p.stdout.on('data', (d) => {
       text = (text + d).slice(-4096);
-      const m = /(?:p1|s1)\s+listening on 127\.0\.0\.1:(\d+)/.exec(text);
+      const m = /(?:p1|s1|^)\s*listening on 127\.0\.0\.1:(\d+)/.exec(text);
       if (m) resolve(Number(m[1]));
     }),
   );
@@ -69,9 +71,10 @@ async function one(root, env) {
   });
   const after = stat(p.pid);
   c.destroy();
-  p.stdin.end('.exit\n');
+  if (root === 'node') p.kill('SIGTERM');
+  else p.stdin.end('.exit\n');
   await new Promise((r) => p.once('exit', r));
-  return { ms: Date.now() - t0, cpu: after.cpu - before.cpu, minflt: after.minflt - before.minflt };
+  return { ms: Date.now() - t0, cpu: after.cpu - before.cpu, user: after.user - before.user, minflt: after.minflt - before.minflt };
 }
 
 const results = new Map();
@@ -81,9 +84,9 @@ for (let round = 0; round < rounds; round++) {
     const env = envs ? Object.fromEntries(envs.split(',').map((kv) => kv.split('='))) : {};
     const r = await one(root, env);
     results.set(spec, [...(results.get(spec) ?? []), r]);
-    console.log(`${spec}  cpu ${r.cpu} ms  faults ${r.minflt}  wall ${r.ms} ms`);
+    console.log(`${spec}  cpu ${r.cpu} ms (user ${r.user})  faults ${r.minflt}  wall ${r.ms} ms`);
   }
 }
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-for (const [spec, rs] of results) console.log(`median ${spec}  cpu ${median(rs.map((r) => r.cpu))} ms  faults ${median(rs.map((r) => r.minflt))}  wall ${median(rs.map((r) => r.ms))} ms`);
+for (const [spec, rs] of results) console.log(`median ${spec}  cpu ${median(rs.map((r) => r.cpu))} ms (user ${median(rs.map((r) => r.user))})  faults ${median(rs.map((r) => r.minflt))}  wall ${median(rs.map((r) => r.ms))} ms`);
 target.close();
