@@ -39,6 +39,19 @@ function onreadFields(): OnreadFields | null {
 
 type Handle = { useUserBuffer?: (buffer: Uint8Array) => void };
 
+/** What a socket's own buffer did: chunks lent, and read buffers taken after the first (something kept the last). */
+export interface OwnBufferStats {
+  lent: number;
+  fresh: number;
+}
+
+const statsOf = new WeakMap<net.Socket, OwnBufferStats>();
+
+/** The counts of a socket that reads into a buffer of its own; undefined for one that does not. Read by tests and when profiling. */
+export function ownBufferStats(socket: net.Socket): OwnBufferStats | undefined {
+  return statsOf.get(socket);
+}
+
 /**
  * Make a plain TCP or Unix socket that is receiving a bulk stream read into
  * a 64 KiB buffer of its own, as if it had been made with Node's `onread`
@@ -68,7 +81,10 @@ export function readIntoOwnBuffer(socket: net.Socket, deliver: (chunk: Buffer) =
   if (f === null || 'encrypted' in socket || typeof handle?.useUserBuffer !== 'function') return false;
   let buffer = Buffer.allocUnsafe(OWN_READ_BUFFER);
   markReadIntoAgain(buffer.buffer);
+  const stats: OwnBufferStats = { lent: 0, fresh: 0 };
+  statsOf.set(socket, stats);
   const renew = (): void => {
+    stats.fresh++;
     markReadIntoAgain(buffer.buffer, false);
     buffer = Buffer.allocUnsafe(OWN_READ_BUFFER);
     markReadIntoAgain(buffer.buffer);
@@ -79,6 +95,7 @@ export function readIntoOwnBuffer(socket: net.Socket, deliver: (chunk: Buffer) =
   onread[f.generate] = (): Buffer => buffer;
   onread[f.callback] = (n: number, buf: Uint8Array): boolean => {
     if (plain(socket) && lendable()) {
+      stats.lent++;
       deliver(Buffer.from(buf.buffer, buf.byteOffset, n));
       if (socket.writableLength > 0) renew();
       // A pause (backpressure, `.pause`) is the socket's own pause(), which stops reading at once.
