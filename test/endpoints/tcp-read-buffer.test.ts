@@ -9,10 +9,11 @@
  * session runs.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type net from 'node:net';
+import net from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
-import { closeAll, collect, is, peerClient, receive, until } from '../helpers/loopback.js';
+import { closeAll, collect, is, peerClient, receive, tempDir, track, until } from '../helpers/loopback.js';
 import { OWN_BUFFER_FROM, ownBufferStats } from '../../src/endpoints/tcp-read-buffer.js';
 import type { SocketEndpoint } from '../../src/endpoints/tcp-types.js';
 
@@ -87,6 +88,24 @@ describe('a bulk stream reads into a buffer of its own', () => {
     expect(hash([back.data()])).toBe(hash(sent));
     expect(hash(rig.log.of('send', 'c1').map((ev) => ev.data))).toBe(hash(sent));
     expect(ownBufferStats(c1.socket)?.lent).toBeGreaterThan(0);
+  });
+
+  it('a Unix socket: 8 MiB of random bytes echoed intact, through its own buffer', async () => {
+    const path = join(tempDir(), 'echo.sock');
+    const rig = commandRig();
+    await rig.ok(`.listen ${path} --reply echo`);
+    const client = net.connect({ path });
+    client.on('error', () => {});
+    track(() => void client.destroy());
+    const back = collect(client);
+    const payload = randomBytes(8 * 1024 * 1024);
+    client.end(payload);
+    const received = await back.ended;
+    expect(hash([received])).toBe(hash([payload]));
+    const c1 = rig.ctx.session.get('c1');
+    if (c1.kind !== 'socket') throw new Error('c1 is not a socket');
+    expect(ownBufferStats(c1.socket)?.lent).toBeGreaterThan(0);
+    expect(hash(rig.log.of('data', 'c1').map((ev) => ev.data))).toBe(hash([payload]));
   });
 
   it('a socket that only ever reads chunks under 32 KiB keeps reading as Node does', async () => {
