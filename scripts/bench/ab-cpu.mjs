@@ -10,7 +10,8 @@
 // interleaves the page and no page: `ROOT ROOT@AB_MODE=echo --mode serve`.
 // Builds alternate round by round; per run it prints
 // the socklab process's CPU (utime + stime, /proc/PID/stat, ms) and minor page
-// faults over the transfer, then the median of each build.
+// faults over the transfer, then the median of each build. The ROOT `node`
+// (echo mode) runs the bare-Node baseline instead: node-peer.mjs `echo`.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -35,7 +36,7 @@ const TICK_MS = 10; // USER_HZ = 100 on Linux
 
 function stat(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { cpu: (Number(f[11]) + Number(f[12])) * TICK_MS, sys: Number(f[12]) * TICK_MS, minflt: Number(f[7]) };
+  return { cpu: (Number(f[11]) + Number(f[12])) * TICK_MS, user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS, minflt: Number(f[7]) };
 }
 
 const target = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
@@ -57,7 +58,8 @@ async function one(root, env) {
   const mode = env.AB_MODE ?? defaultMode;
   const line = mode === 'relay' ? `.proxy 0 ${target.address().port}` : '.listen 0 --reply echo';
   const lines = mode === 'serve' ? ['-e', '.serve 0', '-e', line] : ['-e', line];
-  const p = spawn(process.execPath, [...nodeArgs, `${root}/bin/socklab.js`, '--no-color', ...lines], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const argv = root === 'node' && mode === 'echo' ? [new URL('./node-peer.mjs', import.meta.url).pathname, 'echo'] : [`${root}/bin/socklab.js`, '--no-color', ...lines];
+  const p = spawn(process.execPath, [...nodeArgs, ...argv], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let text = '';
   const found = (re) => new Promise((resolve) => {
     const check = () => {
@@ -69,7 +71,7 @@ async function one(root, env) {
   });
   p.stdout.on('data', (d) => (text = (text + d).slice(-4096)));
   const page = mode === 'serve' ? await found(/serving the page at http:\/\/127\.0\.0\.1:(\d+)\//) : undefined;
-  const port = await found(/(?:p1|s1)\s+listening on 127\.0\.0\.1:(\d+)/);
+  const port = await found(/(?:p1|s1|^)\s*listening on 127\.0\.0\.1:(\d+)/m);
   const readers = page === undefined ? [] : await viewers(page, 10);
   const before = stat(p.pid);
   const c = net.connect(port, '127.0.0.1');
@@ -94,9 +96,10 @@ async function one(root, env) {
   const after = stat(p.pid);
   for (const r of readers) r.destroy();
   c.destroy();
-  p.stdin.end('.exit\n');
+  if (root === 'node') p.kill('SIGTERM');
+  else p.stdin.end('.exit\n');
   await new Promise((r) => p.once('exit', r));
-  return { ms: Date.now() - t0, cpu: after.cpu - before.cpu, sys: after.sys - before.sys, minflt: after.minflt - before.minflt };
+  return { ms: Date.now() - t0, cpu: after.cpu - before.cpu, user: after.user - before.user, sys: after.sys - before.sys, minflt: after.minflt - before.minflt };
 }
 
 const results = new Map();
@@ -106,9 +109,9 @@ for (let round = 0; round < rounds; round++) {
     const env = envs ? Object.fromEntries(envs.split(',').map((kv) => kv.split('='))) : {};
     const r = await one(root, env);
     results.set(spec, [...(results.get(spec) ?? []), r]);
-    console.log(`${spec}  cpu ${r.cpu} ms (sys ${r.sys})  faults ${r.minflt}  wall ${r.ms} ms`);
+    console.log(`${spec}  cpu ${r.cpu} ms (user ${r.user}, sys ${r.sys})  faults ${r.minflt}  wall ${r.ms} ms`);
   }
 }
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-for (const [spec, rs] of results) console.log(`median ${spec}  cpu ${median(rs.map((r) => r.cpu))} ms (sys ${median(rs.map((r) => r.sys))})  faults ${median(rs.map((r) => r.minflt))}  wall ${median(rs.map((r) => r.ms))} ms`);
+for (const [spec, rs] of results) console.log(`median ${spec}  cpu ${median(rs.map((r) => r.cpu))} ms (user ${median(rs.map((r) => r.user))}, sys ${median(rs.map((r) => r.sys))})  faults ${median(rs.map((r) => r.minflt))}  wall ${median(rs.map((r) => r.ms))} ms`);
 target.close();

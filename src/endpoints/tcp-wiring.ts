@@ -4,9 +4,10 @@ import { formatHostPort } from '../session/endpoint.js';
 import { SocketState, type ConnectOptions, type SocketEndpoint } from './tcp-types.js';
 import type { Registry } from '../session/manager.js';
 import type { CloseEvent, ErrorContext, SendEvent } from '../session/events.js';
-import { createReplier, parseReply, type ReplySpec, type ReplyTarget } from '../behaviours/reply.js';
+import { createReplier, echoesInput, parseReply, type ReplySpec, type ReplyTarget } from '../behaviours/reply.js';
 import { endHttpInput } from '../behaviours/http-connection.js';
 import { probeRead } from './probe-read.js';
+import { OWN_BUFFER_FROM, readIntoOwnBuffer } from './tcp-read-buffer.js';
 
 type WriteCallback = (error?: Error | null) => void;
 type WritevChunk = { chunk: Buffer | string; encoding: BufferEncoding };
@@ -24,6 +25,8 @@ interface Wiring {
   readonly discard: boolean;
   /** An 'error' came before the close (a TLS socket closes without Node's hadError flag). */
   errored: boolean;
+  /** It reads into a buffer of its own (a bulk stream, tcp-read-buffer.ts). */
+  ownBuffer: boolean;
   /** The socket's own `_write` and `_writev`, which the counting ones call. */
   readonly write: (chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback) => void;
   readonly writev: (chunks: WritevChunk[], cb: WriteCallback) => void;
@@ -43,7 +46,7 @@ type WiredSocket = net.Socket & {
  */
 export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard: boolean }): void {
   const socket = ep.socket as WiredSocket;
-  socket[WIRING] = { reg, ep, discard: options.discard, errored: false, write: socket._write, writev: socket._writev };
+  socket[WIRING] = { reg, ep, discard: options.discard, errored: false, ownBuffer: false, write: socket._write, writev: socket._writev };
   // Every byte written, by any API, passes through _write/_writev exactly once;
   // wrapping them (not write()) also catches end(data) and writes queued while
   // connecting.
@@ -61,7 +64,10 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
 }
 
 function onData(this: WiredSocket, data: Buffer): void {
-  const { reg, ep, discard } = this[WIRING];
+  const wiring = this[WIRING];
+  const { reg, ep, discard } = wiring;
+  // A bulk stream reads into a buffer of its own from now on: one comparison per chunk for the rest.
+  if (data.length >= OWN_BUFFER_FROM && !wiring.ownBuffer) wiring.ownBuffer = readIntoOwnBuffer(this, (chunk) => onData.call(this, chunk), () => lendable(wiring));
   ep.bytesIn += data.length;
   ep.chunksIn++;
   // One clock read per chunk: the event's time is when it arrived.
@@ -81,6 +87,19 @@ function onData(this: WiredSocket, data: Buffer): void {
     replying = undefined;
   }
 }
+
+/**
+ * May a chunk read into the socket's own buffer be lent (a view, read into
+ * again after its events): no subscriber of data or send events keeps bytes
+ * (socklab's own copy what they keep), no framing (the decoder keeps a
+ * partial message), and no reply but an echo (its write is checked after).
+ */
+function lendable({ reg, ep }: Wiring): boolean {
+  return !reg.dataBytesKept && ep.frame === undefined && (ep.reply === undefined || echoing.has(ep));
+}
+
+/** Sockets whose reply is the chunk as received (`echo`, `{data}`): it writes the chunk itself, keeping nothing else. */
+const echoing = new WeakSet<SocketEndpoint>();
 
 function onEnd(this: WiredSocket): void {
   const { reg, ep } = this[WIRING];
@@ -234,6 +253,8 @@ export function attachReply(
   }
   const socket = ep.socket;
   ep.reply = createReplier(spec, new SocketReplyTarget(reg, ep), options);
+  if (options.http !== true && echoesInput(spec)) echoing.add(ep);
+  else echoing.delete(ep);
   if (options.http) {
     // A request left incomplete is said after the FIN line, or before the close line.
     socket.on('end', () => endHttpInput(ep.reply, 'fin'));

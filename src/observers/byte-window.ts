@@ -15,6 +15,17 @@ export const EXPECT_SLACK = 256 * 1024;
  * memory again: a socket's 'data' chunk) are kept by reference, not copied.
  */
 export const EXPECT_KEEP_OWNED = 4 * 1024;
+/**
+ * Memory a socket reads into again (its own read buffer, tcp-read-buffer.ts):
+ * a chunk that is a view of it is copied, even when the caller says it owns it.
+ */
+const readIntoAgain = new WeakSet<ArrayBufferLike>();
+
+/** Say that `memory` is read into again (or, `again` false, no longer): a window copies views of it. */
+export function markReadIntoAgain(memory: ArrayBufferLike, again = true): void {
+  if (again) readIntoAgain.add(memory);
+  else readIntoAgain.delete(memory);
+}
 /** Bytes per block a window copies chunks into. */
 export const WINDOW_BLOCK = 16 * 1024;
 /** Free blocks kept for reuse, over all windows of the process: at most 2 MiB. */
@@ -69,7 +80,7 @@ export class ByteWindow {
   append(data: Uint8Array, owned = false): void {
     const n = data.length;
     this.bytes += n;
-    if (owned && n >= EXPECT_KEEP_OWNED) {
+    if (owned && n >= EXPECT_KEEP_OWNED && !readIntoAgain.has(data.buffer)) {
       this.segs.push({ buf: Buffer.from(data.buffer, data.byteOffset, n), start: 0, end: n, pooled: false });
       return;
     }

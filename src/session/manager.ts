@@ -23,8 +23,9 @@ export interface SubscribeOptions {
    * False when the subscriber keeps no event's `data` Buffer past its call
    * (it copies what it keeps). While every subscriber of `relay` events says
    * so, a relay may read the next chunk into the memory of the last one
-   * (relay-reader.ts). Absent means it may keep them: a subscriber added from
-   * JavaScript is assumed to.
+   * (relay-reader.ts), and while every subscriber of `data` and `send`
+   * events says so, a bulk TCP stream may too (tcp-read-buffer.ts). Absent
+   * means it may keep them: a subscriber added from JavaScript is assumed to.
    */
   keepsBytes?: boolean;
 }
@@ -62,6 +63,8 @@ export class Registry {
   private readonly subscribers = new Map<Subscriber, ReadonlySet<string> | undefined>();
   /** Subscribers of `relay` events that may keep an event's `data` past their call (see SubscribeOptions.keepsBytes). */
   private readonly relayKeepers = new Set<Subscriber>();
+  /** The same for `data` and `send` events (a socket's own reads, lent by tcp-read-buffer.ts). */
+  private readonly dataKeepers = new Set<Subscriber>();
   /** Per event kind, the subscribers that want it, in order: built on first use, cleared on unsubscribe. */
   private readonly byType = new Map<string, Subscriber[]>();
   /** Counts the clears of `byType`, so an emit under way sees that its list was replaced with one number compared. */
@@ -87,17 +90,25 @@ export class Registry {
     this.subscribers.set(fn, types);
     if (options.keepsBytes !== false && (types === undefined || types.has('relay'))) this.relayKeepers.add(fn);
     else this.relayKeepers.delete(fn);
+    if (options.keepsBytes !== false && (types === undefined || types.has('data') || types.has('send'))) this.dataKeepers.add(fn);
+    else this.dataKeepers.delete(fn);
     // Appended to the lists built already, so an emit under way still reaches it, as with a Set.
     for (const [type, list] of this.byType) if (types === undefined || types.has(type)) list.push(fn);
     return () => {
       if (this.subscribers.delete(fn)) this.clearLists();
       this.relayKeepers.delete(fn);
+      this.dataKeepers.delete(fn);
     };
   }
 
   /** True when some subscriber of `relay` events may keep a chunk's Buffer past the emit (a relay must not reuse its memory then). */
   get relayBytesKept(): boolean {
     return this.relayKeepers.size > 0;
+  }
+
+  /** True when some subscriber of `data` or `send` events may keep a chunk's Buffer past the emit (a socket must not read into its memory again then). */
+  get dataBytesKept(): boolean {
+    return this.dataKeepers.size > 0;
   }
 
   private clearLists(): void {

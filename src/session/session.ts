@@ -40,7 +40,8 @@ export class Session extends Registry {
         const ep = this.find(ev.id);
         if (ep && isLive(ep)) kindOf(ep).holdReading?.(this, ep, true);
       },
-      { types: ['data'] },
+      // It reads no bytes: a bulk socket may lend its chunks (tcp-read-buffer.ts).
+      { types: ['data'], keepsBytes: false },
     );
   }
 
