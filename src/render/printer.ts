@@ -18,7 +18,13 @@ export { FOLD_INTERVAL, SESSION_FOLD_AFTER } from './session-fold.js';
 
 /** Events that carry bytes: shown with the data view (text/hex), folded in a flood, explained once per endpoint. */
 type ByteEvent = DataEvent | SendEvent | DatagramEvent | RelayEvent | MessageEvent;
-const BYTE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set<ByteEvent['type']>(['data', 'send', 'datagram', 'relay', 'message']);
+/**
+ * Whether an event carries bytes. Comparisons, not a Set: this runs for every
+ * event, and event types are internalized strings, so each is one pointer compare.
+ */
+function isByteEvent(type: SessionEvent['type']): boolean {
+  return type === 'data' || type === 'send' || type === 'datagram' || type === 'relay' || type === 'message';
+}
 
 /** A direction of bytes: received (`←`) or sent (`→`). */
 type Dir = '←' | '→';
@@ -72,7 +78,7 @@ export class HumanPrinter {
 
   /** The subscriber: `session.subscribe(printer.handle)`. */
   readonly handle = (ev: SessionEvent): void => {
-    if (BYTE_EVENTS.has(ev.type)) {
+    if (isByteEvent(ev.type)) {
       // A framed socket's chunks show as the messages that follow them (SPEC 12).
       if ((ev.type !== 'data' && ev.type !== 'relay') || ev.framed !== true) this.data(ev as ByteEvent);
       return;
@@ -108,7 +114,7 @@ export class HumanPrinter {
 
   // Data and send are explained once per socket, a rule's firing once per rule; the rest every time they happen.
   private explain(ev: SessionEvent): void {
-    if (BYTE_EVENTS.has(ev.type) || ev.type === 'rule') {
+    if (isByteEvent(ev.type) || ev.type === 'rule') {
       const key = ev.type === 'rule' ? `${ev.rule} rule` : (ev as ByteEvent).id + ev.type;
       if (this.explained.has(key)) return;
       this.explained.add(key);
@@ -178,7 +184,6 @@ export class HumanPrinter {
   private data(ev: ByteEvent): void {
     // A relayed chunk is shown, folded and hex-counted as what its link socket received.
     const id = ev.type === 'relay' ? ev.from : ev.id;
-    const view: View = this.settings.views.get(id) ?? (ev.type === 'relay' ? this.settings.views.get(ev.id) : undefined) ?? this.settings.view;
     const dir: Dir = ev.type === 'send' ? '→' : '←';
     const s = this.stream(id, dir);
     if (ev.type === 'message') s.unit = 'messages';
@@ -210,6 +215,8 @@ export class HumanPrinter {
       return;
     }
     // `off` hides the bytes, not the event: the line still says that data came.
+    // Looked up only for a line that is shown: a folded flood skips it.
+    const view: View = this.settings.views.get(id) ?? (ev.type === 'relay' ? this.settings.views.get(ev.id) : undefined) ?? this.settings.view;
     const options = this.options();
     let payload = '';
     if (view === 'text' || view === 'both') {
@@ -244,7 +251,8 @@ export class HumanPrinter {
   }
 
   private stream(id: string, dir: Dir): Stream {
-    const streams = this.streams[dir];
+    // Named loads: `this.streams[dir]` with two keys made this a megamorphic keyed load on every byte event.
+    const streams = dir === '←' ? this.streams['←'] : this.streams['→'];
     let s = streams.get(id);
     if (!s) {
       s = { escaper: new StreamEscaper(), hexOffset: 0, windowStart: 0, windowCount: 0, folding: false, foldChunks: 0, foldBytes: 0, foldStart: 0, unit: 'chunks' };

@@ -1,5 +1,6 @@
 import { kindOf, isLive, type Endpoint } from './endpoint.js';
 import { Registry, type SessionOptions } from './manager.js';
+import type { SessionEvent } from './events.js';
 import { EventQueue, QUEUED_TYPES } from '../observers/event-queue.js';
 import { ExpectBuffers } from '../observers/expect.js';
 import { History } from '../observers/history.js';
@@ -32,20 +33,19 @@ export class Session extends Registry {
     this.subscribe(this.events.record, { types: QUEUED_TYPES, keepsBytes: false });
     this.subscribe(this.expects.record, { types: ExpectBuffers.TYPES, keepsBytes: false });
     this.subscribe(this.history.record, { types: History.TYPES, keepsBytes: false });
-    // While output holds reading, an endpoint that still delivers data (one that
-    // connected since, or that a reply or `.resume` restarted) is stopped too.
-    this.subscribe(
-      (ev) => {
-        if (!this.readingHeld || ev.type !== 'data') return;
-        const ep = this.find(ev.id);
-        if (ep && isLive(ep)) kindOf(ep).holdReading?.(this, ep, true);
-      },
-      // It reads no bytes: a bulk socket may lend its chunks (tcp-read-buffer.ts).
-      { types: ['data'], keepsBytes: false },
-    );
   }
 
   private readingHeld = false;
+  /** Subscribed only while reading is held, so the data path does not call it per chunk otherwise. */
+  private unsubscribeHeld: (() => void) | undefined;
+
+  // While output holds reading, an endpoint that still delivers data (one that
+  // connected since, or that a reply or `.resume` restarted) is stopped too.
+  private readonly holdLateReader = (ev: SessionEvent): void => {
+    if (!this.readingHeld || ev.type !== 'data') return;
+    const ep = this.find(ev.id);
+    if (ep && isLive(ep)) kindOf(ep).holdReading?.(this, ep, true);
+  };
 
   /**
    * Output backpressure (see OutputGate): `true` stops reading on every
@@ -55,6 +55,11 @@ export class Session extends Registry {
   holdReading(held: boolean): void {
     if (held === this.readingHeld) return;
     this.readingHeld = held;
+    if (held) this.unsubscribeHeld = this.subscribe(this.holdLateReader, { types: ['data'], keepsBytes: false });
+    else {
+      this.unsubscribeHeld?.();
+      this.unsubscribeHeld = undefined;
+    }
     for (const ep of this.list()) if (isLive(ep)) kindOf(ep).holdReading?.(this, ep, held);
   }
 

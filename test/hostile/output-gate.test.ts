@@ -61,6 +61,43 @@ describe('OutputGate', () => {
     expect(gate.holds).toBe(1);
   });
 
+  // The session stops late readers through a subscriber that is there only while reading
+  // is held (not called per chunk otherwise): a second hold must bring it back.
+  it('a second hold stops a socket that connects during it, as the first did', async () => {
+    const { session, log } = newSession();
+    const server = session.listen({ port: 0, host: '127.0.0.1' });
+    await server.ready;
+    const port = (server.server.address() as { port: number }).port;
+    const out = new FakeOutput();
+    const gate = new OutputGate(session, out);
+    session.subscribe(gate.watch);
+    out.writableNeedDrain = true;
+    gate.check();
+    out.drain();
+    expect(gate.holding).toBe(false);
+    // Released: a socket reads freely.
+    const a = await peerClient(port);
+    await until(() => log.events.some(is('accept')), 3000, 'accept');
+    const first = session.get(log.events.find(is('accept'))!.id) as SocketEndpoint;
+    a.write('free');
+    await until(() => first.bytesIn === 4, 3000, 'bytes while not held');
+
+    out.writableNeedDrain = true;
+    gate.check();
+    expect(gate.holding).toBe(true);
+    const b = await peerClient(port);
+    await until(() => log.events.filter(is('accept')).length === 2, 3000, 'second accept');
+    const second = session.get(log.events.filter(is('accept'))[1]!.id) as SocketEndpoint;
+    const sent = await fillUp(b);
+    // Its first chunk may get through; then it is stopped, so the peer's writes back up.
+    await until(() => second.bytesIn > 0, 3000, 'first chunk of the late socket');
+    expect(second.socket.isPaused()).toBe(true);
+    expect(second.bytesIn).toBeLessThan(sent);
+    out.drain();
+    await until(() => second.bytesIn === sent, 10_000, 'every byte after the second drain');
+    expect(gate.holds).toBe(2);
+  });
+
   it('a socket the user paused stays paused when the output drains', async () => {
     const { session, log } = newSession();
     const server = session.listen({ port: 0, host: '127.0.0.1' });

@@ -57,4 +57,27 @@ describe('History', () => {
       { t: 42, kind: 'error', id: 'c7', code: 'ECONNREFUSED' },
     ]);
   });
+
+  // A preview of a whole 24 bytes is copied at constant offsets (the fast path); shorter chunks byte by byte.
+  it('keeps each chunk\'s first 24 bytes exactly, at every length around 24 and across the ring\'s wrap', () => {
+    const h = new History();
+    const source = Buffer.from(Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff));
+    const lengths = [0, 1, 16, 23, 24, 25, 40];
+    // Enough steps to wrap the ring (5,500 slots) twice; each step apart (alternating kinds).
+    const n = 11_003;
+    for (let i = 0; i < n; i++) {
+      const len = lengths[i % lengths.length] as number;
+      // A view into a larger buffer at an odd offset, as Node's pooled chunks are.
+      const data = Buffer.concat([Buffer.alloc(3), source]).subarray(3 + (i % 5), 3 + (i % 5) + Math.min(len, 35));
+      h.record({ type: i % 2 === 0 ? 'data' : 'send', t: i * 10, id: 'c1', data } as SessionEvent);
+    }
+    const steps = h.steps as Array<{ t: number; preview: Buffer; bytes: number }>;
+    expect(steps.length).toBeGreaterThanOrEqual(5000);
+    for (const step of steps) {
+      const i = step.t / 10;
+      const len = Math.min(lengths[i % lengths.length] as number, 35);
+      const expected = source.subarray(i % 5, (i % 5) + Math.min(len, 24));
+      expect([i, step.bytes, [...step.preview]]).toEqual([i, len, [...expected]]);
+    }
+  });
 });
