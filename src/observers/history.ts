@@ -107,6 +107,11 @@ export class History {
   /** The event kinds that make a step (`record`'s `types` when subscribed); the others change nothing. */
   static readonly TYPES = ['connect', 'accept', 'listening', 'relay', 'datagram', 'send', 'data', 'secure', 'shutdown', 'end', 'close', 'timeout', 'error'] as const;
 
+  /** How many steps are kept now. */
+  get kept(): number {
+    return this.pushed - this.first;
+  }
+
   /** The steps kept, oldest first: a new array each time, with each preview a copy. */
   get steps(): Step[] {
     const steps: Step[] = [];

@@ -2,11 +2,12 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * The most of the time the diagram may take to rebuild: after a rebuild that
- * took C ms the next one waits until C / DIAGRAM_SHARE ms after it began.
- * A class session's diagram (a few hundred steps, well under 1 ms) is not
- * held back; 5,000 steps of a flood (20–50 ms here) wait 2–5 s between
- * rebuilds instead of 500 ms, so the page costs the echo it watches ~1 %,
- * not 10–40 % (bench row 16).
+ * took C ms over a history of N steps, the next one, over M steps, waits
+ * until C × M / N / DIAGRAM_SHARE ms after the last began. A class session's
+ * diagram (a few hundred steps, well under 1 ms) is not held back; 5,000
+ * steps of a flood (6–50 ms here, more before the code is compiled) wait
+ * 0.6–5 s between rebuilds instead of 500 ms, so the page costs the echo it
+ * watches ~1 %, not 10–40 % (bench row 16).
  */
 export const DIAGRAM_SHARE = 0.01;
 /**
@@ -14,11 +15,24 @@ export const DIAGRAM_SHARE = 0.01;
  * by the GC or a loaded machine must not freeze it for minutes.
  */
 export const DIAGRAM_MAX_WAIT = 5000;
+/**
+ * The smallest size a rebuild's cost is spread over (see FrameSources.diagramSize):
+ * a rebuild of an almost empty history is mostly fixed cost, and a class
+ * session's next rebuild of a few hundred steps must not wait for seconds.
+ */
+export const DIAGRAM_SIZE_FLOOR = 100;
 
 /** The page's two snapshots, each as the JSON a frame carries (rebuilt from the session when called). */
 export interface FrameSources {
   table(): string;
   diagram(): string;
+  /**
+   * How much the diagram has to draw now (the history's kept steps): a
+   * rebuild's cost is taken to grow with it, so one cheap rebuild of a short
+   * history does not let a rebuild of 5,000 steps follow at once. Without it
+   * every rebuild is taken to cost what the last one did.
+   */
+  diagramSize?(): number;
 }
 
 /** One snapshot's frame as viewers are sent it: numbered, so a viewer sends only a frame it has not sent. */
@@ -58,8 +72,10 @@ export class SnapshotFrames {
   readonly diagram = new SnapshotFrame();
   private tableStale = true;
   private diagramStale = true;
-  /** Clock time before which the diagram is not rebuilt. */
-  private diagramDue = 0;
+  /** When the last rebuild began (clock ms); -Infinity: none yet. */
+  private diagramBegan = -Infinity;
+  /** What the last rebuild cost per unit of size, ms. */
+  private diagramCost = 0;
 
   constructor(
     private readonly sources: FrameSources,
@@ -89,13 +105,17 @@ export class SnapshotFrames {
       this.tableStale = false;
       changed = this.table.set(`event: table\ndata: ${this.sources.table()}\n\n`);
     }
-    const began = this.diagramStale ? this.clock() : 0;
-    if (this.diagramStale && began >= this.diagramDue) {
-      this.diagramStale = false;
-      const frame = `event: diagram\ndata: ${this.sources.diagram()}\n\n`;
-      this.diagramDue = began + Math.min(DIAGRAM_MAX_WAIT, (this.clock() - began) / DIAGRAM_SHARE);
-      changed = this.diagram.set(frame) || changed;
-    }
+    if (!this.diagramStale) return changed;
+    const began = this.clock();
+    // This rebuild's cost, foreseen from the last one's per unit of size: its turn comes when
+    // rebuilding has taken DIAGRAM_SHARE of the time since the last one began.
+    const size = Math.max(DIAGRAM_SIZE_FLOOR, this.sources.diagramSize?.() ?? DIAGRAM_SIZE_FLOOR);
+    if (began < this.diagramBegan + Math.min(DIAGRAM_MAX_WAIT, (this.diagramCost * size) / DIAGRAM_SHARE)) return changed;
+    this.diagramStale = false;
+    const frame = `event: diagram\ndata: ${this.sources.diagram()}\n\n`;
+    this.diagramBegan = began;
+    this.diagramCost = (this.clock() - began) / size;
+    changed = this.diagram.set(frame) || changed;
     return changed;
   }
 }

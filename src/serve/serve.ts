@@ -80,6 +80,7 @@ export async function startServing(session: Session, options: ServeOptions): Pro
   const snapshots = new SnapshotFrames({
     table: () => JSON.stringify(tableSnapshot(session)),
     diagram: () => JSON.stringify(diagramSnapshot(session)),
+    diagramSize: () => session.history.kept,
   });
   let timer: NodeJS.Timeout | undefined;
   let pumping = false;

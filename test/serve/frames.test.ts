@@ -4,27 +4,34 @@
  * only when it changed, and one encoded Buffer shared by every viewer.
  */
 import { describe, expect, it } from 'vitest';
-import { DIAGRAM_MAX_WAIT, DIAGRAM_SHARE, SnapshotFrame, SnapshotFrames } from '../../src/serve/frames.js';
+import { DIAGRAM_MAX_WAIT, DIAGRAM_SHARE, DIAGRAM_SIZE_FLOOR, SnapshotFrame, SnapshotFrames } from '../../src/serve/frames.js';
 import { Ring } from '../../src/serve/ring.js';
 
-/** Frames whose diagram takes `diagramMs` of the test's clock to build; counts the builds. */
-function rig(diagramMs: number) {
+/**
+ * Frames whose diagram takes `diagramMs` of the test's clock to build; counts the builds.
+ * Given a function instead, the diagram has a size (`setSize`) and a build takes `diagramMs(size)`.
+ */
+function rig(diagramMs: number | ((size: number) => number)) {
   let now = 1000;
   let tables = 0;
   let diagrams = 0;
+  let size = 0;
+  const sized = typeof diagramMs === 'function';
   const frames = new SnapshotFrames(
     {
       table: () => JSON.stringify({ n: ++tables }),
       diagram: () => {
-        now += diagramMs;
+        now += sized ? diagramMs(size) : diagramMs;
         return JSON.stringify({ n: ++diagrams });
       },
+      ...(sized ? { diagramSize: () => size } : {}),
     },
     () => now,
   );
   return {
     frames,
     advance: (ms: number) => void (now += ms),
+    setSize: (n: number) => void (size = n),
     builds: () => ({ tables, diagrams }),
   };
 }
@@ -68,6 +75,43 @@ describe('SnapshotFrames', () => {
     r.frames.refresh();
     r.frames.stale();
     r.advance(DIAGRAM_MAX_WAIT - 1000 - 1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(1);
+    r.advance(1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(2);
+  });
+
+  it('foresees a rebuild of a grown history: a cheap first rebuild does not let one of 5,000 steps follow at once', () => {
+    // 0.01 ms a step: 200 steps take 2 ms, 5,000 steps 50 ms (a flood's history).
+    const r = rig((size) => 0.01 * size);
+    r.setSize(200);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(1);
+    r.setSize(5000);
+    r.frames.stale();
+    // Without the size the turn would come 2 / DIAGRAM_SHARE = 200 ms after the first began; with it 50 / DIAGRAM_SHARE.
+    const turn = (0.01 * 5000) / DIAGRAM_SHARE;
+    r.advance(turn - 2 - 1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(1);
+    expect(r.frames.diagramWaiting).toBe(true);
+    r.advance(1);
+    r.frames.refresh();
+    expect(r.builds().diagrams).toBe(2);
+  });
+
+  it('spreads a rebuild of a short history over DIAGRAM_SIZE_FLOOR steps: a class session after an empty start is not held back', () => {
+    // 1 ms of fixed cost plus 0.001 ms a step: the first rebuild, of an empty history, is all fixed cost.
+    const r = rig((size) => 1 + 0.001 * size);
+    r.setSize(0);
+    r.frames.refresh();
+    r.setSize(300);
+    r.frames.stale();
+    // Foreseen: 1 ms / 100 steps × 300 = 3 ms, so its turn is 300 ms after the first began (not 1 ms × 300 / 0.01 = 30 s).
+    const turn = ((1 / DIAGRAM_SIZE_FLOOR) * 300) / DIAGRAM_SHARE;
+    expect(turn).toBeLessThan(DIAGRAM_MAX_WAIT);
+    r.advance(turn - 1 - 1);
     r.frames.refresh();
     expect(r.builds().diagrams).toBe(1);
     r.advance(1);
