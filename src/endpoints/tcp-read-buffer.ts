@@ -9,6 +9,20 @@ import { markReadIntoAgain } from '../observers/byte-window.js';
 export const OWN_BUFFER_FROM = 32 * 1024;
 /** Bytes per read into a socket's own buffer: Node's own read size. */
 export const OWN_READ_BUFFER = 64 * 1024;
+/**
+ * Sockets that read into a buffer of their own at once, over the process.
+ * A socket keeps its buffer until it closes (Node cannot be given its own
+ * reads back), so 10,000 connections that each once sent a bulk stream and
+ * then went idle would hold 640 MB; the cap bounds that at 4 MiB. Past it a
+ * socket reads as Node does, and switches when a slot is free again.
+ */
+export const OWN_BUFFER_SOCKETS = 64;
+let owning = 0;
+
+/** How many sockets have a read buffer of their own now (at most OWN_BUFFER_SOCKETS). */
+export function ownBufferSocketsInUse(): number {
+  return owning;
+}
 
 /** Node's fields of a socket made with the `onread` option (net.js `kBuffer`, `kBufferCb`, `kBufferGen`). */
 interface OnreadFields {
@@ -73,12 +87,15 @@ export function ownBufferStats(socket: net.Socket): OwnBufferStats | undefined {
  * with a fresh buffer for the next read, a short one copied out.
  *
  * Call it from the 'data' listener: returns false (nothing changed) for a
- * TLS socket or a Node without these fields.
+ * TLS socket, a Node without these fields, or while OWN_BUFFER_SOCKETS
+ * sockets have a buffer of their own (then it may be called again later).
  */
 export function readIntoOwnBuffer(socket: net.Socket, deliver: (chunk: Buffer) => void, lendable: () => boolean): boolean {
   const f = onreadFields();
   const handle = (socket as unknown as { _handle?: Handle | null })._handle;
-  if (f === null || 'encrypted' in socket || typeof handle?.useUserBuffer !== 'function') return false;
+  if (f === null || owning >= OWN_BUFFER_SOCKETS || 'encrypted' in socket || typeof handle?.useUserBuffer !== 'function') return false;
+  owning++;
+  socket.once('close', () => owning--);
   let buffer = Buffer.allocUnsafe(OWN_READ_BUFFER);
   markReadIntoAgain(buffer.buffer);
   const stats: OwnBufferStats = { lent: 0, fresh: 0 };

@@ -66,7 +66,8 @@ export function wireSocket(reg: Registry, ep: SocketEndpoint, options: { discard
 function onData(this: WiredSocket, data: Buffer): void {
   const wiring = this[WIRING];
   const { reg, ep, discard } = wiring;
-  // A bulk stream reads into a buffer of its own from now on: one comparison per chunk for the rest.
+  // A bulk stream reads into a buffer of its own from now on (when one of the few slots is free):
+  // one comparison per chunk for the rest.
   if (data.length >= OWN_BUFFER_FROM && !wiring.ownBuffer) wiring.ownBuffer = readIntoOwnBuffer(this, (chunk) => onData.call(this, chunk), () => lendable(wiring));
   ep.bytesIn += data.length;
   ep.chunksIn++;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandRig, type CommandRig } from '../helpers/commands.js';
 import { closeAll, collect, is, peerClient, receive, tempDir, track, until } from '../helpers/loopback.js';
-import { OWN_BUFFER_FROM, ownBufferStats } from '../../src/endpoints/tcp-read-buffer.js';
+import { OWN_BUFFER_FROM, OWN_BUFFER_SOCKETS, ownBufferSocketsInUse, ownBufferStats } from '../../src/endpoints/tcp-read-buffer.js';
 import type { SocketEndpoint } from '../../src/endpoints/tcp-types.js';
 
 afterEach(closeAll);
@@ -45,6 +45,14 @@ async function switched(client: net.Socket, c1: SocketEndpoint): Promise<void> {
   expect(ownBufferStats(c1.socket)).toBeDefined();
 }
 
+/** What `socket` receives, with a running count of its bytes (polling a count, not a concatenation of everything). */
+function counted(socket: net.Socket): { data: () => Buffer; ended: Promise<Buffer>; bytes: () => number } {
+  const back = collect(socket);
+  let bytes = 0;
+  socket.on('data', (d: Buffer) => (bytes += d.length));
+  return { ...back, bytes: () => bytes };
+}
+
 const hash = (chunks: Buffer[]): string => createHash('sha256').update(Buffer.concat(chunks)).digest('hex');
 
 describe('a bulk stream reads into a buffer of its own', () => {
@@ -52,12 +60,12 @@ describe('a bulk stream reads into a buffer of its own', () => {
     const { rig, client, c1 } = await oneClient('--reply echo');
     const total = 16 * 1024 * 1024;
     const payload = randomBytes(total);
-    const back = collect(client);
+    const back = counted(client);
     // Written as a bulk client does: 64 KiB writes, waiting for drain, so the echo's writes back up too.
     for (let at = 0; at < total; at += 65536) {
       if (!client.write(payload.subarray(at, at + 65536))) await new Promise((resolve) => client.once('drain', resolve));
     }
-    await until(() => back.data().length >= total, 20_000, 'the echo of 16 MiB');
+    await until(() => back.bytes() >= total, 20_000, 'the echo of 16 MiB');
     const sent = hash([payload]);
     expect(hash([back.data()])).toBe(sent);
     expect(hash(rig.log.of('data', 'c1').map((ev) => ev.data))).toBe(sent);
@@ -73,18 +81,15 @@ describe('a bulk stream reads into a buffer of its own', () => {
     let received = 0;
     client.on('data', (d: Buffer) => (received += d.length));
     const sent: Buffer[] = [];
-    for (let round = 0; round < 1; round++) {
-      client.pause();
-      // More than the kernel buffers of both sockets hold (loopback: up to 32 MiB to read, 4 MiB to send).
-      const piece = randomBytes(40 * 1024 * 1024 + round * 4099);
-      sent.push(piece);
-      client.write(piece);
-      // The kernel buffers both ways are full: c1 holds (part of) an echo it could not write.
-      await until(() => c1.socket.writableLength > 0, 10_000, 'the echo backed up');
-      client.resume();
-      const total = sent.reduce((n, p) => n + p.length, 0);
-      await until(() => received >= total, 10_000, 'the echo caught up');
-    }
+    client.pause();
+    // More than the kernel buffers of both sockets hold (loopback: up to 32 MiB to read, 4 MiB to send).
+    const piece = randomBytes(40 * 1024 * 1024);
+    sent.push(piece);
+    client.write(piece);
+    // The kernel buffers both ways are full: c1 holds (part of) an echo it could not write.
+    await until(() => c1.socket.writableLength > 0, 10_000, 'the echo backed up');
+    client.resume();
+    await until(() => received >= piece.length, 10_000, 'the echo caught up');
     expect(hash([back.data()])).toBe(hash(sent));
     expect(hash(rig.log.of('send', 'c1').map((ev) => ev.data))).toBe(hash(sent));
     expect(ownBufferStats(c1.socket)?.lent).toBeGreaterThan(0);
@@ -97,7 +102,7 @@ describe('a bulk stream reads into a buffer of its own', () => {
     const client = net.connect({ path });
     client.on('error', () => {});
     track(() => void client.destroy());
-    const back = collect(client);
+    const back = counted(client);
     const payload = randomBytes(8 * 1024 * 1024);
     client.end(payload);
     const received = await back.ended;
@@ -119,6 +124,38 @@ describe('a bulk stream reads into a buffer of its own', () => {
     await until(() => c1.bytesOut >= c1.bytesIn && c1.bytesIn > small.length, 5000, 'the echo of a 32 KiB − 1 write');
     expect(c1.socket.listenerCount('data')).toBe(1);
     expect(ownBufferStats(c1.socket)).toBeUndefined();
+  });
+});
+
+describe('a bounded number of sockets have a buffer of their own (SPEC §7)', () => {
+  it('at most OWN_BUFFER_SOCKETS at once: one more reads as Node does, and switches once a socket with a buffer closes', async () => {
+    const rig = commandRig();
+    await rig.ok('.listen 0');
+    const s1 = rig.ctx.session.get('s1');
+    if (s1.kind !== 'server') throw new Error('s1 is not a server');
+    const port = Number(s1.address.split(':').at(-1));
+    const free = OWN_BUFFER_SOCKETS - ownBufferSocketsInUse();
+    const clients: net.Socket[] = [];
+    for (let i = 0; i <= free; i++) clients.push(await peerClient(port));
+    await until(() => rig.log.of('accept').length === clients.length, 10_000, 'every accept');
+    // The server's socket of each client, by the client's port.
+    const byPort = new Map<number, SocketEndpoint>();
+    for (const ev of rig.log.of('accept')) {
+      const ep = rig.ctx.session.get(ev.id);
+      if (ep.kind === 'socket') byPort.set(ep.socket.remotePort ?? 0, ep);
+    }
+    const server = (client: net.Socket): SocketEndpoint => byPort.get(client.localPort ?? -1)!;
+    for (const client of clients.slice(0, free)) await switched(client, server(client));
+    expect(ownBufferSocketsInUse()).toBe(OWN_BUFFER_SOCKETS);
+    const last = clients[free]!;
+    await feed(last, server(last), Buffer.alloc(1024 * 1024, 0x2e));
+    expect(ownBufferStats(server(last).socket)).toBeUndefined();
+    // A socket with a buffer closes: its slot goes to the next bulk chunk.
+    const first = server(clients[0]!);
+    clients[0]!.destroy();
+    await rig.log.waitFor(is('close', first.id));
+    await until(() => ownBufferSocketsInUse() < OWN_BUFFER_SOCKETS, 5000, 'the slot freed');
+    await switched(last, server(last));
   });
 });
 
@@ -155,6 +192,25 @@ describe('outside the shortcut, no holder sees a chunk changed', () => {
     expect(stats?.lent).toBeGreaterThan(lentBefore);
   });
 
+  it('a subscriber of send events alone that may keep bytes turns an echo\'s lending off; what it kept is what was sent', async () => {
+    const { rig, client, c1 } = await oneClient('--reply echo');
+    await switched(client, c1);
+    const kept: Buffer[] = [];
+    const off = rig.ctx.session.subscribe(
+      (ev) => {
+        if (ev.type === 'send' && ev.id === 'c1') kept.push(ev.data);
+      },
+      { types: ['send'] },
+    );
+    const stats = ownBufferStats(c1.socket);
+    const lentBefore = stats?.lent ?? 0;
+    const pieces = ['E', 'F', 'G'].map((l) => Buffer.alloc(40 * 1024, l));
+    for (const piece of pieces) await feed(client, c1, piece);
+    expect(stats?.lent).toBe(lentBefore);
+    expect(Buffer.concat(kept).equals(Buffer.concat(pieces))).toBe(true);
+    off();
+  });
+
   it('.expect finds bytes read before later reads went into the same buffer', async () => {
     const { rig, client, c1 } = await oneClient();
     await switched(client, c1);
@@ -170,10 +226,10 @@ describe('outside the shortcut, no holder sees a chunk changed', () => {
 
   it('.pause stops reading a switched socket at once (the client backs up, nothing is read); .resume reads every byte in order', async () => {
     const { rig, client, c1 } = await oneClient('--reply echo');
-    const back = collect(client);
+    const back = counted(client);
     await feed(client, c1, Buffer.alloc(1024 * 1024, 0x2e));
     expect(ownBufferStats(c1.socket)).toBeDefined();
-    await until(() => back.data().length === 1024 * 1024, 5000, 'the first MiB echoed');
+    await until(() => back.bytes() === 1024 * 1024, 5000, 'the first MiB echoed');
     await rig.ok('.pause c1');
     const readBefore = c1.bytesIn;
     const piece = Buffer.alloc(256 * 1024, 0x62);
@@ -187,7 +243,7 @@ describe('outside the shortcut, no holder sees a chunk changed', () => {
     await rig.ok('.resume c1');
     client.write('after');
     const total = 1024 * 1024 + written + 'after'.length;
-    await until(() => back.data().length >= total, 10_000, 'everything echoed');
+    await until(() => back.bytes() >= total, 10_000, 'everything echoed');
     const all = back.data();
     expect(all.length).toBe(total);
     expect(all.subarray(1024 * 1024, -5).every((b) => b === 0x62)).toBe(true);
