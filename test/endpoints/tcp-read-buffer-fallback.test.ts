@@ -6,8 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commandRig } from '../helpers/commands.js';
-import { closeAll, collect, is, peerClient, until } from '../helpers/loopback.js';
+import { oneClient } from '../helpers/one-client.js';
+import { closeAll, collect, until } from '../helpers/loopback.js';
 import { ownBufferSocketsInUse, ownBufferStats } from '../../src/endpoints/tcp-read-buffer.js';
 
 const getOwnPropertySymbols = Object.getOwnPropertySymbols;
@@ -21,14 +21,7 @@ const hash = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
 describe('a Node without the onread fields', () => {
   it('--reply echo of 8 MiB of random bytes: no socket switches, every byte comes back intact', async () => {
-    const rig = commandRig();
-    await rig.ok('.listen 0 --reply echo');
-    const s1 = rig.ctx.session.get('s1');
-    if (s1.kind !== 'server') throw new Error('s1 is not a server');
-    const client = await peerClient(Number(s1.address.split(':').at(-1)));
-    await rig.log.waitFor(is('accept', 'c1'));
-    const c1 = rig.ctx.session.get('c1');
-    if (c1.kind !== 'socket') throw new Error('c1 is not a socket');
+    const { rig, client, c1 } = await oneClient('--reply echo');
     const back = collect(client);
     let received = 0;
     client.on('data', (d: Buffer) => (received += d.length));

@@ -12,25 +12,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commandRig, type CommandRig } from '../helpers/commands.js';
+import { commandRig } from '../helpers/commands.js';
+import { oneClient } from '../helpers/one-client.js';
 import { closeAll, collect, is, peerClient, receive, tempDir, track, until } from '../helpers/loopback.js';
 import { OWN_BUFFER_FROM, OWN_BUFFER_SOCKETS, ownBufferSocketsInUse, ownBufferStats } from '../../src/endpoints/tcp-read-buffer.js';
 import type { SocketEndpoint } from '../../src/endpoints/tcp-types.js';
 
 afterEach(closeAll);
-
-/** `.listen 0` with `options`, one client connected: the rig, the client, and the server's socket c1. */
-async function oneClient(options = ''): Promise<{ rig: CommandRig; client: net.Socket; c1: SocketEndpoint }> {
-  const rig = commandRig();
-  await rig.ok(`.listen 0 ${options}`);
-  const s1 = rig.ctx.session.get('s1');
-  if (s1.kind !== 'server') throw new Error('s1 is not a server');
-  const client = await peerClient(Number(s1.address.split(':').at(-1)));
-  await rig.log.waitFor(is('accept', 'c1'));
-  const c1 = rig.ctx.session.get('c1');
-  if (c1.kind !== 'socket') throw new Error('c1 is not a socket');
-  return { rig, client, c1 };
-}
 
 /** Send `bytes` from the client and wait until c1 has read all it was sent so far. */
 async function feed(client: net.Socket, c1: SocketEndpoint, bytes: Buffer): Promise<void> {
@@ -174,13 +162,19 @@ describe('outside the shortcut, no holder sees a chunk changed', () => {
     expect(Buffer.concat(rig.log.of('data', 'c1').map((ev) => ev.data)).subarray(1024 * 1024).equals(Buffer.concat(pieces))).toBe(true);
   });
 
-  it('a subscriber that may keep bytes (one added from JavaScript) turns lending off; what it kept stays as read; lending resumes after', async () => {
-    const { rig, client, c1 } = await oneClient();
+  it.each([
+    { what: 'every event kind (one added from JavaScript)', options: '', type: 'data', types: undefined },
+    { what: 'send events alone, on an echo', options: '--reply echo', type: 'send', types: ['send' as const] },
+  ] as const)('a subscriber of $what that may keep bytes turns lending off; what it kept stays as read; lending resumes after', async ({ options, type, types }) => {
+    const { rig, client, c1 } = await oneClient(options);
     await switched(client, c1);
     const kept: Buffer[] = [];
-    const off = rig.ctx.session.subscribe((ev) => {
-      if (ev.type === 'data' && ev.id === 'c1') kept.push(ev.data);
-    });
+    const off = rig.ctx.session.subscribe(
+      (ev) => {
+        if (ev.type === type && ev.id === 'c1') kept.push(ev.data);
+      },
+      types === undefined ? {} : { types },
+    );
     const stats = ownBufferStats(c1.socket);
     const lentBefore = stats?.lent ?? 0;
     const pieces = ['E', 'F', 'G'].map((l) => Buffer.alloc(40 * 1024, l));
@@ -190,25 +184,6 @@ describe('outside the shortcut, no holder sees a chunk changed', () => {
     off();
     await feed(client, c1, Buffer.alloc(40 * 1024, 'H'));
     expect(stats?.lent).toBeGreaterThan(lentBefore);
-  });
-
-  it('a subscriber of send events alone that may keep bytes turns an echo\'s lending off; what it kept is what was sent', async () => {
-    const { rig, client, c1 } = await oneClient('--reply echo');
-    await switched(client, c1);
-    const kept: Buffer[] = [];
-    const off = rig.ctx.session.subscribe(
-      (ev) => {
-        if (ev.type === 'send' && ev.id === 'c1') kept.push(ev.data);
-      },
-      { types: ['send'] },
-    );
-    const stats = ownBufferStats(c1.socket);
-    const lentBefore = stats?.lent ?? 0;
-    const pieces = ['E', 'F', 'G'].map((l) => Buffer.alloc(40 * 1024, l));
-    for (const piece of pieces) await feed(client, c1, piece);
-    expect(stats?.lent).toBe(lentBefore);
-    expect(Buffer.concat(kept).equals(Buffer.concat(pieces))).toBe(true);
-    off();
   });
 
   it('.expect finds bytes read before later reads went into the same buffer', async () => {
