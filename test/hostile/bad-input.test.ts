@@ -18,7 +18,7 @@ import { cleanupProcesses, runCli } from '../helpers/cli.js';
 import { commandRig } from '../helpers/commands.js';
 import { closeAll, tempDir } from '../helpers/loopback.js';
 import { startHarness } from '../helpers/repl-harness.js';
-import { MiB } from './helpers.js';
+import { MiB, report } from './helpers.js';
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -98,7 +98,7 @@ describe('the dispatcher, fuzzed against live sockets', () => {
     // Still a working session afterwards.
     await rig.ok('.listen 0');
     await rig.ok('.ls');
-    console.info(`dispatcher fuzz: ${outcomes.passed} lines ran, ${outcomes.failed} refused with one SocklabError each`);
+    report(`dispatcher fuzz: ${outcomes.passed} lines ran, ${outcomes.failed} refused with one SocklabError each`);
   });
 });
 

@@ -17,7 +17,7 @@ import { HISTORY_LIMIT, HISTORY_SLACK } from '../../src/observers/history.js';
 import { createSession, type Session } from '../../src/session/session.js';
 import { defaultSettings } from '../../src/settings.js';
 import { closeAll, is, newSession, track, until } from '../helpers/loopback.js';
-import { openFds } from './helpers.js';
+import { openFds, report } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -64,7 +64,7 @@ describe('a connect that never completes', () => {
     await log.waitFor(is('close', 'c1'));
     expect(log.of('error', 'c1').map((e) => e.code)).toEqual(['ETIMEDOUT']);
     expect(log.of('close', 'c1')).toHaveLength(1);
-    console.info(`a connect into a full accept queue gave up after ${Math.round(took)} ms`);
+    report(`a connect into a full accept queue gave up after ${Math.round(took)} ms`);
   });
 });
 
@@ -160,6 +160,6 @@ describe(`${(WARM_UP + MEASURED).toLocaleString('en')} connect/close cycles`, ()
     expect(s1.connections.size).toBe(0);
     expect(s1.accepted).toBe(WARM_UP + MEASURED);
     expect(errors).toEqual([]);
-    console.info(`${WARM_UP + MEASURED} connect/close cycles: ${Math.round(ms)} ms; maps at ${JSON.stringify(baseline)}; ${fdsBefore} fds before and after`);
+    report(`${WARM_UP + MEASURED} connect/close cycles: ${Math.round(ms)} ms; maps at ${JSON.stringify(baseline)}; ${fdsBefore} fds before and after`);
   });
 });

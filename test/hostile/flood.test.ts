@@ -10,7 +10,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, runCli, type RunningProcess } from '../helpers/cli.js';
 import { closeAll, track } from '../helpers/loopback.js';
-import { MiB, line, listeningPort, memoryOf, timeToAnswer, waitForStdoutAfter } from './helpers.js';
+import { MiB, line, listeningPort, memoryOf, timeToAnswer, waitForStdoutAfter, report } from './helpers.js';
 
 afterEach(async () => {
   await cleanupProcesses();
@@ -80,7 +80,7 @@ describe('a peer that sends 1 GiB as fast as it can', () => {
 
     lab.write('.exit\n');
     expect((await lab.waitForExit(5000)).code).toBe(0);
-    console.info(
+    report(
       `1 GiB flood: ${Math.round(floodMs)} ms, ${chunks} chunks, ${lines} lines printed (${shownLines} data lines, ${folds.length} summaries), ` +
         `.ls answered in ${Math.round(lsMs)} ms, RSS ${Math.round(base.rssKiB / 1024)} MB before, peak ${Math.round(mem.peakKiB / 1024)} MB`,
     );
@@ -139,7 +139,7 @@ describe('a peer that never reads', () => {
     await lab.waitForStdout(line('! +c1 closed before the peer read everything we sent'));
     lab.write('.exit\n');
     expect((await lab.waitForExit(5000)).code).toBe(0);
-    console.info(
+    report(
       `never-reading peer: queued ${queued} B while .send --repeat 1000000 waits, .ls answered in ${Math.round(lsMs)} ms, ` +
         `RSS ${Math.round(base.rssKiB / 1024)} MB before, peak ${Math.round(mem.peakKiB / 1024)} MB`,
     );

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, hasCommand, runCli, spawnProcess } from '../helpers/cli.js';
 import { closeAll, track } from '../helpers/loopback.js';
-import { MiB, line, listeningPort, memoryOf, waitForStdoutAfter } from './helpers.js';
+import { MiB, line, listeningPort, memoryOf, waitForStdoutAfter, report } from './helpers.js';
 
 afterEach(async () => {
   await cleanupProcesses();
@@ -59,7 +59,7 @@ describe.skipIf(!hasCommand('python3'))('a peer past --max-message', () => {
     await waitForStdoutAfter(lab, from, line('s1 .*listening.*'));
     lab.write('.exit\n');
     expect((await lab.waitForExit(10_000)).code).toBe(0);
-    console.info(`${frame} ${what}: peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
+    report(`${frame} ${what}: peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
   });
 });
 
@@ -99,6 +99,6 @@ describe('a flood of tiny messages', () => {
     expect(mem.peakKiB).toBeLessThan(MEMORY_BOUND_KIB);
     lab.write('.exit\n');
     expect((await lab.waitForExit(10_000)).code).toBe(0);
-    console.info(`${count} len8 messages: ${Math.round(floodMs)} ms, ${shown} shown, ${folds.length} summaries, peak RSS ${Math.round(mem.peakKiB / MiB * 1024)} MB`);
+    report(`${count} len8 messages: ${Math.round(floodMs)} ms, ${shown} shown, ${folds.length} summaries, peak RSS ${Math.round(mem.peakKiB / MiB * 1024)} MB`);
   });
 });

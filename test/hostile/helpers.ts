@@ -23,6 +23,14 @@ export function openFds(pid: number | 'self' = 'self'): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/**
+ * A measured number worth a look (docs/reliability.md quotes them): printed
+ * only with SOCKLAB_MEASURE=1, so `npm test` stays quiet. Never asserted.
+ */
+export function report(...parts: unknown[]): void {
+  if (process.env.SOCKLAB_MEASURE) console.info(...parts);
+}
+
 export const MiB = 1024 * 1024;
 
 /**

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpRequestParser } from '../../src/protocols/http.js';
 import { cleanupProcesses, runCli, type RunningProcess } from '../helpers/cli.js';
 import { closeAll, track } from '../helpers/loopback.js';
-import { MiB, line, listeningPort, memoryOf, waitForStdoutAfter } from './helpers.js';
+import { MiB, line, listeningPort, memoryOf, waitForStdoutAfter, report } from './helpers.js';
 
 afterEach(async () => {
   await cleanupProcesses();
@@ -67,7 +67,7 @@ describe('--http, a peer that pipelines POSTs and never reads the answers', () =
     await pump;
     lab.write('.exit\n');
     expect((await lab.waitForExit(5000)).code).toBe(0);
-    console.info(`--http POSTs, never read: the peer got ${Math.round(sent / MiB)} MiB in before socklab held; peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
+    report(`--http POSTs, never read: the peer got ${Math.round(sent / MiB)} MiB in before socklab held; peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
   });
 });
 
@@ -110,7 +110,7 @@ describe('--http, a flood of pipelined GETs', () => {
     expect(mem.peakKiB).toBeLessThan(MEMORY_BOUND_KIB);
     lab.write('.exit\n');
     expect((await lab.waitForExit(5000)).code).toBe(0);
-    console.info(`--http ${requests} pipelined GETs in ${seconds.toFixed(1)} s: ${lines} lines (${one} request lines, ${folded.length} summaries), peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
+    report(`--http ${requests} pipelined GETs in ${seconds.toFixed(1)} s: ${lines} lines (${one} request lines, ${folded.length} summaries), peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
   }, 120_000);
 });
 
@@ -131,7 +131,7 @@ describe('--http, request heads trickled one byte at a time', () => {
     // Kept: 500 × 16 KiB of buffer capacity = 8 MiB. One Buffer per byte was 6 M objects, over 400 MiB.
     expect(grown).toBeLessThan(64 * MiB);
     expect(parsers[0]!.pending()).toMatchObject({ part: 'head', bytes: size });
-    console.info(`500 heads of 12 KiB trickled byte by byte: heap + buffers grew ${Math.round(grown / MiB)} MiB`);
+    report(`500 heads of 12 KiB trickled byte by byte: heap + buffers grew ${Math.round(grown / MiB)} MiB`);
   });
 
   it('500 connections trickling heads past 16 KiB each get 431 and a close, with memory bounded', async () => {
@@ -156,6 +156,6 @@ describe('--http, request heads trickled one byte at a time', () => {
     expect(mem.peakKiB).toBeLessThan(300 * 1024);
     lab.write('.exit\n');
     expect((await lab.waitForExit(10_000)).code).toBe(0);
-    console.info(`500 connections, heads past 16 KiB: 500 × 431, peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
+    report(`500 connections, heads past 16 KiB: 500 × 431, peak RSS ${Math.round(mem.peakKiB / 1024)} MB`);
   });
 });

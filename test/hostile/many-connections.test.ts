@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, type RunningProcess } from '../helpers/cli.js';
-import { fdLimits, line, memoryOf, openFds, runCliWithFdLimit, timeToAnswer, waitForStdoutAfter } from './helpers.js';
+import { fdLimits, line, memoryOf, openFds, runCliWithFdLimit, timeToAnswer, waitForStdoutAfter, report } from './helpers.js';
 
 afterEach(cleanupProcesses);
 
@@ -68,7 +68,7 @@ describe(`${(PER_SIDE * 2).toLocaleString('en-US')} concurrent sockets in one pr
     expect(exit.code).toBe(0);
     // The final report comes after tens of thousands of close lines: all of it reached the pipe.
     await waitForStdoutAfter(lab, from, line(`closed 2 servers and ${PER_SIDE * 2} sockets; bye`));
-    console.info(
+    report(
       `${PER_SIDE * 2} sockets: open and accepted in ${Math.round(connectedMs)} ms, RSS peak ${Math.round(mem.peakKiB / 1024)} MB, ` +
         `.ls answered in ${Math.round(all.ms)} ms (${all.rows.length} lines), .ls s1 in ${Math.round(byServer.ms)} ms, .exit took ${Math.round(exitMs)} ms`,
     );

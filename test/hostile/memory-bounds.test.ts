@@ -2,7 +2,7 @@
  * Issue 9, "bounded memory, counted honestly": each example of the issue as
  * a test with a generous bound that the old code passed by far (its figures
  * are in the comments and in docs/reliability.md). Measured numbers are
- * printed with console.info; no test asserts a speed.
+ * printed with SOCKLAB_MEASURE=1 (`report`); no test asserts a speed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_COLUMNS, MAX_ROWS, renderMermaid, renderTimeline } from '../../src/render/timeline.js';
@@ -10,7 +10,7 @@ import { ExpectBuffers } from '../../src/observers/expect.js';
 import type { Step } from '../../src/observers/history.js';
 import { cleanupProcesses, runCli } from '../helpers/cli.js';
 import { closeAll } from '../helpers/loopback.js';
-import { MiB, line, memoryOf, waitForStdoutAfter } from './helpers.js';
+import { MiB, line, memoryOf, waitForStdoutAfter, report } from './helpers.js';
 
 afterEach(async () => {
   await cleanupProcesses();
@@ -30,7 +30,7 @@ describe('many tiny chunks (.expect keeps what arrived)', () => {
     gc?.();
     const after = process.memoryUsage();
     const grown = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
-    console.info(`20 × 300,000 one-byte chunks: ${b.keptBytes()} B kept in ${b.keptChunks()} buffers; heap + buffers grew ${(grown / MiB).toFixed(1)} MiB`);
+    report(`20 × 300,000 one-byte chunks: ${b.keptBytes()} B kept in ${b.keptChunks()} buffers; heap + buffers grew ${(grown / MiB).toFixed(1)} MiB`);
     expect(b.keptBytes()).toBe(20 * 300_000);
     // One Buffer per chunk was 6,000,000 objects (~150 B each: ~860 MiB).
     expect(b.keptChunks()).toBeLessThan(20 * 300_000 / 1000);
@@ -52,7 +52,7 @@ describe('.send --no-drain to a peer that never reads', () => {
     lab.write('.ls\n');
     await waitForStdoutAfter(lab, next, line('c1 +client .*'), 20_000);
     const mem = memoryOf(lab.child.pid!);
-    console.info(`.send --no-drain --chunk 1 --repeat 8000000: refused after ${Math.round(ms)} ms, peak RSS ${Math.round(mem.peakKiB / 1024)} MiB`);
+    report(`.send --no-drain --chunk 1 --repeat 8000000: refused after ${Math.round(ms)} ms, peak RSS ${Math.round(mem.peakKiB / 1024)} MiB`);
     expect(mem.peakKiB).toBeLessThan(200 * 1024);
     lab.write('.exit\n');
     await lab.waitForExit(10_000);
@@ -95,7 +95,7 @@ describe('.timeline with 10,000 sockets', () => {
     const mermaid = renderMermaid(all);
     const ms = performance.now() - started;
     const lines = text.split('\n');
-    console.info(`.timeline of 20,000 sockets (40,000 steps): ${lines.length} lines, ${text.length} characters, ${mermaid.length} for --mermaid, in ${Math.round(ms)} ms`);
+    report(`.timeline of 20,000 sockets (40,000 steps): ${lines.length} lines, ${text.length} characters, ${mermaid.length} for --mermaid, in ${Math.round(ms)} ms`);
     expect(lines[0]).toMatch(/^\(showing 12 of 20,000 participants and [\d,]+ of 30,000 rows: name sockets to draw them/);
     expect(lines[1]).toContain('c19999');
     expect(lines.length).toBeLessThanOrEqual(MAX_ROWS + 2);
