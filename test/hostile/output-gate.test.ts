@@ -21,6 +21,18 @@ class FakeOutput extends EventEmitter {
   }
 }
 
+/** A session listening on loopback, its port, a fake output and a gate on it (`watch`: the gate also subscribed). */
+async function gatedServer(watch: boolean) {
+  const { session, log } = newSession();
+  const server = session.listen({ port: 0, host: '127.0.0.1' });
+  await server.ready;
+  const port = (server.server.address() as { port: number }).port;
+  const out = new FakeOutput();
+  const gate = new OutputGate(session, out);
+  if (watch) session.subscribe(gate.watch);
+  return { session, log, port, out, gate };
+}
+
 /** Write from `peer` until the kernel buffers are full (write() returns false). */
 async function fillUp(peer: import('node:net').Socket): Promise<number> {
   const chunk = Buffer.alloc(64 * 1024, 0x61);
@@ -31,13 +43,7 @@ async function fillUp(peer: import('node:net').Socket): Promise<number> {
 
 describe('OutputGate', () => {
   it('holds reading on every socket while the output is full, and lets every byte in after drain', async () => {
-    const { session, log } = newSession();
-    const server = session.listen({ port: 0, host: '127.0.0.1' });
-    await server.ready;
-    const port = (server.server.address() as { port: number }).port;
-    const out = new FakeOutput();
-    const gate = new OutputGate(session, out);
-    session.subscribe(gate.watch);
+    const { session, log, port, out, gate } = await gatedServer(true);
 
     const a = await peerClient(port);
     await until(() => log.events.some(is('accept')), 3000, 'accept');
@@ -64,13 +70,7 @@ describe('OutputGate', () => {
   // The session stops late readers through a subscriber that is there only while reading
   // is held (not called per chunk otherwise): a second hold must bring it back.
   it('a second hold stops a socket that connects during it, as the first did', async () => {
-    const { session, log } = newSession();
-    const server = session.listen({ port: 0, host: '127.0.0.1' });
-    await server.ready;
-    const port = (server.server.address() as { port: number }).port;
-    const out = new FakeOutput();
-    const gate = new OutputGate(session, out);
-    session.subscribe(gate.watch);
+    const { session, log, port, out, gate } = await gatedServer(true);
     out.writableNeedDrain = true;
     gate.check();
     out.drain();
@@ -99,12 +99,7 @@ describe('OutputGate', () => {
   });
 
   it('a socket the user paused stays paused when the output drains', async () => {
-    const { session, log } = newSession();
-    const server = session.listen({ port: 0, host: '127.0.0.1' });
-    await server.ready;
-    const port = (server.server.address() as { port: number }).port;
-    const out = new FakeOutput();
-    const gate = new OutputGate(session, out);
+    const { session, log, port, out, gate } = await gatedServer(false);
     const peer = await peerClient(port);
     await until(() => log.events.some(is('accept')), 3000, 'accept');
     const ep = session.get(log.events.find(is('accept'))!.id) as SocketEndpoint;
